@@ -1,0 +1,63 @@
+// Builds the HTTP app from explicit dependencies. Pure: no listening, no globals; tests use it directly.
+import { Hono } from "hono";
+import { createHookAuthenticator } from "./callers/authenticate.ts";
+import type { Config } from "./config/schema.ts";
+import { BridgeError, isBridgeError, problemResponse } from "./http/errors.ts";
+import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
+import { registerJobRoutes } from "./http/jobs-routes.ts";
+import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
+import { registerHookRoutes } from "./ingress/hooks.ts";
+import type { JobStore } from "./jobs/store.ts";
+import { createAuthorizer } from "./policy/authorize.ts";
+import { createRouter } from "./routes/router.ts";
+import type { Logger } from "./telemetry/logger.ts";
+
+export interface AppDeps {
+  config: Config;
+  store: JobStore;
+  logger: Logger;
+  /** Readiness checks beyond the store's, e.g. that the managed identity can get a token. */
+  readiness?: Record<string, ReadinessCheck>;
+  onAccepted?: () => void;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const { config, store, logger } = deps;
+  const app = new Hono();
+
+  app.use(requestIds());
+  app.use(accessLog(logger));
+  app.use(limitBody(config.server.bodyLimitBytes));
+
+  registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
+  registerHookRoutes(app, {
+    hooks: config.hooks,
+    authenticate: createHookAuthenticator(config.callers),
+    route: createRouter(config.routes),
+    store,
+    authorize: createAuthorizer(config.grants),
+    logger,
+    onAccepted: deps.onAccepted ?? (() => {}),
+  });
+  registerJobRoutes(app, store);
+
+  app.notFound((c) => {
+    const err = new BridgeError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+    c.set("problem", { code: err.code, detail: err.detail });
+    return problemResponse(c, err);
+  });
+
+  app.onError((err, c) => {
+    if (isBridgeError(err)) {
+      c.set("problem", { code: err.code, detail: err.detail });
+      return problemResponse(c, err);
+    }
+    // Unknown errors are logged in full with the request id and answered with nothing they contain.
+    logger.error({ err, requestId: c.get("requestId") }, "unhandled error");
+    const internal = new BridgeError("internal", "an internal error occurred; quote the request id when reporting it");
+    c.set("problem", { code: internal.code, detail: internal.detail });
+    return problemResponse(c, internal);
+  });
+
+  return app;
+}

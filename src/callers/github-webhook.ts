@@ -1,0 +1,70 @@
+// GitHub webhook signatures: HMAC-SHA256 over the raw body in `X-Hub-Signature-256: sha256=<hex>`.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Secret } from "../config/secret.ts";
+import type { Authentication, Caller } from "./caller.ts";
+
+const PREFIX = "sha256=";
+
+export interface GithubWebhookCaller {
+  id: string;
+  secrets: readonly Secret[];
+}
+
+/** True when `signatureHeader` is the HMAC of `body` under any active secret; constant-time per secret. */
+export function verifyGithubSignature(
+  body: Uint8Array,
+  signatureHeader: string | undefined,
+  secrets: readonly Secret[],
+): boolean {
+  if (!signatureHeader?.startsWith(PREFIX)) return false;
+  const hex = signatureHeader.slice(PREFIX.length);
+  if (!/^[0-9a-f]{64}$/i.test(hex)) return false;
+  const given = Buffer.from(hex, "hex");
+  let match = false;
+  // Every secret is tried, so timing does not reveal which one (if any) matched.
+  for (const secret of secrets) {
+    const expected = createHmac("sha256", secret.reveal()).update(body).digest();
+    if (timingSafeEqual(expected, given)) match = true;
+  }
+  return match;
+}
+
+export function authenticateGithubWebhook(
+  caller: GithubWebhookCaller,
+  body: Uint8Array,
+  headers: Headers,
+): Authentication {
+  const header = headers.get("x-hub-signature-256") ?? undefined;
+  if (!header) return { ok: false, reason: "missing X-Hub-Signature-256 header" };
+  if (!verifyGithubSignature(body, header, caller.secrets)) {
+    return { ok: false, reason: "X-Hub-Signature-256 does not match the body" };
+  }
+  const delivery = headers.get("x-github-delivery") ?? undefined;
+  const event = headers.get("x-github-event") ?? undefined;
+  return {
+    ok: true,
+    caller: {
+      id: caller.id,
+      kind: "github-webhook",
+      subject: `github-webhook:${caller.id}`,
+      claims: {
+        ...(event ? { event } : {}),
+        ...(delivery ? { delivery } : {}),
+        ...(headers.get("x-github-hook-id") ? { hookId: headers.get("x-github-hook-id") } : {}),
+      },
+    },
+  };
+}
+
+/** Claims from a signed GitHub payload: the signature makes them GitHub's word, not the sender's. */
+export function githubPayloadClaims(caller: Caller, payload: unknown): Pick<Caller, "subject" | "claims"> {
+  const p = (payload ?? {}) as { repository?: { full_name?: unknown; id?: unknown }; sender?: { login?: unknown } };
+  const repository = typeof p.repository?.full_name === "string" ? p.repository.full_name : undefined;
+  const claims = {
+    ...caller.claims,
+    ...(repository ? { repository } : {}),
+    ...(typeof p.repository?.id === "number" ? { repository_id: String(p.repository.id) } : {}),
+    ...(typeof p.sender?.login === "string" ? { sender: p.sender.login } : {}),
+  };
+  return { subject: repository ? `repo:${repository}` : caller.subject, claims };
+}

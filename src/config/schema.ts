@@ -1,0 +1,194 @@
+// The zod schema of armbridge's YAML config: the single source of its types, validation and JSON Schema.
+import { z } from "zod";
+import { Secret } from "./secret.ts";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lowercase letters, digits, '.', '_' or '-' (max 63)");
+
+/** A secret is never written in the file: it names the environment variable that holds it. */
+function secretRef(env: Env) {
+  return z
+    .strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name") })
+    .transform((ref, ctx) => {
+      const value = env[ref.env];
+      if (!value) {
+        ctx.addIssue({ code: "custom", message: `environment variable ${ref.env} is not set` });
+        return z.NEVER;
+      }
+      return new Secret(ref.env, value);
+    });
+}
+
+const serverSchema = z.strictObject({
+  host: z.string().default("127.0.0.1"),
+  port: z.number().int().min(0).max(65535).default(8080),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  shutdownTimeoutSeconds: z.number().positive().max(300).default(25),
+});
+
+const azureSchema = z.strictObject({
+  resourceManagerEndpoint: z.url({ protocol: /^https$/ }).default("https://management.azure.com"),
+  /** The token audience ARM expects; the credential asks for `${audience}/.default`. */
+  audience: z.url().default("https://management.azure.com"),
+  identity: z
+    .strictObject({
+      clientId: z.guid().optional(),
+      resourceId: z.string().startsWith("/subscriptions/").optional(),
+    })
+    .refine((v) => !(v.clientId && v.resourceId), "set clientId or resourceId, not both")
+    .prefault({}),
+  /** An extra CA certificate (PEM file) trusted for ARM calls only, e.g. the emulator's. */
+  caCertFile: z.string().optional(),
+  /** Overrides the IMDS host (the SDK's AZURE_POD_IDENTITY_AUTHORITY_HOST). */
+  imdsEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** How often long-running operations are polled when ARM sends no Retry-After. */
+  pollIntervalMs: z.number().int().min(10).max(60_000).default(2000),
+});
+
+const emulatorSchema = z.strictObject({
+  /** Starts the local Azure emulator in-process and points `azure` at it. For local use and tests. */
+  enabled: z.boolean().default(false),
+  armPort: z.number().int().min(0).max(65535).default(0),
+  imdsPort: z.number().int().min(0).max(65535).default(0),
+  subscriptions: z.array(z.guid()).min(1).default(["00000000-0000-0000-0000-000000000001"]),
+});
+
+const jobsSchema = z.strictObject({
+  concurrency: z.number().int().min(1).max(256).default(8),
+  maxAttempts: z.number().int().min(1).max(100).default(8),
+  /** Poll interval of the worker when no new job woke it. */
+  pollIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+  /** How long a running job's lease lasts before another worker may take it over after a crash. */
+  leaseSeconds: z.number().int().min(5).max(3600).default(60),
+});
+
+const hookSchema = z.strictObject({
+  id,
+  /** The callers allowed to deliver to this hook. */
+  callers: z.array(id).min(1),
+});
+
+const scopePattern = z
+  .string()
+  .startsWith("/subscriptions/", "must start with /subscriptions/")
+  .refine((s) => !/\/\/|\/$|%|\.\./.test(s), "must not contain '//', '..', '%' or a trailing '/'");
+
+const grantSchema = z.strictObject({
+  caller: id,
+  operations: z.array(z.string()).min(1),
+  scopes: z.array(scopePattern).min(1),
+});
+
+const routeActionSchema = z.strictObject({
+  operation: z.string(),
+  /** Parameters with `{{ event.… }}`, `{{ caller.… }}` templates; rendered, then validated. */
+  parameters: z.record(z.string(), z.unknown()).default({}),
+});
+
+const routeSchema = z.strictObject({
+  id,
+  trigger: z.strictObject({
+    hook: id,
+    /** Event types that fire the route (for GitHub, the X-GitHub-Event header); empty means any. */
+    events: z.array(z.string()).default([]),
+  }),
+  actions: z.array(routeActionSchema).min(1),
+});
+
+/**
+ * Builds the schema. Secret references resolve against `env` while parsing; `operations` are the
+ * names of the operation catalog that grants and routes may use.
+ */
+export function createConfigSchema(env: Env, operations: readonly string[]) {
+  const telemetrySchema = z.strictObject({
+    logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    connectionString: secretRef(env).optional(),
+  });
+
+  const githubWebhookCallerSchema = z.strictObject({
+    id,
+    kind: z.literal("github-webhook"),
+    /** Several secrets may be active at once so they can be rotated without downtime. */
+    secrets: z.array(secretRef(env)).min(1),
+  });
+
+  const callerSchema = z.discriminatedUnion("kind", [githubWebhookCallerSchema]);
+
+  return z
+    .strictObject({
+      $schema: z.string().optional(),
+      server: serverSchema.prefault({}),
+      dataDir: z.string().default("./data"),
+      azure: azureSchema.prefault({}),
+      emulator: emulatorSchema.prefault({}),
+      jobs: jobsSchema.prefault({}),
+      telemetry: telemetrySchema.prefault({}),
+      callers: z.array(callerSchema).default([]),
+      hooks: z.array(hookSchema).default([]),
+      grants: z.array(grantSchema).default([]),
+      routes: z.array(routeSchema).default([]),
+    })
+    .superRefine((config, ctx) => checkReferences(config, operations, ctx));
+}
+
+interface References {
+  callers: { id: string }[];
+  hooks: { id: string; callers: string[] }[];
+  grants: { caller: string; operations: string[] }[];
+  routes: { id: string; trigger: { hook: string }; actions: { operation: string }[] }[];
+}
+
+/** Cross-field checks: every name a config uses must exist, and ids must be unique. */
+function checkReferences(config: References, operations: readonly string[], ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: "custom", path, message });
+  const unique = (list: { id: string }[], key: string) => {
+    const seen = new Set<string>();
+    list.forEach((item, i) => {
+      if (seen.has(item.id)) issue([key, i, "id"], `duplicate id '${item.id}'`);
+      seen.add(item.id);
+    });
+    return seen;
+  };
+  const callers = unique(config.callers, "callers");
+  const hooks = unique(config.hooks, "hooks");
+  unique(config.routes, "routes");
+  const knownOperation = new Set(operations);
+  config.hooks.forEach((hook, i) => {
+    hook.callers.forEach((c, j) => {
+      if (!callers.has(c)) issue(["hooks", i, "callers", j], `unknown caller '${c}'`);
+    });
+  });
+  config.grants.forEach((grant, i) => {
+    if (!callers.has(grant.caller)) issue(["grants", i, "caller"], `unknown caller '${grant.caller}'`);
+    grant.operations.forEach((op, j) => {
+      if (op !== "*" && !knownOperation.has(op))
+        issue(["grants", i, "operations", j], `unknown operation '${op}'`);
+    });
+  });
+  config.routes.forEach((route, i) => {
+    if (!hooks.has(route.trigger.hook))
+      issue(["routes", i, "trigger", "hook"], `unknown hook '${route.trigger.hook}'`);
+    route.actions.forEach((action, j) => {
+      if (!knownOperation.has(action.operation)) {
+        issue(["routes", i, "actions", j, "operation"], `unknown operation '${action.operation}'`);
+      }
+    });
+  });
+}
+
+type ConfigSchema = ReturnType<typeof createConfigSchema>;
+export type ConfigInput = z.input<ConfigSchema>;
+export type Config = z.output<ConfigSchema>;
+export type CallerConfig = Config["callers"][number];
+export type HookConfig = Config["hooks"][number];
+export type GrantConfig = Config["grants"][number];
+export type RouteConfig = Config["routes"][number];

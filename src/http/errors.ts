@@ -1,0 +1,105 @@
+// The one error type of armbridge and its mapping to RFC 9457 problem+json; only this file knows statuses.
+import type { Context } from "hono";
+
+const statusOf = {
+  bad_request: 400,
+  malformed_json: 400,
+  invalid_parameters: 400,
+  unauthenticated: 401,
+  bad_signature: 401,
+  forbidden: 403,
+  not_found: 404,
+  unknown_hook: 404,
+  job_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof statusOf;
+export type ErrorStatus = (typeof statusOf)[ErrorCode];
+export const ERROR_CODES = Object.keys(statusOf) as ErrorCode[];
+
+const titles: Record<ErrorCode, string> = {
+  bad_request: "Bad request",
+  malformed_json: "Malformed JSON body",
+  invalid_parameters: "Invalid parameters",
+  unauthenticated: "Authentication required",
+  bad_signature: "Signature verification failed",
+  forbidden: "Forbidden",
+  not_found: "Not found",
+  unknown_hook: "Unknown hook",
+  job_not_found: "Job not found",
+  method_not_allowed: "Method not allowed",
+  conflict: "Conflict",
+  payload_too_large: "Payload too large",
+  unsupported_media_type: "Unsupported media type",
+  rate_limited: "Too many requests",
+  internal: "Internal error",
+  unavailable: "Service unavailable",
+};
+
+export interface BridgeErrorOptions {
+  /** Machine-readable details safe to show the caller (never secrets, never other callers' grants). */
+  extensions?: Record<string, unknown>;
+  /** Seconds after which a retry may succeed; sent as Retry-After. */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class BridgeError extends Error {
+  readonly code: ErrorCode;
+  readonly status: ErrorStatus;
+  readonly detail: string;
+  readonly extensions: Record<string, unknown>;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, detail: string, options: BridgeErrorOptions = {}) {
+    super(detail, { cause: options.cause });
+    this.name = "BridgeError";
+    this.code = code;
+    this.status = statusOf[code];
+    this.detail = detail;
+    this.extensions = options.extensions ?? {};
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isBridgeError(err: unknown): err is BridgeError {
+  return err instanceof BridgeError;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance: string;
+  requestId: string;
+  [extension: string]: unknown;
+}
+
+export function problemOf(err: BridgeError, instance: string, requestId: string): Problem {
+  return {
+    ...err.extensions,
+    type: `urn:armbridge:problem:${err.code}`,
+    title: titles[err.code],
+    status: err.status,
+    detail: err.detail,
+    code: err.code,
+    instance,
+    requestId,
+  };
+}
+
+export function problemResponse(c: Context, err: BridgeError): Response {
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
+  if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.ceil(err.retryAfterSeconds));
+  const requestId = (c.get("requestId") as string | undefined) ?? "";
+  return new Response(JSON.stringify(problemOf(err, c.req.path, requestId)), { status: err.status, headers });
+}

@@ -1,0 +1,45 @@
+// Request-scoped plumbing: request ids, access logs, the body size limit.
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { Logger } from "../telemetry/logger.ts";
+import { BridgeError } from "./errors.ts";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The problem an error response carried, for the access log. */
+    problem: { code: string; detail: string } | undefined;
+  }
+}
+
+/** Honours a well-formed X-Request-Id from the caller (echoed back), otherwise makes a UUID. */
+export const requestIds = (): MiddlewareHandler => requestId({ limitLength: 128 });
+
+export const accessLog =
+  (logger: Logger): MiddlewareHandler =>
+  async (c, next) => {
+    const started = performance.now();
+    await next();
+    const level = c.res.status >= 500 ? "error" : c.res.status >= 400 ? "warn" : "info";
+    logger[level](
+      {
+        requestId: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+        ...(c.get("problem") ? { problem: c.get("problem") } : {}),
+      },
+      "request",
+    );
+  };
+
+export const limitBody = (maxBytes: number): MiddlewareHandler =>
+  bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new BridgeError("payload_too_large", `the request body exceeds ${maxBytes} bytes`, {
+        extensions: { limitBytes: maxBytes },
+      });
+    },
+  });

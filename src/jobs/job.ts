@@ -1,0 +1,40 @@
+// A job: one operation for one caller, from acceptance to a terminal state.
+import type { Caller } from "../callers/caller.ts";
+
+export type JobState = "accepted" | "running" | "waiting" | "succeeded" | "failed" | "dead";
+export const JOB_STATES: readonly JobState[] = ["accepted", "running", "waiting", "succeeded", "failed", "dead"];
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(["succeeded", "failed", "dead"]);
+
+export interface JobError {
+  /** ARM's code (`ResourceGroupNotFound`) or armbridge's (`TokenUnavailable`, `Timeout`). */
+  code: string;
+  message: string;
+  status?: number;
+}
+
+/** What the accepting side knows; the store adds identity, state and bookkeeping. */
+export interface JobDraft {
+  /** De-duplication key: the same key always maps to the same job. */
+  idempotencyKey: string | undefined;
+  requestId: string;
+  caller: Caller;
+  routeId: string | undefined;
+  actionIndex: number;
+  operation: string;
+  params: unknown;
+  scope: string;
+}
+
+export interface Job extends JobDraft {
+  id: string;
+  state: JobState;
+  attempts: number;
+  correlationId: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Not run again before this time (backoff, Retry-After). */
+  notBefore: string;
+  finishedAt: string | undefined;
+  result: unknown;
+  error: JobError | undefined;
+}

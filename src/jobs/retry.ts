@@ -1,0 +1,19 @@
+// When to try a failed attempt again: exponential backoff with full jitter, never sooner than Retry-After.
+
+export interface RetryPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseMs: 500, maxMs: 60_000 };
+
+export function retryDelayMs(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  const backoff = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return Math.max(backoff, retryAfterMs ?? 0);
+}

@@ -1,0 +1,169 @@
+// The embedded job store: one SQLite file (node:sqlite, WAL) under the data directory.
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type { Job, JobDraft, JobError, JobState } from "./job.ts";
+import { migrate } from "./sqlite-migrations.ts";
+import type { AcceptResult, JobFilter, JobPage, JobStore } from "./store.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+export function openSqliteJobStore(path: string): JobStore {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
+  migrate(db);
+
+  const byKey = db.prepare("SELECT * FROM jobs WHERE idempotency_key = ?");
+  const byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
+  const insert = db.prepare(`INSERT INTO jobs (id, idempotency_key, state, operation, params, scope, caller_id, caller,
+      route_id, action_index, request_id, correlation_id, attempts, not_before, created_at, updated_at)
+    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`);
+
+  const transaction = <T>(fn: () => T): T => {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      db.exec("COMMIT");
+      return out;
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+  };
+
+  return {
+    async accept(drafts: readonly JobDraft[]): Promise<AcceptResult> {
+      return transaction(() => {
+        const now = Date.now();
+        const jobs: Job[] = [];
+        const created: boolean[] = [];
+        for (const d of drafts) {
+          const existing = d.idempotencyKey ? (byKey.get(d.idempotencyKey) as Row | undefined) : undefined;
+          if (existing) {
+            jobs.push(toJob(existing));
+            created.push(false);
+            continue;
+          }
+          const id = randomUUID();
+          insert.run(id, d.idempotencyKey ?? null, d.operation, JSON.stringify(d.params), d.scope, d.caller.id,
+            JSON.stringify(d.caller), d.routeId ?? null, d.actionIndex, d.requestId, randomUUID(), now, now, now);
+          jobs.push(toJob(byId.get(id) as Row));
+          created.push(true);
+        }
+        return { jobs, created };
+      });
+    },
+
+    async get(id) {
+      const row = byId.get(id) as Row | undefined;
+      return row ? toJob(row) : undefined;
+    },
+
+    async list(filter: JobFilter): Promise<JobPage> {
+      const where: string[] = [];
+      const args: SQLInputValue[] = [];
+      const add = (clause: string, ...values: SQLInputValue[]) => {
+        where.push(clause);
+        args.push(...values);
+      };
+      if (filter.state) add("state = ?", filter.state);
+      if (filter.callerId) add("caller_id = ?", filter.callerId);
+      if (filter.since) add("created_at >= ?", Date.parse(filter.since));
+      if (filter.until) add("created_at < ?", Date.parse(filter.until));
+      if (filter.cursor) {
+        const [at, id] = decodeCursor(filter.cursor);
+        add("(created_at < ? OR (created_at = ? AND id < ?))", at, at, id);
+      }
+      const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY created_at DESC, id DESC LIMIT ?`;
+      const rows = db.prepare(sql).all(...args, filter.limit + 1) as Row[];
+      const page = rows.slice(0, filter.limit).map(toJob);
+      const last = rows.length > filter.limit ? page.at(-1) : undefined;
+      return { jobs: page, nextCursor: last ? encodeCursor(Date.parse(last.createdAt), last.id) : undefined };
+    },
+
+    async claim(limit, leaseMs) {
+      return transaction(() => {
+        const now = Date.now();
+        const rows = db
+          .prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
+            WHERE id IN (SELECT id FROM jobs WHERE state = 'accepted' AND not_before <= ?
+              ORDER BY not_before, created_at LIMIT ?)
+            RETURNING *`)
+          .all(now + leaseMs, now, now, limit) as Row[];
+        return rows.map(toJob);
+      });
+    },
+
+    async reschedule(id, notBefore, error, refundAttempt) {
+      db.prepare(`UPDATE jobs SET state = 'accepted', lease_until = NULL, not_before = ?, error = ?, updated_at = ?,
+          attempts = attempts - ? WHERE id = ?`)
+        .run(notBefore.getTime(), error ? JSON.stringify(error) : null, Date.now(), refundAttempt ? 1 : 0, id);
+    },
+
+    async finish(id, state, outcome) {
+      const now = Date.now();
+      db.prepare(`UPDATE jobs SET state = ?, result = ?, error = ?, lease_until = NULL, updated_at = ?, finished_at = ?
+          WHERE id = ?`)
+        .run(state, outcome.result === undefined ? null : JSON.stringify(outcome.result),
+          outcome.error ? JSON.stringify(outcome.error) : null, now, now, id);
+    },
+
+    async recover() {
+      // One process owns the SQLite file, so whatever it finds running was left by a previous life.
+      const result = db
+        .prepare("UPDATE jobs SET state = 'accepted', lease_until = NULL, updated_at = ? WHERE state IN ('running', 'waiting')")
+        .run(Date.now());
+      return Number(result.changes);
+    },
+
+    async ping() {
+      db.prepare("SELECT 1").get();
+    },
+
+    async close() {
+      if (db.isOpen) db.close();
+    },
+  };
+}
+
+function toJob(row: Row): Job {
+  const iso = (v: SQLInputValue | undefined) => new Date(Number(v)).toISOString();
+  const json = (v: SQLInputValue | undefined) => (v === null || v === undefined ? undefined : JSON.parse(String(v)));
+  return {
+    id: String(row.id),
+    idempotencyKey: row.idempotency_key === null ? undefined : String(row.idempotency_key),
+    state: String(row.state) as JobState,
+    operation: String(row.operation),
+    params: json(row.params),
+    scope: String(row.scope),
+    caller: json(row.caller),
+    routeId: row.route_id === null ? undefined : String(row.route_id),
+    actionIndex: Number(row.action_index),
+    requestId: String(row.request_id),
+    correlationId: String(row.correlation_id),
+    attempts: Number(row.attempts),
+    notBefore: iso(row.not_before),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    finishedAt: row.finished_at === null ? undefined : iso(row.finished_at),
+    result: json(row.result),
+    error: json(row.error) as JobError | undefined,
+  };
+}
+
+function encodeCursor(createdAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString());
+    if (Array.isArray(value) && typeof value[0] === "number" && typeof value[1] === "string") {
+      return [value[0], value[1]];
+    }
+  } catch {}
+  throw new RangeError("invalid cursor");
+}

@@ -1,0 +1,66 @@
+// From an event to the operations it asks for: match routes, render parameters, validate them.
+import type { Caller } from "../callers/caller.ts";
+import type { RouteConfig } from "../config/schema.ts";
+import { BridgeError } from "../http/errors.ts";
+import { findOperation } from "../operations/catalog.ts";
+import { parseScope, type Scope } from "../policy/scope.ts";
+import type { BridgeEvent } from "./event.ts";
+import { renderTemplate, TemplateError } from "./template.ts";
+
+export interface OperationRequest {
+  routeId: string;
+  actionIndex: number;
+  operation: string;
+  params: unknown;
+  scope: Scope;
+}
+
+export type Router = (hookId: string, event: BridgeEvent, caller: Caller) => OperationRequest[];
+
+export function createRouter(routes: readonly RouteConfig[]): Router {
+  return (hookId, event, caller) => {
+    const matched = routes.filter(
+      (r) => r.trigger.hook === hookId && (r.trigger.events.length === 0 || r.trigger.events.includes(event.type)),
+    );
+    const problems: string[] = [];
+    const requests: OperationRequest[] = [];
+    for (const route of matched) {
+      route.actions.forEach((action, actionIndex) => {
+        const where = `routes.${route.id}.actions[${actionIndex}]`;
+        const operation = findOperation(action.operation);
+        if (!operation) {
+          problems.push(`${where}: unknown operation '${action.operation}'`);
+          return;
+        }
+        let rendered: unknown;
+        try {
+          rendered = renderTemplate(action.parameters, { event, caller: { id: caller.id, claims: caller.claims } });
+        } catch (err) {
+          if (!(err instanceof TemplateError)) throw err;
+          problems.push(`${where}.${err.message}`);
+          return;
+        }
+        const parsed = operation.input.safeParse(rendered);
+        if (!parsed.success) {
+          for (const issue of parsed.error.issues) {
+            problems.push(`${where}.parameters.${issue.path.join(".")}: ${issue.message}`);
+          }
+          return;
+        }
+        const scope = parseScope(operation.scope(parsed.data));
+        if (!scope.ok) {
+          problems.push(`${where}: ${scope.reason}`);
+          return;
+        }
+        requests.push({ routeId: route.id, actionIndex, operation: operation.name, params: parsed.data, scope: scope.scope });
+      });
+    }
+    if (problems.length > 0) {
+      // Nothing is queued when any action of the event is invalid: a half-run event is worse than none.
+      throw new BridgeError("invalid_parameters", "the event does not produce valid operation parameters", {
+        extensions: { errors: problems },
+      });
+    }
+    return requests;
+  };
+}

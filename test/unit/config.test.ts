@@ -1,0 +1,101 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, configPathFrom, loadConfigFile, parseConfig } from "../../src/config/load.ts";
+import { configJsonSchema } from "../../src/config/json-schema.ts";
+import { operationNames } from "../../src/operations/catalog.ts";
+
+const env = { ARMBRIDGE_DEMO_SECRET: "local-secret" };
+
+function problemsOf(text: string, e: Record<string, string> = env): string[] {
+  try {
+    parseConfig(text, e, operationNames);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("loads the local config with defaults filled in and secrets resolved from the environment", () => {
+    const config = loadConfigFile("config/local.yaml", env, operationNames);
+    expect(config.server.port).toBe(8080);
+    expect(config.jobs.concurrency).toBe(8);
+    expect(config.emulator.enabled).toBe(true);
+    const caller = config.callers[0];
+    expect(caller?.secrets[0]?.reveal()).toBe("local-secret");
+    expect(JSON.stringify(config)).not.toContain("local-secret");
+  });
+
+  it("names every offending field with its path and reason", () => {
+    const problems = problemsOf(`
+server: { port: 70000, bogus: 1 }
+azure: { resourceManagerEndpoint: "http://management.azure.com" }
+callers:
+  - { id: ci, kind: github-webhook, secrets: [{ env: MISSING_SECRET }] }
+  - { id: Bad Id, kind: carrier-pigeon }
+hooks: [{ id: deploy, callers: [ci, nobody] }]
+grants: [{ caller: ci, operations: [resourceGroup.explode], scopes: ["/subscriptions/x/../y"] }]
+`);
+    const text = problems.join("\n");
+    expect(text).toContain("server.port:");
+    expect(text).toContain("server: Unrecognized key");
+    expect(text).toContain("azure.resourceManagerEndpoint:");
+    expect(text).toContain("callers[0].secrets[0]: environment variable MISSING_SECRET is not set");
+    expect(text).toContain("callers[1].kind:");
+    expect(text).toMatch(/grants\[0\]\.scopes\[0\]: must not contain/);
+  });
+
+  it("checks references between callers, hooks, grants and routes", () => {
+    const problems = problemsOf(`
+callers: [{ id: ci, kind: github-webhook, secrets: [{ env: ARMBRIDGE_DEMO_SECRET }] }]
+hooks: [{ id: deploy, callers: [ci, nobody] }]
+grants: [{ caller: ghost, operations: [resourceGroup.explode], scopes: ["/subscriptions/x"] }]
+routes:
+  - { id: r, trigger: { hook: missing }, actions: [{ operation: resourceGroup.ensure }] }
+`);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "hooks[0].callers[1]: unknown caller 'nobody'",
+        "grants[0].caller: unknown caller 'ghost'",
+        "grants[0].operations[0]: unknown operation 'resourceGroup.explode'",
+        "routes[0].trigger.hook: unknown hook 'missing'",
+      ]),
+    );
+  });
+
+  it("reports YAML syntax errors and duplicate keys", () => {
+    expect(problemsOf("server: [1, 2\n")[0]).toMatch(/^YAML: /);
+    expect(problemsOf("dataDir: a\ndataDir: b\n")[0]).toMatch(/^YAML: .*unique/i);
+  });
+
+  it("takes deployment-specific values from the environment", () => {
+    const config = parseConfig(
+      "server: { port: 8080 }",
+      {
+        ARMBRIDGE_PORT: "9090",
+        ARMBRIDGE_DATA_DIR: "/var/lib/armbridge",
+        ARMBRIDGE_IDENTITY_CLIENT_ID: "11111111-2222-3333-4444-555555555555",
+        APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=abc",
+      },
+      operationNames,
+    );
+    expect(config.server.port).toBe(9090);
+    expect(config.dataDir).toBe("/var/lib/armbridge");
+    expect(config.azure.identity.clientId).toBe("11111111-2222-3333-4444-555555555555");
+    expect(config.telemetry.connectionString?.reveal()).toBe("InstrumentationKey=abc");
+    expect(() => parseConfig("{}", { ARMBRIDGE_PORT: "eighty" }, operationNames)).toThrow(/server\.port/);
+  });
+
+  it("finds the config path from --config, then ARMBRIDGE_CONFIG, then the default", () => {
+    expect(configPathFrom(["--config", "a.yaml"], { ARMBRIDGE_CONFIG: "b.yaml" })).toBe("a.yaml");
+    expect(configPathFrom(["--config=c.yaml"], {})).toBe("c.yaml");
+    expect(configPathFrom([], { ARMBRIDGE_CONFIG: "b.yaml" })).toBe("b.yaml");
+    expect(configPathFrom([], {})).toBe("config/local.yaml");
+  });
+
+  it("keeps the committed JSON Schema in step with the code (npm run config-schema)", () => {
+    const committed = JSON.parse(readFileSync("config/armbridge.schema.json", "utf8"));
+    expect(committed).toEqual(configJsonSchema(operationNames));
+  });
+});

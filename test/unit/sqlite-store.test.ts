@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { JobDraft } from "../../src/jobs/job.ts";
+import { openSqliteJobStore } from "../../src/jobs/sqlite-store.ts";
+import type { JobStore } from "../../src/jobs/store.ts";
+
+const caller = { id: "ci", kind: "github-webhook" as const, subject: "repo:org/app", claims: {} };
+const draft = (key: string | undefined, i = 0): JobDraft => ({
+  idempotencyKey: key,
+  requestId: "req-1",
+  caller,
+  routeId: "r",
+  actionIndex: i,
+  operation: "resourceGroup.ensure",
+  params: { n: i },
+  scope: "/subscriptions/s/resourceGroups/g",
+});
+
+describe("SQLite job store", () => {
+  let dir: string;
+  let store: JobStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "armbridge-store-"));
+    store = openSqliteJobStore(join(dir, "jobs.db"));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stores drafts as accepted jobs and answers a repeated key with the existing job", async () => {
+    const first = await store.accept([draft("k#0"), draft("k#1", 1)]);
+    expect(first.created).toEqual([true, true]);
+    expect(first.jobs.map((j) => j.state)).toEqual(["accepted", "accepted"]);
+    const again = await store.accept([draft("k#0"), draft("k#1", 1)]);
+    expect(again.created).toEqual([false, false]);
+    expect(again.jobs.map((j) => j.id)).toEqual(first.jobs.map((j) => j.id));
+    expect(first.jobs[0]?.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("stores nothing of a submission that fails midway", async () => {
+    const poisoned = { ...draft("p#1", 1), params: { n: 1n } }; // BigInt cannot be serialised
+    await expect(store.accept([draft("p#0"), poisoned])).rejects.toThrow();
+    expect((await store.list({ limit: 10 })).jobs).toHaveLength(0);
+  });
+
+  it("leases runnable jobs once, retries them later, and finishes them", async () => {
+    const { jobs } = await store.accept([draft("a"), draft("b", 1)]);
+    const claimed = await store.claim(10, 60_000);
+    expect(claimed.map((j) => j.attempts)).toEqual([1, 1]);
+    expect(await store.claim(10, 60_000)).toHaveLength(0);
+    const [a, b] = jobs;
+    if (!a || !b) throw new Error("two jobs expected");
+    await store.reschedule(a.id, new Date(Date.now() + 60_000), { code: "Http503", message: "busy" }, false);
+    expect(await store.claim(10, 60_000)).toHaveLength(0);
+    await store.finish(b.id, "succeeded", { result: { ok: true } });
+    const done = await store.get(b.id);
+    expect(done?.state).toBe("succeeded");
+    expect(done?.result).toEqual({ ok: true });
+    expect(done?.finishedAt).toBeDefined();
+    expect((await store.get(a.id))?.error?.code).toBe("Http503");
+  });
+
+  it("survives a reopen and recovers jobs a dead process left running", async () => {
+    await store.accept([draft("x")]);
+    await store.claim(1, 60_000);
+    await store.close();
+    store = openSqliteJobStore(join(dir, "jobs.db"));
+    expect(await store.recover()).toBe(1);
+    const [job] = await store.claim(1, 60_000);
+    expect(job?.attempts).toBe(2);
+  });
+
+  it("pages through jobs newest first, filtered by state and caller", async () => {
+    for (let i = 0; i < 5; i++) await store.accept([draft(`page-${i}`, i)]);
+    const page1 = await store.list({ limit: 2, callerId: "ci", state: "accepted" });
+    expect(page1.jobs).toHaveLength(2);
+    const page2 = await store.list({ limit: 2, callerId: "ci", state: "accepted", cursor: page1.nextCursor });
+    const page3 = await store.list({ limit: 2, callerId: "ci", state: "accepted", cursor: page2.nextCursor });
+    const ids = [...page1.jobs, ...page2.jobs, ...page3.jobs].map((j) => j.id);
+    expect(new Set(ids).size).toBe(5);
+    expect(page3.nextCursor).toBeUndefined();
+    expect((await store.list({ limit: 10, callerId: "someone-else" })).jobs).toHaveLength(0);
+  });
+});

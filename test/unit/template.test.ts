@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { renderTemplate, TemplateError } from "../../src/routes/template.ts";
+
+const ctx = {
+  event: { data: { repository: { name: "app", id: 42 }, list: ["a", "b"] } },
+  caller: { id: "ci", claims: { repository: "org/app" } },
+};
+
+describe("renderTemplate", () => {
+  it("substitutes inside strings and keeps the type of a whole expression", () => {
+    expect(
+      renderTemplate({ name: "rg-{{ event.data.repository.name }}", id: "{{ event.data.repository.id }}" }, ctx),
+    ).toEqual({ name: "rg-app", id: 42 });
+  });
+
+  it("reads caller claims, array items and defaults", () => {
+    expect(renderTemplate("{{ caller.claims.repository }}", ctx)).toBe("org/app");
+    expect(renderTemplate("{{ event.data.list[1] }}", ctx)).toBe("b");
+    expect(renderTemplate('{{ event.data.missing ?? "none" }}', ctx)).toBe("none");
+  });
+
+  it("refuses a missing value without a default, naming where", () => {
+    expect(() => renderTemplate({ a: "{{ event.data.missing }}" }, ctx)).toThrow(/parameters\.a: 'event\.data\.missing'/);
+  });
+
+  it("refuses expressions that are not plain paths", () => {
+    for (const expr of ["{{ process.env.X }}", "{{ event.constructor }}x{{ 1+1 }}", "{{ event['data'] }}"]) {
+      expect(() => renderTemplate(expr, ctx)).toThrow(TemplateError);
+    }
+  });
+
+  it("does not walk the prototype chain", () => {
+    expect(() => renderTemplate("{{ event.constructor }}", ctx)).toThrow(TemplateError);
+  });
+
+  it("refuses an object spliced into a string", () => {
+    expect(() => renderTemplate("x-{{ event.data.repository }}", ctx)).toThrow(/not a scalar/);
+  });
+});

@@ -54,7 +54,10 @@ export function createApp(deps: AppDeps): Hono {
     }
     // Unknown errors are logged in full with the request id and answered with nothing they contain.
     logger.error({ err, requestId: c.get("requestId") }, "unhandled error");
-    const internal = new BridgeError("internal", "an internal error occurred; quote the request id when reporting it");
+    const internal = new BridgeError(
+      "internal",
+      "an internal error occurred; quote the request id when reporting it",
+    );
     c.set("problem", { code: internal.code, detail: internal.detail });
     return problemResponse(c, internal);
   });

@@ -39,6 +39,11 @@ export function createArmClients(
     // Trust is added for these clients only; the process-wide TLS verification stays untouched.
     ...(ca ? { tlsOptions: { ca } } : {}),
     additionalPolicies: [{ policy: attributionPolicy, position: "perCall" as const }],
+    retryOptions: {
+      maxRetries: azure.retry.maxRetries,
+      retryDelayInMs: azure.retry.retryDelayMs,
+      maxRetryDelayInMs: azure.retry.maxRetryDelayMs,
+    },
   };
   const resources = new Map<string, ResourceManagementClient>();
   const deployments = new Map<string, DeploymentsClient>();

@@ -1,6 +1,7 @@
 // The managed identity credential: system-assigned, or user-assigned by client id or resource id.
-import { ManagedIdentityCredential } from "@azure/identity";
+
 import type { TokenCredential } from "@azure/core-auth";
+import { ManagedIdentityCredential } from "@azure/identity";
 import type { Config } from "../config/schema.ts";
 
 export function createManagedIdentityCredential(azure: Config["azure"]): TokenCredential {

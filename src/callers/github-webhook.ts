@@ -58,7 +58,10 @@ export function authenticateGithubWebhook(
 
 /** Claims from a signed GitHub payload: the signature makes them GitHub's word, not the sender's. */
 export function githubPayloadClaims(caller: Caller, payload: unknown): Pick<Caller, "subject" | "claims"> {
-  const p = (payload ?? {}) as { repository?: { full_name?: unknown; id?: unknown }; sender?: { login?: unknown } };
+  const p = (payload ?? {}) as {
+    repository?: { full_name?: unknown; id?: unknown };
+    sender?: { login?: unknown };
+  };
   const repository = typeof p.repository?.full_name === "string" ? p.repository.full_name : undefined;
   const claims = {
     ...caller.claims,

@@ -36,7 +36,12 @@ export function loadConfigFile(path: string, env: Env, operations: readonly stri
   return parseConfig(text, env, operations, path);
 }
 
-export function parseConfig(text: string, env: Env, operations: readonly string[], source = "config"): Config {
+export function parseConfig(
+  text: string,
+  env: Env,
+  operations: readonly string[],
+  source = "config",
+): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -48,7 +53,9 @@ export function parseConfig(text: string, env: Env, operations: readonly string[
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(source, ["(root): must be a mapping"]);
   }
-  const result = createConfigSchema(env, operations).safeParse(applyEnvOverrides(raw as Record<string, unknown>, env));
+  const result = createConfigSchema(env, operations).safeParse(
+    applyEnvOverrides(raw as Record<string, unknown>, env),
+  );
   if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
   return result.data;
 }
@@ -89,7 +96,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** The process's config: the only place that reads `process.env` for it. */
-export function loadProcessConfig(argv: readonly string[], operations: readonly string[]): { path: string; config: Config } {
+export function loadProcessConfig(
+  argv: readonly string[],
+  operations: readonly string[],
+): { path: string; config: Config } {
   const path = configPathFrom(argv, process.env);
   return { path, config: loadConfigFile(path, process.env, operations) };
 }

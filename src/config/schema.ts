@@ -51,6 +51,14 @@ const azureSchema = z.strictObject({
   imdsEndpoint: z.url({ protocol: /^https?$/ }).optional(),
   /** How often long-running operations are polled when ARM sends no Retry-After. */
   pollIntervalMs: z.number().int().min(10).max(60_000).default(2000),
+  /** In-call retries by the SDK (a 429 waits for its Retry-After); durable retries are the worker's. */
+  retry: z
+    .strictObject({
+      maxRetries: z.number().int().min(0).max(10).default(2),
+      retryDelayMs: z.number().int().min(1).max(60_000).default(500),
+      maxRetryDelayMs: z.number().int().min(1).max(300_000).default(10_000),
+    })
+    .prefault({}),
 });
 
 const emulatorSchema = z.strictObject({
@@ -68,6 +76,9 @@ const jobsSchema = z.strictObject({
   pollIntervalMs: z.number().int().min(10).max(60_000).default(1000),
   /** How long a running job's lease lasts before another worker may take it over after a crash. */
   leaseSeconds: z.number().int().min(5).max(3600).default(60),
+  /** Backoff between a job's attempts: exponential from the base, capped, with jitter. */
+  retryBaseMs: z.number().int().min(1).max(600_000).default(1000),
+  retryMaxMs: z.number().int().min(1).max(3_600_000).default(300_000),
 });
 
 const hookSchema = z.strictObject({

@@ -18,6 +18,9 @@ export function registerHealthRoutes(app: Hono, checks: Record<string, Readiness
       }),
     );
     const ready = entries.every(([, r]) => r.ok);
-    return c.json({ status: ready ? "ready" : "not_ready", checks: Object.fromEntries(entries) }, ready ? 200 : 503);
+    return c.json(
+      { status: ready ? "ready" : "not_ready", checks: Object.fromEntries(entries) },
+      ready ? 200 : 503,
+    );
   });
 }

@@ -15,7 +15,13 @@ export interface HookDeps extends AcceptDeps {
   route: Router;
 }
 
-const FORWARDED_HEADERS = ["x-github-event", "x-github-delivery", "x-github-hook-id", "user-agent", "content-type"];
+const FORWARDED_HEADERS = [
+  "x-github-event",
+  "x-github-delivery",
+  "x-github-hook-id",
+  "user-agent",
+  "content-type",
+];
 
 export function registerHookRoutes(app: Hono, deps: HookDeps): void {
   const hooks = new Map(deps.hooks.map((h) => [h.id, h]));
@@ -38,7 +44,11 @@ export function registerHookRoutes(app: Hono, deps: HookDeps): void {
     const headers = Object.fromEntries(
       FORWARDED_HEADERS.flatMap((h) => (c.req.header(h) ? [[h, c.req.header(h) as string]] : [])),
     );
-    const requests = deps.route(hookId, { source: `hook:${hookId}`, id: deliveryId, type, subject: undefined, data: payload, headers }, caller);
+    const requests = deps.route(
+      hookId,
+      { source: `hook:${hookId}`, id: deliveryId, type, subject: undefined, data: payload, headers },
+      caller,
+    );
     if (requests.length === 0) {
       // GitHub counts 2xx as delivered; an event no route wants (a `ping`, say) is not an error.
       return c.json({ jobs: [], message: `no route of hook '${hookId}' matches event '${type}'` }, 200);

@@ -2,7 +2,14 @@
 import type { Caller } from "../callers/caller.ts";
 
 export type JobState = "accepted" | "running" | "waiting" | "succeeded" | "failed" | "dead";
-export const JOB_STATES: readonly JobState[] = ["accepted", "running", "waiting", "succeeded", "failed", "dead"];
+export const JOB_STATES: readonly JobState[] = [
+  "accepted",
+  "running",
+  "waiting",
+  "succeeded",
+  "failed",
+  "dead",
+];
 export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(["succeeded", "failed", "dead"]);
 
 export interface JobError {

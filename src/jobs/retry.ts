@@ -5,12 +5,10 @@ export interface RetryPolicy {
   maxMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { baseMs: 500, maxMs: 60_000 };
-
 export function retryDelayMs(
   attempt: number,
   retryAfterMs: number | undefined,
-  policy: RetryPolicy = DEFAULT_RETRY,
+  policy: RetryPolicy,
   random: () => number = Math.random,
 ): number {
   const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));

@@ -30,19 +30,26 @@ const migrations: readonly string[] = [
 ];
 
 export function migrate(db: DatabaseSync): void {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+  );
   const row = db.prepare("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").get() as {
     version: number;
   };
   if (row.version > migrations.length) {
-    throw new Error(`the data directory holds schema version ${row.version}; this armbridge knows ${migrations.length}`);
+    throw new Error(
+      `the data directory holds schema version ${row.version}; this armbridge knows ${migrations.length}`,
+    );
   }
   migrations.slice(row.version).forEach((sql, i) => {
     const version = row.version + i + 1;
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(sql);
-      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, Date.now());
+      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
+        version,
+        Date.now(),
+      );
       db.exec("COMMIT");
     } catch (err) {
       db.exec("ROLLBACK");

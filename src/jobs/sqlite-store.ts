@@ -12,12 +12,15 @@ type Row = Record<string, SQLInputValue>;
 export function openSqliteJobStore(path: string): JobStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
+  db.exec(
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+  );
   migrate(db);
 
   const byKey = db.prepare("SELECT * FROM jobs WHERE idempotency_key = ?");
   const byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
-  const insert = db.prepare(`INSERT INTO jobs (id, idempotency_key, state, operation, params, scope, caller_id, caller,
+  const insert =
+    db.prepare(`INSERT INTO jobs (id, idempotency_key, state, operation, params, scope, caller_id, caller,
       route_id, action_index, request_id, correlation_id, attempts, not_before, created_at, updated_at)
     VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`);
 
@@ -47,8 +50,22 @@ export function openSqliteJobStore(path: string): JobStore {
             continue;
           }
           const id = randomUUID();
-          insert.run(id, d.idempotencyKey ?? null, d.operation, JSON.stringify(d.params), d.scope, d.caller.id,
-            JSON.stringify(d.caller), d.routeId ?? null, d.actionIndex, d.requestId, randomUUID(), now, now, now);
+          insert.run(
+            id,
+            d.idempotencyKey ?? null,
+            d.operation,
+            JSON.stringify(d.params),
+            d.scope,
+            d.caller.id,
+            JSON.stringify(d.caller),
+            d.routeId ?? null,
+            d.actionIndex,
+            d.requestId,
+            randomUUID(),
+            now,
+            now,
+            now,
+          );
           jobs.push(toJob(byId.get(id) as Row));
           created.push(true);
         }
@@ -99,22 +116,34 @@ export function openSqliteJobStore(path: string): JobStore {
 
     async reschedule(id, notBefore, error, refundAttempt) {
       db.prepare(`UPDATE jobs SET state = 'accepted', lease_until = NULL, not_before = ?, error = ?, updated_at = ?,
-          attempts = attempts - ? WHERE id = ?`)
-        .run(notBefore.getTime(), error ? JSON.stringify(error) : null, Date.now(), refundAttempt ? 1 : 0, id);
+          attempts = attempts - ? WHERE id = ?`).run(
+        notBefore.getTime(),
+        error ? JSON.stringify(error) : null,
+        Date.now(),
+        refundAttempt ? 1 : 0,
+        id,
+      );
     },
 
     async finish(id, state, outcome) {
       const now = Date.now();
       db.prepare(`UPDATE jobs SET state = ?, result = ?, error = ?, lease_until = NULL, updated_at = ?, finished_at = ?
-          WHERE id = ?`)
-        .run(state, outcome.result === undefined ? null : JSON.stringify(outcome.result),
-          outcome.error ? JSON.stringify(outcome.error) : null, now, now, id);
+          WHERE id = ?`).run(
+        state,
+        outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        outcome.error ? JSON.stringify(outcome.error) : null,
+        now,
+        now,
+        id,
+      );
     },
 
     async recover() {
       // One process owns the SQLite file, so whatever it finds running was left by a previous life.
       const result = db
-        .prepare("UPDATE jobs SET state = 'accepted', lease_until = NULL, updated_at = ? WHERE state IN ('running', 'waiting')")
+        .prepare(
+          "UPDATE jobs SET state = 'accepted', lease_until = NULL, updated_at = ? WHERE state IN ('running', 'waiting')",
+        )
         .run(Date.now());
       return Number(result.changes);
     },
@@ -131,7 +160,8 @@ export function openSqliteJobStore(path: string): JobStore {
 
 function toJob(row: Row): Job {
   const iso = (v: SQLInputValue | undefined) => new Date(Number(v)).toISOString();
-  const json = (v: SQLInputValue | undefined) => (v === null || v === undefined ? undefined : JSON.parse(String(v)));
+  const json = (v: SQLInputValue | undefined) =>
+    v === null || v === undefined ? undefined : JSON.parse(String(v));
   return {
     id: String(row.id),
     idempotencyKey: row.idempotency_key === null ? undefined : String(row.idempotency_key),

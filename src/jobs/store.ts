@@ -32,7 +32,11 @@ export interface JobStore {
   claim(limit: number, leaseMs: number): Promise<Job[]>;
   /** Back to `accepted`, not before `notBefore`; `refundAttempt` when the attempt never reached ARM. */
   reschedule(id: string, notBefore: Date, error: JobError | undefined, refundAttempt: boolean): Promise<void>;
-  finish(id: string, state: Extract<JobState, "succeeded" | "failed" | "dead">, outcome: { result?: unknown; error?: JobError }): Promise<void>;
+  finish(
+    id: string,
+    state: Extract<JobState, "succeeded" | "failed" | "dead">,
+    outcome: { result?: unknown; error?: JobError },
+  ): Promise<void>;
   /** Makes jobs left running by a process that is gone runnable again. */
   recover(): Promise<number>;
   /** Throws when the store cannot serve. */

@@ -14,7 +14,6 @@ export interface WorkerDeps {
   arm: ArmClients;
   logger: Logger;
   settings: Config["jobs"];
-  retry?: RetryPolicy;
 }
 
 export interface Worker {
@@ -25,7 +24,8 @@ export interface Worker {
   stop(deadlineMs: number): Promise<void>;
 }
 
-export function createWorker({ store, arm, logger, settings, retry }: WorkerDeps): Worker {
+export function createWorker({ store, arm, logger, settings }: WorkerDeps): Worker {
+  const retry: RetryPolicy = { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs };
   const running = new Map<string, Promise<void>>();
   /** Aborts the ARM calls still running when the shutdown deadline passes. */
   const shutdown = new AbortController();
@@ -82,7 +82,12 @@ export function createWorker({ store, arm, logger, settings, retry }: WorkerDeps
       } else if (failure.code === "TokenUnavailable" || job.attempts < settings.maxAttempts) {
         // A missing token never reached ARM, so it does not use up the job's attempts.
         const delay = retryDelayMs(job.attempts, failure.retryAfterMs, retry);
-        await store.reschedule(job.id, new Date(Date.now() + delay), error, failure.code === "TokenUnavailable");
+        await store.reschedule(
+          job.id,
+          new Date(Date.now() + delay),
+          error,
+          failure.code === "TokenUnavailable",
+        );
         log.info({ error, delayMs: delay }, "job will be retried");
       } else {
         await store.finish(job.id, "dead", {

@@ -10,7 +10,9 @@ export function createAuthorizer(grants: readonly GrantConfig[]): Authorizer {
   return (callerId, operation, scope) => {
     const own = grants.map((grant, index) => ({ grant, index })).filter((g) => g.grant.caller === callerId);
     if (own.length === 0) return { allowed: false, reason: `caller '${callerId}' has no grants` };
-    const forOperation = own.filter((g) => g.grant.operations.includes(operation) || g.grant.operations.includes("*"));
+    const forOperation = own.filter(
+      (g) => g.grant.operations.includes(operation) || g.grant.operations.includes("*"),
+    );
     if (forOperation.length === 0) {
       return { allowed: false, reason: `caller '${callerId}' is not granted operation '${operation}'` };
     }

@@ -17,14 +17,17 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._()-]*$/;
  * trailing segments, backslashes) is refused rather than repaired.
  */
 export function parseScope(input: string): ScopeParse {
-  if (input.length === 0 || input.length > 1024) return { ok: false, reason: "scope must be 1 to 1024 characters" };
+  if (input.length === 0 || input.length > 1024)
+    return { ok: false, reason: "scope must be 1 to 1024 characters" };
   if (!input.startsWith("/")) return { ok: false, reason: "scope must start with '/'" };
   if (input.length > 1 && input.endsWith("/")) return { ok: false, reason: "scope must not end with '/'" };
   const segments = input.slice(1).split("/");
   for (const segment of segments) {
     if (segment === "") return { ok: false, reason: "scope must not contain empty segments" };
-    if (segment === "." || segment === "..") return { ok: false, reason: "scope must not contain '.' or '..'" };
-    if (!SEGMENT.test(segment)) return { ok: false, reason: `scope segment '${segment}' has characters ARM ids do not use` };
+    if (segment === "." || segment === "..")
+      return { ok: false, reason: "scope must not contain '.' or '..'" };
+    if (!SEGMENT.test(segment))
+      return { ok: false, reason: `scope segment '${segment}' has characters ARM ids do not use` };
   }
   if (segments[0]?.toLowerCase() !== "subscriptions" || !segments[1]) {
     return { ok: false, reason: "scope must start with /subscriptions/{subscriptionId}" };
@@ -33,7 +36,10 @@ export function parseScope(input: string): ScopeParse {
     // ARM ids are type/name pairs: an odd count is a type without its name.
     return { ok: false, reason: "scope must end with a name, not a type" };
   }
-  return { ok: true, scope: { path: input, key: input.toLowerCase(), segments: segments.map((s) => s.toLowerCase()) } };
+  return {
+    ok: true,
+    scope: { path: input, key: input.toLowerCase(), segments: segments.map((s) => s.toLowerCase()) },
+  };
 }
 
 export function subscriptionOf(scope: Scope): string {

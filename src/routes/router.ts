@@ -20,7 +20,8 @@ export type Router = (hookId: string, event: BridgeEvent, caller: Caller) => Ope
 export function createRouter(routes: readonly RouteConfig[]): Router {
   return (hookId, event, caller) => {
     const matched = routes.filter(
-      (r) => r.trigger.hook === hookId && (r.trigger.events.length === 0 || r.trigger.events.includes(event.type)),
+      (r) =>
+        r.trigger.hook === hookId && (r.trigger.events.length === 0 || r.trigger.events.includes(event.type)),
     );
     const problems: string[] = [];
     const requests: OperationRequest[] = [];
@@ -34,7 +35,10 @@ export function createRouter(routes: readonly RouteConfig[]): Router {
         }
         let rendered: unknown;
         try {
-          rendered = renderTemplate(action.parameters, { event, caller: { id: caller.id, claims: caller.claims } });
+          rendered = renderTemplate(action.parameters, {
+            event,
+            caller: { id: caller.id, claims: caller.claims },
+          });
         } catch (err) {
           if (!(err instanceof TemplateError)) throw err;
           problems.push(`${where}.${err.message}`);
@@ -52,7 +56,13 @@ export function createRouter(routes: readonly RouteConfig[]): Router {
           problems.push(`${where}: ${scope.reason}`);
           return;
         }
-        requests.push({ routeId: route.id, actionIndex, operation: operation.name, params: parsed.data, scope: scope.scope });
+        requests.push({
+          routeId: route.id,
+          actionIndex,
+          operation: operation.name,
+          params: parsed.data,
+          scope: scope.scope,
+        });
       });
     }
     if (problems.length > 0) {

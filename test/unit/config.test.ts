@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, configPathFrom, loadConfigFile, parseConfig } from "../../src/config/load.ts";
 import { configJsonSchema } from "../../src/config/json-schema.ts";
+import { ConfigError, configPathFrom, loadConfigFile, parseConfig } from "../../src/config/load.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 
 const env = { ARMBRIDGE_DEMO_SECRET: "local-secret" };

@@ -9,7 +9,9 @@ const bytes = new TextEncoder().encode(body);
 describe("verifyGithubSignature", () => {
   it("accepts a signature made by GitHub's own library, with any active secret", async () => {
     const header = await sign("second-secret", body);
-    expect(verifyGithubSignature(bytes, header, [new Secret("A", "first"), new Secret("B", "second-secret")])).toBe(true);
+    expect(
+      verifyGithubSignature(bytes, header, [new Secret("A", "first"), new Secret("B", "second-secret")]),
+    ).toBe(true);
   });
 
   it("refuses a changed byte, another secret, and malformed headers", async () => {

@@ -46,18 +46,27 @@ describe("scopeMatches", () => {
     expect(scopeMatches(pattern, scope(`/subscriptions/${SUB}/resourceGroups/app-1`))).toBe(true);
     expect(scopeMatches(pattern, scope(`/subscriptions/${SUB}/RESOURCEGROUPS/APP-1`))).toBe(true);
     expect(
-      scopeMatches(pattern, scope(`/subscriptions/${SUB}/resourceGroups/app-1/providers/Microsoft.Web/sites/s`)),
+      scopeMatches(
+        pattern,
+        scope(`/subscriptions/${SUB}/resourceGroups/app-1/providers/Microsoft.Web/sites/s`),
+      ),
     ).toBe(true);
   });
 
   it("does not let * cross a segment or match a parent", () => {
     expect(scopeMatches(pattern, scope(`/subscriptions/${SUB}`))).toBe(false);
     expect(scopeMatches(pattern, scope(`/subscriptions/${SUB}/resourceGroups/other`))).toBe(false);
-    expect(scopeMatches(`/subscriptions/${SUB}/resourceGroups/app`, scope(`/subscriptions/${SUB}/resourceGroups/app-2`))).toBe(
-      false,
-    );
     expect(
-      scopeMatches(pattern, scope(`/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/app-1`)),
+      scopeMatches(
+        `/subscriptions/${SUB}/resourceGroups/app`,
+        scope(`/subscriptions/${SUB}/resourceGroups/app-2`),
+      ),
+    ).toBe(false);
+    expect(
+      scopeMatches(
+        pattern,
+        scope(`/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/app-1`),
+      ),
     ).toBe(false);
   });
 });

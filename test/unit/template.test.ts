@@ -9,7 +9,10 @@ const ctx = {
 describe("renderTemplate", () => {
   it("substitutes inside strings and keeps the type of a whole expression", () => {
     expect(
-      renderTemplate({ name: "rg-{{ event.data.repository.name }}", id: "{{ event.data.repository.id }}" }, ctx),
+      renderTemplate(
+        { name: "rg-{{ event.data.repository.name }}", id: "{{ event.data.repository.id }}" },
+        ctx,
+      ),
     ).toEqual({ name: "rg-app", id: 42 });
   });
 
@@ -20,7 +23,9 @@ describe("renderTemplate", () => {
   });
 
   it("refuses a missing value without a default, naming where", () => {
-    expect(() => renderTemplate({ a: "{{ event.data.missing }}" }, ctx)).toThrow(/parameters\.a: 'event\.data\.missing'/);
+    expect(() => renderTemplate({ a: "{{ event.data.missing }}" }, ctx)).toThrow(
+      /parameters\.a: 'event\.data\.missing'/,
+    );
   });
 
   it("refuses expressions that are not plain paths", () => {

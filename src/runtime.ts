@@ -1,0 +1,57 @@
+// Wires the real dependencies for a config: credential, ARM clients, store, worker and app.
+// main.ts serves what this builds; tests build the same thing against the emulator.
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { createApp } from "./app.ts";
+import { createArmClients } from "./azure/arm-clients.ts";
+import { createManagedIdentityCredential } from "./azure/credential.ts";
+import type { Config } from "./config/schema.ts";
+import { openSqliteJobStore } from "./jobs/sqlite-store.ts";
+import type { JobStore } from "./jobs/store.ts";
+import { createWorker, type Worker } from "./jobs/worker.ts";
+import type { Logger } from "./telemetry/logger.ts";
+
+export interface Runtime {
+  app: Hono;
+  store: JobStore;
+  worker: Worker;
+  /** Starts the worker (after recovering jobs a previous process left running). */
+  start(): Promise<void>;
+  /** Drains the worker until the deadline, then closes the store. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger: Logger;
+  /** Extra CA certificate (PEM) to trust for ARM calls, e.g. the in-process emulator's. */
+  trustedCaPem?: string;
+}
+
+export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeOptions): Runtime {
+  const credential = createManagedIdentityCredential(config.azure);
+  const arm = createArmClients(credential, config.azure, trustedCaPem);
+  const store = openSqliteJobStore(join(config.dataDir, "armbridge.db"));
+  const worker = createWorker({ store, arm, logger, settings: config.jobs });
+  const tokenScope = `${config.azure.audience.replace(/\/$/, "")}/.default`;
+  const app = createApp({
+    config,
+    store,
+    logger,
+    onAccepted: () => worker.wake(),
+    readiness: {
+      token: async () => {
+        await credential.getToken(tokenScope, { abortSignal: AbortSignal.timeout(5000) });
+      },
+    },
+  });
+  return {
+    app,
+    store,
+    worker,
+    start: () => worker.start(),
+    async stop(deadlineMs) {
+      await worker.stop(deadlineMs);
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+// armbridge as its own process, started the way the README says, driven by the README's own snippet.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const SECRET = "e2e-demo-secret";
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  lines: string[];
+  exit: Promise<number | null>;
+}
+
+function startArmbridge(args: string[], env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ["src/main.ts", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no 'listening' line:\n${lines.join("\n")}`)), 20_000);
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      for (const line of chunk.split("\n").filter(Boolean)) {
+        lines.push(line);
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === "armbridge listening" && entry.url) {
+          clearTimeout(timer);
+          resolve({ child, url: entry.url, lines, exit });
+        }
+      }
+    });
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => lines.push(chunk));
+    exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before listening:\n${lines.join("\n")}`));
+    });
+  });
+}
+
+describe("armbridge process", () => {
+  let dir: string;
+  let started: Started;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "armbridge-e2e-"));
+    started = await startArmbridge([], {
+      ARMBRIDGE_DEMO_SECRET: SECRET,
+      ARMBRIDGE_PORT: "0",
+      ARMBRIDGE_DATA_DIR: dir,
+    });
+  });
+  afterAll(() => {
+    started?.child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves the README's curl example end to end with the default local config", async () => {
+    const readme = readFileSync("README.md", "utf8");
+    const snippet = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .map((m) => m[1] as string)
+      .find((s) => s.includes("/hooks/demo"));
+    expect(snippet).toBeDefined();
+    const script = (snippet as string)
+      .replace(/^export ARMBRIDGE_DEMO_SECRET=.*$/m, "")
+      .replace(/^url=.*$/m, `url=${started.url}`);
+    const { stdout } = await run("bash", ["-euo", "pipefail", "-c", script], {
+      env: { ...process.env, ARMBRIDGE_DEMO_SECRET: SECRET },
+      timeout: 20_000,
+    });
+    const job = JSON.parse(stdout) as { state: string; result: { id: string }; correlationId: string };
+    expect(job.state).toBe("succeeded");
+    expect(job.result.id).toBe("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/demo-web");
+  });
+
+  it("reports ready once the store and the managed identity token are", async () => {
+    const res = await fetch(`${started.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: "ready",
+      checks: { store: { ok: true }, token: { ok: true } },
+    });
+  });
+
+  it("drains and exits 0 on SIGTERM", async () => {
+    started.child.kill("SIGTERM");
+    expect(await started.exit).toBe(0);
+    expect(started.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+    expect(started.lines.join("\n")).not.toContain(SECRET);
+  });
+});
+
+describe("armbridge with a bad config", () => {
+  it("exits 2 and names every offending field", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "armbridge-badcfg-"));
+    const path = join(dir, "bad.yaml");
+    writeFileSync(
+      path,
+      "server:\n  port: -1\ncallers:\n  - { id: ci, kind: github-webhook, secrets: [{ env: NOT_SET_ANYWHERE }] }\n",
+    );
+    const child = spawn(process.execPath, ["src/main.ts", "--config", path], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (c: string) => {
+      stderr += c;
+    });
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    rmSync(dir, { recursive: true, force: true });
+    expect(code).toBe(2);
+    expect(stderr).toContain("server.port:");
+    expect(stderr).toContain("callers[0].secrets[0]: environment variable NOT_SET_ANYWHERE is not set");
+  });
+});

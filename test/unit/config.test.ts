@@ -23,7 +23,7 @@ describe("config", () => {
     expect(config.jobs.concurrency).toBe(8);
     expect(config.emulator.enabled).toBe(true);
     const caller = config.callers[0];
-    expect(caller?.secrets[0]?.reveal()).toBe("local-secret");
+    expect(caller?.kind === "github-webhook" && caller.secrets[0]?.reveal()).toBe("local-secret");
     expect(JSON.stringify(config)).not.toContain("local-secret");
   });
 

@@ -3,7 +3,7 @@ import type { CallerConfig } from "../config/schema.ts";
 import { apiKeyVerifier } from "./api-key.ts";
 import type { Authentication, CallerRequest, CallerVerifier, RefusalCode } from "./caller.ts";
 import { githubWebhookVerifier } from "./github-webhook.ts";
-import { KeySets, type KeySetOptions } from "./jwt.ts";
+import { type KeySetOptions, KeySets } from "./jwt.ts";
 import { oidcVerifier } from "./oidc.ts";
 import { ReplayGuard, standardWebhookVerifier } from "./standard-webhook.ts";
 
@@ -28,20 +28,19 @@ export function createAuthenticator(
 ): Authenticator {
   const keySets = new KeySets(options.jwks);
   const replays = new ReplayGuard();
-  const verifiers = new Map<string, CallerVerifier>(
-    callers.map((c) => {
-      switch (c.kind) {
-        case "github-webhook":
-          return [c.id, githubWebhookVerifier(c)];
-        case "standard-webhook":
-          return [c.id, standardWebhookVerifier(c, replays, options.now)];
-        case "api-key":
-          return [c.id, apiKeyVerifier(c, options.now)];
-        case "oidc":
-          return [c.id, oidcVerifier(c, keySets)];
-      }
-    }),
-  );
+  const verifierOf = (c: CallerConfig): CallerVerifier => {
+    switch (c.kind) {
+      case "github-webhook":
+        return githubWebhookVerifier(c);
+      case "standard-webhook":
+        return standardWebhookVerifier(c, replays, options.now);
+      case "api-key":
+        return apiKeyVerifier(c, options.now);
+      case "oidc":
+        return oidcVerifier(c, keySets);
+    }
+  };
+  const verifiers = new Map(callers.map((c) => [c.id, verifierOf(c)]));
 
   return async (request, allowed) => {
     const candidates = allowed.flatMap((id) => verifiers.get(id) ?? []);

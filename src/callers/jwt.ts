@@ -73,7 +73,11 @@ export function peekIssuer(token: string): string | undefined {
   }
 }
 
-export async function verifyJwt(token: string, keys: JWTVerifyGetKey, policy: JwtPolicy): Promise<JwtVerification> {
+export async function verifyJwt(
+  token: string,
+  keys: JWTVerifyGetKey,
+  policy: JwtPolicy,
+): Promise<JwtVerification> {
   const iss = peekIssuer(token);
   if (iss === undefined) return { ok: false, reason: "the bearer token is not a JWT with an issuer" };
   // Checked before any key fetch, so tokens of unrelated issuers never make us call out.
@@ -96,7 +100,8 @@ function describeJoseError(err: unknown): JwtVerification {
   const fail = (reason: string, transient = false): JwtVerification => ({ ok: false, reason, transient });
   if (err instanceof errors.JWTExpired) return fail("the token has expired");
   if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === "nbf" || err.claim === "iat") return fail(`the token is not valid yet ('${err.claim}')`);
+    if (err.claim === "nbf" || err.claim === "iat")
+      return fail(`the token is not valid yet ('${err.claim}')`);
     return fail(`the token's '${err.claim}' claim is not accepted`);
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return fail("the token's signing algorithm is not allowed");
@@ -106,7 +111,11 @@ function describeJoseError(err: unknown): JwtVerification {
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
     return fail("the issuer's signing keys could not be fetched", true);
   }
-  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) {
+  if (
+    err instanceof errors.JWSInvalid ||
+    err instanceof errors.JWTInvalid ||
+    err instanceof errors.JOSENotSupported
+  ) {
     return fail("the bearer token is malformed");
   }
   // Anything else comes from fetching the JWKS (network, non-200, bad JSON).

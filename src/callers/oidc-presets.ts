@@ -70,7 +70,17 @@ export function resolveIssuer(c: OidcCallerConfig): ResolvedIssuer {
         jwksUrl: c.jwksUrl ?? `${AZURE_DEVOPS}/.well-known/jwks`,
         audiences: audiences.length > 0 ? audiences : ["api://AzureADTokenExchange"],
         pinned: { org_id: org },
-        claims: [...COMMON, "org_id", "prj_id", "def_id", "rpo_id", "rpo_uri", "rpo_ref", "rpo_ver", "run_id"],
+        claims: [
+          ...COMMON,
+          "org_id",
+          "prj_id",
+          "def_id",
+          "rpo_id",
+          "rpo_uri",
+          "rpo_ref",
+          "rpo_ver",
+          "run_id",
+        ],
         check: ok,
         subjects: sub,
       };
@@ -79,7 +89,9 @@ export function resolveIssuer(c: OidcCallerConfig): ResolvedIssuer {
       const tenant = (c.tenantId as string).toLowerCase();
       return {
         // Managed identities get v1 or v2 tokens depending on the target app; both are the tenant's.
-        issuers: c.issuer ? [trim(c.issuer)] : [`${ENTRA}/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`],
+        issuers: c.issuer
+          ? [trim(c.issuer)]
+          : [`${ENTRA}/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`],
         jwksUrl: c.jwksUrl ?? `${ENTRA}/${tenant}/discovery/v2.0/keys`,
         audiences,
         pinned: { tid: tenant },

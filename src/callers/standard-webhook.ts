@@ -46,10 +46,7 @@ export function verifyStandardSignature(
   let match = false;
   // Every key is compared with every signature, so timing does not reveal which one matched.
   for (const key of keys) {
-    const expected = createHmac("sha256", key)
-      .update(`${id}.${timestamp}.`)
-      .update(body)
-      .digest();
+    const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
     for (const sig of given) if (timingSafeEqual(expected, sig)) match = true;
   }
   return match;

@@ -124,11 +124,15 @@ export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) 
         .default({}),
     })
     .superRefine((c, ctx) => {
-      const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+      const issue = (path: string, message: string) =>
+        ctx.addIssue({ code: "custom", path: [path], message });
       if (c.preset === "custom" && !c.issuer) issue("issuer", "required for preset 'custom'");
       if (c.preset === "custom" && !c.jwksUrl) issue("jwksUrl", "required for preset 'custom'");
       if (c.preset === "azure-devops" && !c.organizationId)
-        issue("organizationId", "required for preset 'azure-devops' (its JWKS is shared by all organizations)");
+        issue(
+          "organizationId",
+          "required for preset 'azure-devops' (its JWKS is shared by all organizations)",
+        );
       if (c.preset === "entra" && !c.tenantId) issue("tenantId", "required for preset 'entra'");
       if (c.preset !== "azure-devops" && c.audience === undefined) issue("audience", "required");
       const pins = PINNING_CLAIMS[c.preset];

@@ -36,12 +36,22 @@ export function createCallerGate({ authenticate, rateLimit, logger }: CallerGate
         },
         "policy decision",
       );
-      throw new BridgeError(auth.code, auth.reason, auth.code === "unavailable" ? { retryAfterSeconds: 5 } : {});
+      throw new BridgeError(
+        auth.code,
+        auth.reason,
+        auth.code === "unavailable" ? { retryAfterSeconds: 5 } : {},
+      );
     }
     const limited = rateLimit(auth.caller.id);
     if (!limited.ok) {
       logger.info(
-        { requestId, stage: "rate-limit", callerId: auth.caller.id, decision: "deny", reason: "rate limited" },
+        {
+          requestId,
+          stage: "rate-limit",
+          callerId: auth.caller.id,
+          decision: "deny",
+          reason: "rate limited",
+        },
         "policy decision",
       );
       throw new BridgeError("rate_limited", `caller '${auth.caller.id}' is over its rate limit`, {
@@ -49,7 +59,13 @@ export function createCallerGate({ authenticate, rateLimit, logger }: CallerGate
       });
     }
     logger.info(
-      { requestId, stage: "authenticate", callerId: auth.caller.id, subject: auth.caller.subject, decision: "allow" },
+      {
+        requestId,
+        stage: "authenticate",
+        callerId: auth.caller.id,
+        subject: auth.caller.subject,
+        decision: "allow",
+      },
       "policy decision",
     );
     return { caller: auth.caller, deliveryId: auth.deliveryId };

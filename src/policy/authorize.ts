@@ -16,10 +16,15 @@ export function createAuthorizer(grants: readonly GrantConfig[]): Authorizer {
     if (forOperation.length === 0) {
       return { allowed: false, reason: `caller '${callerId}' is not granted ${what}` };
     }
-    const inScope = forOperation.filter((g) => g.grant.scopes.some((pattern) => scopeMatches(pattern, scope)));
+    const inScope = forOperation.filter((g) =>
+      g.grant.scopes.some((pattern) => scopeMatches(pattern, scope)),
+    );
     if (inScope.length === 0) {
       // Names only what was asked for; the caller's own grant scopes are not echoed back either.
-      return { allowed: false, reason: `caller '${callerId}' is not granted ${what} on scope '${scope.path}'` };
+      return {
+        allowed: false,
+        reason: `caller '${callerId}' is not granted ${what} on scope '${scope.path}'`,
+      };
     }
     if (action === undefined) return { allowed: true, grantIndex: (inScope[0] as { index: number }).index };
     const match = inScope.find((g) => listed(g.grant.actions ?? [], action));

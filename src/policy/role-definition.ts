@@ -1,7 +1,7 @@
 // The least-privilege Azure custom role for armbridge's identity, derived from the configured grants.
 import type { GrantConfig } from "../config/schema.ts";
-import type { OperationDefinition } from "../operations/operation.ts";
 import { BridgeError } from "../http/errors.ts";
+import type { OperationDefinition } from "../operations/operation.ts";
 
 export interface RoleDefinition {
   Name: string;
@@ -54,8 +54,14 @@ export function assignableScope(pattern: string): string {
   // Where an ARM id may end: /subscriptions/x | /resourceGroups/y | /providers/ns/type/name | /type/name.
   const ends = [3];
   let i = 3;
-  if (parts[3]?.toLowerCase() === "resourcegroups") ends.push((i = 5));
-  while (i < parts.length) ends.push((i += parts[i]?.toLowerCase() === "providers" ? 4 : 2));
+  if (parts[3]?.toLowerCase() === "resourcegroups") {
+    i = 5;
+    ends.push(i);
+  }
+  while (i < parts.length) {
+    i += parts[i]?.toLowerCase() === "providers" ? 4 : 2;
+    ends.push(i);
+  }
   const keep = Math.max(...ends.filter((end) => end <= star));
   if (!Number.isFinite(keep)) {
     throw new BridgeError(

@@ -98,7 +98,9 @@ export function checkScopePattern(pattern: string): string | undefined {
   // Every `*` stands for some valid segment text; with them replaced, the pattern must be a scope.
   const concrete = pattern
     .split("/")
-    .map((s, i) => (i === 2 && s.includes("*") ? "00000000-0000-0000-0000-000000000000" : s.replaceAll("*", "x")))
+    .map((s, i) =>
+      i === 2 && s.includes("*") ? "00000000-0000-0000-0000-000000000000" : s.replaceAll("*", "x"),
+    )
     .join("/");
   const parsed = parseScope(concrete);
   return parsed.ok ? undefined : parsed.reason.replace(/^scope /, "");

@@ -1,6 +1,7 @@
 // The zod schema of armbridge's YAML config: the single source of its types, validation and JSON Schema.
 import { z } from "zod";
 import { checkScopePattern } from "../policy/scope.ts";
+import { filterSchema } from "../routes/filter.ts";
 import { callerId, createCallerSchema } from "./callers-schema.ts";
 import { Secret } from "./secret.ts";
 
@@ -118,6 +119,8 @@ const routeSchema = z.strictObject({
     hook: id,
     /** Event types that fire the route (for GitHub, the X-GitHub-Event header); empty means any. */
     events: z.array(z.string()).default([]),
+    /** Conditions over `event.…` and `caller.…` that must hold as well. */
+    filter: filterSchema.optional(),
   }),
   actions: z.array(routeActionSchema).min(1),
 });

@@ -9,10 +9,14 @@ describe("node src/main.ts roles", () => {
   it("prints the custom role for config/local.yaml on stdout and exits 0", async () => {
     const env = { ...process.env };
     delete env.ARMBRIDGE_DEMO_SECRET;
-    const { stdout } = await run(process.execPath, ["src/main.ts", "roles", "--config", "config/local.yaml"], {
-      env,
-      timeout: 20_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ["src/main.ts", "roles", "--config", "config/local.yaml"],
+      {
+        env,
+        timeout: 20_000,
+      },
+    );
     expect(JSON.parse(stdout)).toMatchObject({
       Name: "armbridge",
       IsCustom: true,

@@ -34,6 +34,11 @@ const serverSchema = z.strictObject({
   shutdownTimeoutSeconds: z.number().positive().max(300).default(25),
 });
 
+const bucketSchema = z.strictObject({
+  burst: z.number().int().min(1).max(100_000),
+  perSecond: z.number().positive().max(100_000),
+});
+
 const azureSchema = z.strictObject({
   resourceManagerEndpoint: z.url({ protocol: /^https$/ }).default("https://management.azure.com"),
   /** The token audience ARM expects; the credential asks for `${audience}/.default`. */
@@ -51,6 +56,20 @@ const azureSchema = z.strictObject({
   imdsEndpoint: z.url({ protocol: /^https?$/ }).optional(),
   /** How often long-running operations are polled when ARM sends no Retry-After. */
   pollIntervalMs: z.number().int().min(10).max(60_000).default(2000),
+  /** Per-request timeout of ARM calls; a timed-out call is retried like a 5xx. */
+  requestTimeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+  /**
+   * armbridge's own per-subscription token buckets, one per request kind, taken before every ARM
+   * request (including the SDK's retries). They mirror ARM's and shrink to what ARM reports left.
+   */
+  throttle: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      reads: bucketSchema.prefault({ burst: 250, perSecond: 25 }),
+      writes: bucketSchema.prefault({ burst: 200, perSecond: 10 }),
+      deletes: bucketSchema.prefault({ burst: 200, perSecond: 10 }),
+    })
+    .prefault({}),
   /** In-call retries by the SDK (a 429 waits for its Retry-After); durable retries are the worker's. */
   retry: z
     .strictObject({
@@ -79,6 +98,22 @@ const jobsSchema = z.strictObject({
   /** Backoff between a job's attempts: exponential from the base, capped, with jitter. */
   retryBaseMs: z.number().int().min(1).max(600_000).default(1000),
   retryMaxMs: z.number().int().min(1).max(3_600_000).default(300_000),
+  /** A job still not done this long after it was accepted (or re-queued) becomes `dead`. */
+  maxAgeSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
+  /** Run at most one job per ARM scope at a time, oldest first, so jobs on one resource never race. */
+  serializeByScope: z.boolean().default(false),
+});
+
+/** Operators may list jobs and re-queue dead letters; the key itself is never in the file. */
+const operatorSchema = z.strictObject({
+  id,
+  /** Hex SHA-256 of the operator's API key (`printf %s "$KEY" | sha256sum`). */
+  apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the API key"),
 });
 
 const hookSchema = z.strictObject({
@@ -142,6 +177,7 @@ export function createConfigSchema(env: Env, operations: readonly string[]) {
       emulator: emulatorSchema.prefault({}),
       jobs: jobsSchema.prefault({}),
       telemetry: telemetrySchema.prefault({}),
+      operators: z.array(operatorSchema).default([]),
       callers: z.array(callerSchema).default([]),
       hooks: z.array(hookSchema).default([]),
       grants: z.array(grantSchema).default([]),
@@ -151,6 +187,7 @@ export function createConfigSchema(env: Env, operations: readonly string[]) {
 }
 
 interface References {
+  operators: { id: string }[];
   callers: { id: string }[];
   hooks: { id: string; callers: string[] }[];
   grants: { caller: string; operations: string[] }[];
@@ -172,6 +209,7 @@ function checkReferences(config: References, operations: readonly string[], ctx:
   const callers = unique(config.callers, "callers");
   const hooks = unique(config.hooks, "hooks");
   unique(config.routes, "routes");
+  unique(config.operators, "operators");
   const knownOperation = new Set(operations);
   config.hooks.forEach((hook, i) => {
     hook.callers.forEach((c, j) => {
@@ -203,3 +241,5 @@ export type CallerConfig = Config["callers"][number];
 export type HookConfig = Config["hooks"][number];
 export type GrantConfig = Config["grants"][number];
 export type RouteConfig = Config["routes"][number];
+export type OperatorConfig = Config["operators"][number];
+export type ThrottleConfig = Config["azure"]["throttle"];

@@ -16,7 +16,9 @@ export async function createServerCertificate(): Promise<ServerCertificate> {
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
-      serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex").replace(/^[89a-f]/, "1"),
+      serialNumber: Buffer.from(crypto.getRandomValues(new Uint8Array(8)))
+        .toString("hex")
+        .replace(/^[89a-f]/, "1"),
       name: "CN=armbridge-emulator",
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + 7 * 24 * 3600_000),
@@ -24,7 +26,10 @@ export async function createServerCertificate(): Promise<ServerCertificate> {
       keys,
       extensions: [
         new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension([
           { type: "ip", value: "127.0.0.1" },

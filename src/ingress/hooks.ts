@@ -4,7 +4,8 @@ import type { HookAuthenticator } from "../callers/authenticate.ts";
 import { githubPayloadClaims } from "../callers/github-webhook.ts";
 import type { HookConfig } from "../config/schema.ts";
 import { BridgeError } from "../http/errors.ts";
-import { jobLocation, jobView } from "../http/jobs-routes.ts";
+import { acceptedResponse } from "../http/jobs-routes.ts";
+import type { JobWaiter } from "../jobs/waiter.ts";
 import type { Router } from "../routes/router.ts";
 import { type AcceptDeps, accept } from "./accept.ts";
 import { parseJsonBody } from "./json-body.ts";
@@ -13,6 +14,8 @@ export interface HookDeps extends AcceptDeps {
   hooks: readonly HookConfig[];
   authenticate: HookAuthenticator;
   route: Router;
+  /** For `Prefer: wait=N`. */
+  waiter: JobWaiter;
 }
 
 const FORWARDED_HEADERS = [
@@ -59,9 +62,6 @@ export function registerHookRoutes(app: Hono, deps: HookDeps): void {
       requestId: c.get("requestId"),
       idempotencyKey: deliveryId ? `hook:${hookId}:${deliveryId}` : undefined,
     });
-    const replayed = !result.created.some(Boolean);
-    const first = result.jobs[0];
-    if (first) c.header("Location", jobLocation(first.id));
-    return c.json({ jobs: result.jobs.map(jobView), replayed }, replayed ? 200 : 202);
+    return acceptedResponse(c, result, deps.waiter);
   });
 }

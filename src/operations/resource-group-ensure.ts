@@ -1,4 +1,6 @@
 // Creates a resource group, or updates its location-compatible properties and tags if it exists.
+import type { ResourceGroup } from "@azure/arm-resources";
+import { isRestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
 import { defineOperation } from "./operation.ts";
 import { location, resourceGroupName, subscriptionId, tags } from "./params.ts";
@@ -9,6 +11,20 @@ const input = z.strictObject({
   location,
   tags: tags.optional(),
 });
+
+const view = (group: ResourceGroup) => ({
+  id: group.id,
+  name: group.name,
+  location: group.location,
+  tags: group.tags ?? {},
+  provisioningState: group.properties?.provisioningState,
+});
+
+const sameLocation = (a: string, b: string) =>
+  a.replace(/\s/g, "").toLowerCase() === b.replace(/\s/g, "").toLowerCase();
+
+const sameTags = (a: Record<string, string>, b: Record<string, string>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 export const resourceGroupEnsure = defineOperation({
   name: "resourceGroup.ensure",
@@ -25,12 +41,19 @@ export const resourceGroupEnsure = defineOperation({
         { location: p.location, ...(p.tags ? { tags: p.tags } : {}) },
         { abortSignal: signal },
       );
-    return {
-      id: group.id,
-      name: group.name,
-      location: group.location,
-      tags: group.tags ?? {},
-      provisioningState: group.properties?.provisioningState,
-    };
+    return view(group);
+  },
+  async checkApplied(p, { arm, signal }) {
+    try {
+      const group = await arm
+        .resources(p.subscriptionId)
+        .resourceGroups.get(p.resourceGroupName, { abortSignal: signal });
+      // A PUT replaces the tags, so the earlier write holds only if the tags are exactly the asked ones.
+      const applied = sameLocation(group.location, p.location) && sameTags(group.tags ?? {}, p.tags ?? {});
+      return applied ? { applied: true, result: view(group) } : { applied: false };
+    } catch (err) {
+      if (isRestError(err) && err.statusCode === 404) return { applied: false };
+      throw err;
+    }
   },
 });

@@ -6,6 +6,7 @@ import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { AuditRecord } from "./audit.ts";
 import type { Job, JobDraft, JobError, JobState } from "./job.ts";
 import { sqliteAudit } from "./sqlite-audit.ts";
+import { groupCommit } from "./sqlite-group-commit.ts";
 import { migrate } from "./sqlite-migrations.ts";
 import { decodeCursor, encodeCursor, whereClause } from "./sqlite-paging.ts";
 import type { AcceptResult, JobFilter, JobPage, JobStore } from "./store.ts";
@@ -32,28 +33,18 @@ export function openSqliteJobStore(path: string): JobStore {
   const claimSql = (eligible: string) =>
     db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
       WHERE id IN (SELECT id FROM jobs j WHERE state = 'accepted' AND not_before <= ? ${eligible}
-        ORDER BY not_before, created_at LIMIT ?)
+        ORDER BY not_before, created_at, rowid LIMIT ?)
       RETURNING *`);
   const claimAny = claimSql("");
   // The oldest unfinished job of each scope, and only while no other job of that scope is under way.
   const claimSerialized = claimSql(`AND j.id = (SELECT k.id FROM jobs k WHERE k.scope_key = j.scope_key
-      AND k.state IN ('accepted', 'running', 'waiting') ORDER BY k.created_at, k.id LIMIT 1)`);
+      AND k.state IN ('accepted', 'running', 'waiting') ORDER BY k.created_at, k.rowid LIMIT 1)`);
 
-  const transaction = <T>(fn: () => T): T => {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const out = fn();
-      db.exec("COMMIT");
-      return out;
-    } catch (err) {
-      db.exec("ROLLBACK");
-      throw err;
-    }
-  };
+  const commit = groupCommit(db);
 
   return {
     async accept(drafts: readonly JobDraft[]): Promise<AcceptResult> {
-      return transaction(() => {
+      return commit(() => {
         const now = Date.now();
         const jobs: Job[] = [];
         const created: boolean[] = [];
@@ -115,7 +106,7 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async claim(limit, leaseMs, options = {}) {
-      return transaction(() => {
+      return commit(() => {
         const now = Date.now();
         const rows = (options.serializeByScope ? claimSerialized : claimAny).all(
           now + leaseMs,
@@ -128,26 +119,30 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async checkpoint(id, lroState) {
-      db.prepare("UPDATE jobs SET state = 'waiting', lro_state = ?, updated_at = ? WHERE id = ?").run(
-        lroState,
-        Date.now(),
-        id,
+      await commit(() =>
+        db
+          .prepare("UPDATE jobs SET state = 'waiting', lro_state = ?, updated_at = ? WHERE id = ?")
+          .run(lroState, Date.now(), id),
       );
     },
 
     async reschedule(id, notBefore, error, refundAttempt) {
-      db.prepare(`UPDATE jobs SET state = 'accepted', lease_until = NULL, not_before = ?, error = ?, updated_at = ?,
-          attempts = attempts - ? WHERE id = ?`).run(
-        notBefore.getTime(),
-        error ? JSON.stringify(error) : null,
-        Date.now(),
-        refundAttempt ? 1 : 0,
-        id,
+      await commit(() =>
+        db
+          .prepare(`UPDATE jobs SET state = 'accepted', lease_until = NULL, not_before = ?, error = ?, updated_at = ?,
+            attempts = attempts - ? WHERE id = ?`)
+          .run(
+            notBefore.getTime(),
+            error ? JSON.stringify(error) : null,
+            Date.now(),
+            refundAttempt ? 1 : 0,
+            id,
+          ),
       );
     },
 
     async finish(id, state, outcome, record: AuditRecord) {
-      transaction(() => {
+      return commit(() => {
         const now = Date.now();
         db.prepare(`UPDATE jobs SET state = ?, result = ?, error = ?, lease_until = NULL, lro_state = NULL,
             updated_at = ?, finished_at = ? WHERE id = ?`).run(
@@ -163,7 +158,7 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async requeue(id, record) {
-      return transaction(() => {
+      return commit(() => {
         const now = Date.now();
         const requeued = db
           .prepare(`UPDATE jobs SET state = 'accepted', attempts = 0, not_before = ?, accepted_at = ?, updated_at = ?,
@@ -177,7 +172,7 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async appendAudit(records) {
-      if (records.length > 0) transaction(() => audit.append(records));
+      if (records.length > 0) await commit(() => audit.append(records));
     },
 
     async queryAudit(filter) {
@@ -199,6 +194,8 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async close() {
+      // Writes already queued get their commit first.
+      await commit(() => undefined);
       if (db.isOpen) db.close();
     },
   };

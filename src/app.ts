@@ -11,6 +11,7 @@ import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
 import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
+import type { JobWaiter } from "./jobs/waiter.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createAuthorizer } from "./policy/authorize.ts";
 import { createRouter } from "./routes/router.ts";
@@ -19,6 +20,8 @@ import type { Logger } from "./telemetry/logger.ts";
 export interface AppDeps {
   config: Config;
   store: JobStore;
+  /** Wakes `Prefer: wait=N` requests when their jobs finish. */
+  waiter: JobWaiter;
   logger: Logger;
   /** Readiness checks beyond the store's, e.g. that the managed identity can get a token. */
   readiness?: Record<string, ReadinessCheck>;
@@ -28,7 +31,8 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): Hono {
-  const { config, store, logger } = deps;
+  const { config, store, waiter, logger } = deps;
+  const onAccepted = deps.onAccepted ?? (() => {});
   const app = new Hono();
 
   app.use(requestIds());
@@ -51,15 +55,16 @@ export function createApp(deps: AppDeps): Hono {
     store,
     authorize: createAuthorizer(config.grants),
     logger,
-    onAccepted: deps.onAccepted ?? (() => {}),
+    onAccepted,
+    waiter,
   });
-  registerJobRoutes(app, store);
   registerWhoamiRoutes(app, {
     gate,
     callerIds: config.callers.map((c) => c.id),
     grants: config.grants,
     operationNames,
   });
+  registerJobRoutes(app, { store, waiter, operators: config.operators, onAccepted });
 
   app.notFound((c) => {
     const err = new BridgeError("not_found", `no route for ${c.req.method} ${c.req.path}`);

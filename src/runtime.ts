@@ -5,9 +5,12 @@ import type { Hono } from "hono";
 import { createApp } from "./app.ts";
 import { createArmClients } from "./azure/arm-clients.ts";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
+import { createThrottleLimiter } from "./azure/throttle.ts";
 import type { Config } from "./config/schema.ts";
+import { armCallRecord } from "./jobs/audit.ts";
 import { openSqliteJobStore } from "./jobs/sqlite-store.ts";
 import type { JobStore } from "./jobs/store.ts";
+import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
 import type { Logger } from "./telemetry/logger.ts";
 
@@ -29,13 +32,29 @@ export interface RuntimeOptions {
 
 export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeOptions): Runtime {
   const credential = createManagedIdentityCredential(config.azure);
-  const arm = createArmClients(credential, config.azure, trustedCaPem);
   const store = openSqliteJobStore(join(config.dataDir, "armbridge.db"));
-  const worker = createWorker({ store, arm, logger, settings: config.jobs });
+  const arm = createArmClients(credential, config.azure, {
+    ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
+    limiter: createThrottleLimiter(config.azure.throttle),
+    // Every ARM request a job makes is in the audit log before its response is acted on.
+    onCall: async (call) => {
+      const record = armCallRecord(call);
+      if (record) await store.appendAudit([record]);
+    },
+  });
+  const waiter = createJobWaiter(store);
+  const worker = createWorker({
+    store,
+    arm,
+    logger,
+    settings: config.jobs,
+    onFinished: (id) => waiter.notify(id),
+  });
   const tokenScope = `${config.azure.audience.replace(/\/$/, "")}/.default`;
   const app = createApp({
     config,
     store,
+    waiter,
     logger,
     onAccepted: () => worker.wake(),
     readiness: {

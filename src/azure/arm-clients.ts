@@ -1,13 +1,15 @@
 // ARM clients for one managed identity: one client per subscription, sharing the credential, the
-// trusted CA and the attribution policy, so every call carries the job's correlation ids.
+// trusted CA and armbridge's pipeline policies, so every request carries the job's correlation ids,
+// waits for the throttle limiter, and is reported (for the audit log) with ARM's request id.
 import { readFileSync } from "node:fs";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { DeploymentsClient } from "@azure/arm-resourcesdeployments";
 import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { Config } from "../config/schema.ts";
-import { currentAttribution } from "../telemetry/attribution.ts";
+import { type Attribution, currentAttribution } from "../telemetry/attribution.ts";
 import { createApiVersionResolver } from "./api-versions.ts";
+import { parseRetryAfter, requestKind, type ThrottleLimiter } from "./throttle.ts";
 
 export interface ArmClients {
   resources(subscriptionId: string): ResourceManagementClient;
@@ -18,61 +20,113 @@ export interface ArmClients {
   pollIntervalMs: number;
 }
 
-const attributionPolicy: PipelinePolicy = {
-  name: "armbridgeAttribution",
-  sendRequest(request, next) {
-    const attribution = currentAttribution();
-    if (attribution) {
-      request.headers.set("x-ms-correlation-request-id", attribution.correlationId);
-      request.headers.set("x-ms-client-request-id", attribution.clientRequestId);
-    }
-    return next(request);
-  },
-};
+/** One request as it went over the wire (each SDK retry is its own call). */
+export interface ArmCall {
+  method: string;
+  path: string;
+  attribution: Attribution | undefined;
+  /** Absent when no response came (timeout, connection error). */
+  status?: number;
+  armRequestId?: string;
+  errorCode?: string;
+}
+
+export interface ArmClientOptions {
+  /** Extra CA certificate (PEM) to trust, e.g. the emulator's; `azure.caCertFile` otherwise. */
+  extraCaPem?: string;
+  limiter?: ThrottleLimiter;
+  /** Told of every request after its response (or failure); awaited, so the record is written first. */
+  onCall?: (call: ArmCall) => Promise<void>;
+}
+
+function attributionPolicy(timeoutMs: number): PipelinePolicy {
+  return {
+    name: "armbridgeAttribution",
+    sendRequest(request, next) {
+      const attribution = currentAttribution();
+      if (attribution) {
+        request.headers.set("x-ms-correlation-request-id", attribution.correlationId);
+        request.headers.set("x-ms-client-request-id", attribution.clientRequestId);
+      }
+      if (!request.timeout) request.timeout = timeoutMs;
+      return next(request);
+    },
+  };
+}
+
+/** Runs once per physical attempt (after the SDK's retry policy), so SDK retries are throttled too. */
+function throttleAndReportPolicy({ limiter, onCall }: ArmClientOptions): PipelinePolicy {
+  return {
+    name: "armbridgeThrottleAndReport",
+    async sendRequest(request, next) {
+      const url = new URL(request.url);
+      const subscription = /^\/subscriptions\/([^/]+)/i.exec(url.pathname)?.[1] ?? "(tenant)";
+      const kind = requestKind(request.method);
+      await limiter?.acquire(subscription, kind, request.abortSignal as AbortSignal | undefined);
+      const call: ArmCall = { method: request.method, path: url.pathname, attribution: currentAttribution() };
+      try {
+        const response = await next(request);
+        const remaining = response.headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`);
+        const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+        limiter?.observe(subscription, kind, {
+          status: response.status,
+          ...(remaining && /^\d+$/.test(remaining) ? { remaining: Number(remaining) } : {}),
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        });
+        call.status = response.status;
+        const armRequestId = response.headers.get("x-ms-request-id");
+        if (armRequestId) call.armRequestId = armRequestId;
+        return response;
+      } catch (err) {
+        call.errorCode = (err as { code?: string }).code ?? (err as Error).name;
+        throw err;
+      } finally {
+        await onCall?.(call);
+      }
+    },
+  };
+}
 
 export function createArmClients(
   credential: TokenCredential,
   azure: Config["azure"],
-  extraCaPem?: string,
+  options: ArmClientOptions = {},
 ): ArmClients {
-  const ca = extraCaPem ?? (azure.caCertFile ? readFileSync(azure.caCertFile, "utf8") : undefined);
-  const options = {
+  const ca = options.extraCaPem ?? (azure.caCertFile ? readFileSync(azure.caCertFile, "utf8") : undefined);
+  const clientOptions = {
     endpoint: azure.resourceManagerEndpoint,
     credentials: { scopes: [`${azure.audience.replace(/\/$/, "")}/.default`] },
     // Trust is added for these clients only; the process-wide TLS verification stays untouched.
     ...(ca ? { tlsOptions: { ca } } : {}),
-    additionalPolicies: [{ policy: attributionPolicy, position: "perCall" as const }],
+    additionalPolicies: [
+      { policy: attributionPolicy(azure.requestTimeoutMs), position: "perCall" as const },
+      { policy: throttleAndReportPolicy(options), position: "perRetry" as const },
+    ],
     retryOptions: {
       maxRetries: azure.retry.maxRetries,
       retryDelayInMs: azure.retry.retryDelayMs,
       maxRetryDelayInMs: azure.retry.maxRetryDelayMs,
     },
   };
-  const resources = new Map<string, ResourceManagementClient>();
-  const deployments = new Map<string, DeploymentsClient>();
+  const cached = <T>(make: (subscriptionId: string) => T) => {
+    const clients = new Map<string, T>();
+    return (subscriptionId: string): T => {
+      const key = subscriptionId.toLowerCase();
+      let client = clients.get(key);
+      if (!client) {
+        client = make(subscriptionId);
+        clients.set(key, client);
+      }
+      return client;
+    };
+  };
   const resolveApiVersion = createApiVersionResolver();
   const clients: ArmClients = {
     pollIntervalMs: azure.pollIntervalMs,
     apiVersionFor: (subscriptionId, resourceId) =>
       resolveApiVersion(clients.resources(subscriptionId), resourceId),
-    resources(subscriptionId) {
-      const key = subscriptionId.toLowerCase();
-      let client = resources.get(key);
-      if (!client) {
-        client = new ResourceManagementClient(credential, subscriptionId, options);
-        resources.set(key, client);
-      }
-      return client;
-    },
-    deployments(subscriptionId) {
-      const key = subscriptionId.toLowerCase();
-      let client = deployments.get(key);
-      if (!client) {
-        client = new DeploymentsClient(credential, subscriptionId, options);
-        deployments.set(key, client);
-      }
-      return client;
-    },
+    resources: cached((s) => new ResourceManagementClient(credential, s, clientOptions)),
+    deployments: cached((s) => new DeploymentsClient(credential, s, clientOptions)),
   };
   return clients;
 }

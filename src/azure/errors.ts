@@ -1,6 +1,7 @@
 // Classifies what went wrong in an ARM call: ARM's own code and message, and whether a retry can help.
 import { isRestError } from "@azure/core-rest-pipeline";
 import { AuthenticationError, CredentialUnavailableError } from "@azure/identity";
+import { parseRetryAfter } from "./throttle.ts";
 
 export interface ArmFailure {
   /** ARM's error code (`ResourceGroupNotFound`, `InvalidTemplate`, …) or armbridge's for local causes. */
@@ -75,13 +76,6 @@ export function describeArmError(err: unknown): ArmFailure {
   }
   const message = err instanceof Error ? err.message : String(err);
   return { code: "InternalError", message: firstLine(message), retryable: false };
-}
-
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function firstLine(text: string): string {

@@ -38,6 +38,11 @@ const serverSchema = z.strictObject({
   shutdownTimeoutSeconds: z.number().positive().max(300).default(25),
 });
 
+const bucketSchema = z.strictObject({
+  burst: z.number().int().min(1).max(100_000),
+  perSecond: z.number().positive().max(100_000),
+});
+
 const azureSchema = z.strictObject({
   resourceManagerEndpoint: z.url({ protocol: /^https$/ }).default("https://management.azure.com"),
   /** The token audience ARM expects; the credential asks for `${audience}/.default`. */
@@ -55,6 +60,20 @@ const azureSchema = z.strictObject({
   imdsEndpoint: z.url({ protocol: /^https?$/ }).optional(),
   /** How often long-running operations are polled when ARM sends no Retry-After. */
   pollIntervalMs: z.number().int().min(10).max(60_000).default(2000),
+  /** Per-request timeout of ARM calls; a timed-out call is retried like a 5xx. */
+  requestTimeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+  /**
+   * armbridge's own per-subscription token buckets, one per request kind, taken before every ARM
+   * request (including the SDK's retries). They mirror ARM's and shrink to what ARM reports left.
+   */
+  throttle: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      reads: bucketSchema.prefault({ burst: 250, perSecond: 25 }),
+      writes: bucketSchema.prefault({ burst: 200, perSecond: 10 }),
+      deletes: bucketSchema.prefault({ burst: 200, perSecond: 10 }),
+    })
+    .prefault({}),
   /** In-call retries by the SDK (a 429 waits for its Retry-After); durable retries are the worker's. */
   retry: z
     .strictObject({
@@ -83,6 +102,22 @@ const jobsSchema = z.strictObject({
   /** Backoff between a job's attempts: exponential from the base, capped, with jitter. */
   retryBaseMs: z.number().int().min(1).max(600_000).default(1000),
   retryMaxMs: z.number().int().min(1).max(3_600_000).default(300_000),
+  /** A job still not done this long after it was accepted (or re-queued) becomes `dead`. */
+  maxAgeSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
+  /** Run at most one job per ARM scope at a time, oldest first, so jobs on one resource never race. */
+  serializeByScope: z.boolean().default(false),
+});
+
+/** Operators may list jobs and re-queue dead letters; the key itself is never in the file. */
+const operatorSchema = z.strictObject({
+  id,
+  /** Hex SHA-256 of the operator's API key (`printf %s "$KEY" | sha256sum`). */
+  apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the API key"),
 });
 
 const hookSchema = z.strictObject({
@@ -152,6 +187,7 @@ export function createConfigSchema(
       emulator: emulatorSchema.prefault({}),
       jobs: jobsSchema.prefault({}),
       telemetry: telemetrySchema.prefault({}),
+      operators: z.array(operatorSchema).default([]),
       callers: z.array(callerSchema).default([]),
       hooks: z.array(hookSchema).default([]),
       grants: z.array(grantSchema).default([]),
@@ -161,6 +197,7 @@ export function createConfigSchema(
 }
 
 interface References {
+  operators: { id: string }[];
   callers: { id: string }[];
   hooks: { id: string; callers: string[] }[];
   grants: { caller: string; operations: string[] }[];
@@ -182,6 +219,7 @@ function checkReferences(config: References, operations: readonly string[], ctx:
   const callers = unique(config.callers, "callers");
   const hooks = unique(config.hooks, "hooks");
   unique(config.routes, "routes");
+  unique(config.operators, "operators");
   const knownOperation = new Set(operations);
   config.hooks.forEach((hook, i) => {
     hook.callers.forEach((c, j) => {
@@ -218,3 +256,5 @@ export type OidcCallerConfig = Extract<CallerConfig, { kind: "oidc" }>;
 export type ApiKeyCallerConfig = Extract<CallerConfig, { kind: "api-key" }>;
 export type StandardWebhookCallerConfig = Extract<CallerConfig, { kind: "standard-webhook" }>;
 export type GithubWebhookCallerConfig = Extract<CallerConfig, { kind: "github-webhook" }>;
+export type OperatorConfig = Config["operators"][number];
+export type ThrottleConfig = Config["azure"]["throttle"];

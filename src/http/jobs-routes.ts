@@ -1,8 +1,16 @@
-// Job status for callers: GET /v1/jobs/{id}. The id is an unguessable UUID handed only to the caller.
-import type { Hono } from "hono";
-import type { Job } from "../jobs/job.ts";
-import type { JobStore } from "../jobs/store.ts";
+// Job status and administration: GET /v1/jobs/{id} (a capability URL: an unguessable UUID handed
+// only to the caller), and for operators GET /v1/jobs and POST /v1/jobs/{id}/retry.
+import type { Context, Hono } from "hono";
+import { z } from "zod";
+import type { OperatorConfig } from "../config/schema.ts";
+import { JOB_STATES, type Job } from "../jobs/job.ts";
+import type { AcceptResult, JobStore } from "../jobs/store.ts";
+import type { JobWaiter } from "../jobs/waiter.ts";
 import { BridgeError } from "./errors.ts";
+import { requireOperator } from "./operator-auth.ts";
+
+/** The longest `Prefer: wait` honoured; Event Grid and most CI systems give up after 30 s. */
+export const MAX_WAIT_SECONDS = 60;
 
 export function jobLocation(id: string): string {
   return `/v1/jobs/${id}`;
@@ -28,13 +36,126 @@ export function jobView(job: Job) {
   };
 }
 
+/** Seconds from `Prefer: wait=N` (RFC 7240), capped; 0 when absent. */
+export function preferredWait(c: Context): number {
+  const match = /(?:^|[,;\s])wait=(\d+)/i.exec(c.req.header("prefer") ?? "");
+  if (!match) return 0;
+  const seconds = Math.min(Number(match[1]), MAX_WAIT_SECONDS);
+  c.header("Preference-Applied", `wait=${seconds}`);
+  return seconds;
+}
+
+const waitFor = (c: Context, waiter: JobWaiter, ids: string[], seconds: number) =>
+  waiter.wait(ids, seconds * 1000, c.req.raw.signal);
+
+/**
+ * The answer of an accepting endpoint: 202 with the jobs; 200 when the submission was a replay or,
+ * under `Prefer: wait=N`, every job finished in time.
+ */
+export async function acceptedResponse(
+  c: Context,
+  result: AcceptResult,
+  waiter: JobWaiter,
+): Promise<Response> {
+  const replayed = !result.created.some(Boolean);
+  const wait = preferredWait(c);
+  const jobs =
+    wait > 0
+      ? await waitFor(
+          c,
+          waiter,
+          result.jobs.map((j) => j.id),
+          wait,
+        )
+      : result.jobs;
+  const finished = jobs.every((j) => j.state === "succeeded" || j.state === "failed" || j.state === "dead");
+  const first = jobs[0];
+  if (first) c.header("Location", jobLocation(first.id));
+  return c.json({ jobs: jobs.map(jobView), replayed }, replayed || (wait > 0 && finished) ? 200 : 202);
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function registerJobRoutes(app: Hono, store: JobStore): void {
-  app.get("/v1/jobs/:id", async (c) => {
-    const id = c.req.param("id");
+const listQuery = z.strictObject({
+  state: z.enum(JOB_STATES as [string, ...string[]]).optional(),
+  caller: z.string().min(1).max(63).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(512).optional(),
+});
+
+export interface JobRouteDeps {
+  store: JobStore;
+  waiter: JobWaiter;
+  operators: readonly OperatorConfig[];
+  /** Told after a dead letter was re-queued, so a worker can start at once. */
+  onAccepted: () => void;
+}
+
+export function registerJobRoutes(app: Hono, { store, waiter, operators, onAccepted }: JobRouteDeps): void {
+  const operator = requireOperator(operators);
+  const find = async (id: string) => {
     const job = UUID.test(id) ? await store.get(id.toLowerCase()) : undefined;
     if (!job) throw new BridgeError("job_not_found", `no job with id '${id}'`);
-    return c.json(jobView(job));
+    return job;
+  };
+
+  app.get("/v1/jobs/:id", async (c) => {
+    const job = await find(c.req.param("id"));
+    const wait = preferredWait(c);
+    const [current] = wait > 0 ? await waitFor(c, waiter, [job.id], wait) : [job];
+    return c.json(jobView(current ?? job));
+  });
+
+  app.get("/v1/jobs", operator, async (c) => {
+    const parsed = listQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new BridgeError("bad_request", `query ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
+    }
+    const q = parsed.data;
+    try {
+      const page = await store.list({
+        ...(q.state ? { state: q.state as Job["state"] } : {}),
+        ...(q.caller ? { callerId: q.caller } : {}),
+        ...(q.since ? { since: q.since } : {}),
+        ...(q.until ? { until: q.until } : {}),
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+        limit: q.limit,
+      });
+      const next = page.nextCursor
+        ? `/v1/jobs?${new URLSearchParams({ ...c.req.query(), cursor: page.nextCursor })}`
+        : null;
+      return c.json({ jobs: page.jobs.map(jobView), links: { next } });
+    } catch (err) {
+      if (err instanceof RangeError)
+        throw new BridgeError("bad_request", "query cursor: not a cursor of this list");
+      throw err;
+    }
+  });
+
+  app.post("/v1/jobs/:id/retry", operator, async (c) => {
+    const job = await find(c.req.param("id"));
+    const outcome = await store.requeue(job.id, {
+      time: new Date().toISOString(),
+      requestId: c.get("requestId"),
+      callerId: job.caller.id,
+      ...(job.routeId ? { routeId: job.routeId } : {}),
+      operation: job.operation,
+      scope: job.scope,
+      kind: "job",
+      outcome: "requeued",
+      reason: `dead letter re-queued by operator '${c.get("operatorId")}'`,
+      jobId: job.id,
+      correlationId: job.correlationId,
+    });
+    if (!outcome) throw new BridgeError("job_not_found", `no job with id '${job.id}'`);
+    if (!outcome.requeued) {
+      throw new BridgeError("conflict", `job is ${outcome.job.state}; only a dead job can be retried`);
+    }
+    onAccepted();
+    c.header("Location", jobLocation(job.id));
+    return c.json(jobView(outcome.job), 202);
   });
 }

@@ -5,7 +5,8 @@ import { githubPayloadClaims } from "../callers/github-webhook.ts";
 import type { HookConfig } from "../config/schema.ts";
 import type { CallerGate } from "../http/caller-gate.ts";
 import { BridgeError } from "../http/errors.ts";
-import { jobLocation, jobView } from "../http/jobs-routes.ts";
+import { acceptedResponse } from "../http/jobs-routes.ts";
+import type { JobWaiter } from "../jobs/waiter.ts";
 import type { Router } from "../routes/router.ts";
 import { type AcceptDeps, accept } from "./accept.ts";
 import { parseJsonBody } from "./json-body.ts";
@@ -14,6 +15,8 @@ export interface HookDeps extends AcceptDeps {
   hooks: readonly HookConfig[];
   gate: CallerGate;
   route: Router;
+  /** For `Prefer: wait=N`. */
+  waiter: JobWaiter;
 }
 
 const FORWARDED_HEADERS = [
@@ -78,9 +81,6 @@ export function registerHookRoutes(app: Hono, deps: HookDeps): void {
       // Scoped to the caller, so one caller's delivery id can never answer with another caller's job.
       idempotencyKey: authed.deliveryId ? `hook:${hookId}:${caller.id}:${authed.deliveryId}` : undefined,
     });
-    const replayed = !result.created.some(Boolean);
-    const first = result.jobs[0];
-    if (first) c.header("Location", jobLocation(first.id));
-    return c.json({ jobs: result.jobs.map(jobView), replayed }, replayed ? 200 : 202);
+    return acceptedResponse(c, result, deps.waiter);
   });
 }

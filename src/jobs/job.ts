@@ -46,4 +46,8 @@ export interface Job extends JobDraft {
   finishedAt: string | undefined;
   result: unknown;
   error: JobError | undefined;
+  /** The serialized poller of a long-running operation in flight: resumed, never re-sent. */
+  lroState: string | undefined;
+  /** When the job was accepted, or last re-queued from the dead letters; its maximum age counts from here. */
+  acceptedAt: string;
 }

@@ -27,6 +27,35 @@ const migrations: readonly string[] = [
   CREATE INDEX jobs_runnable ON jobs (state, not_before, created_at);
   CREATE INDEX jobs_by_caller ON jobs (caller_id, created_at);
   CREATE INDEX jobs_by_created ON jobs (created_at, id);`,
+  // Durable execution: long-running operation state, per-scope serialisation, re-queued age, audit log.
+  `ALTER TABLE jobs ADD COLUMN scope_key TEXT NOT NULL DEFAULT '';
+  UPDATE jobs SET scope_key = lower(scope);
+  ALTER TABLE jobs ADD COLUMN lro_state TEXT;
+  ALTER TABLE jobs ADD COLUMN accepted_at INTEGER;
+  UPDATE jobs SET accepted_at = created_at;
+  CREATE INDEX jobs_by_scope ON jobs (scope_key, state, created_at);
+  CREATE INDEX jobs_by_state ON jobs (state, created_at, id);
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    caller_id TEXT NOT NULL,
+    on_behalf_of TEXT,
+    route_id TEXT,
+    operation TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    decision TEXT,
+    reason TEXT,
+    outcome TEXT,
+    job_id TEXT,
+    correlation_id TEXT,
+    arm_request_id TEXT,
+    status INTEGER
+  );
+  CREATE INDEX audit_by_time ON audit (time, seq);
+  CREATE INDEX audit_by_caller ON audit (caller_id, time, seq);
+  CREATE INDEX audit_by_job ON audit (job_id, seq);`,
 ];
 
 export function migrate(db: DatabaseSync): void {

@@ -3,8 +3,12 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type { AuditRecord } from "./audit.ts";
 import type { Job, JobDraft, JobError, JobState } from "./job.ts";
+import { sqliteAudit } from "./sqlite-audit.ts";
+import { groupCommit } from "./sqlite-group-commit.ts";
 import { migrate } from "./sqlite-migrations.ts";
+import { decodeCursor, encodeCursor, whereClause } from "./sqlite-paging.ts";
 import type { AcceptResult, JobFilter, JobPage, JobStore } from "./store.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -16,29 +20,31 @@ export function openSqliteJobStore(path: string): JobStore {
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
   );
   migrate(db);
+  const audit = sqliteAudit(db);
 
   const byKey = db.prepare("SELECT * FROM jobs WHERE idempotency_key = ?");
   const byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
   const insert =
     db.prepare(`INSERT INTO jobs (id, idempotency_key, state, operation, params, scope, caller_id, caller,
-      route_id, action_index, request_id, correlation_id, attempts, not_before, created_at, updated_at)
-    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`);
+      route_id, action_index, request_id, correlation_id, attempts, not_before, created_at, updated_at,
+      scope_key, accepted_at)
+    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`);
 
-  const transaction = <T>(fn: () => T): T => {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const out = fn();
-      db.exec("COMMIT");
-      return out;
-    } catch (err) {
-      db.exec("ROLLBACK");
-      throw err;
-    }
-  };
+  const claimSql = (eligible: string) =>
+    db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
+      WHERE id IN (SELECT id FROM jobs j WHERE state = 'accepted' AND not_before <= ? ${eligible}
+        ORDER BY not_before, created_at, rowid LIMIT ?)
+      RETURNING *`);
+  const claimAny = claimSql("");
+  // The oldest unfinished job of each scope, and only while no other job of that scope is under way.
+  const claimSerialized = claimSql(`AND j.id = (SELECT k.id FROM jobs k WHERE k.scope_key = j.scope_key
+      AND k.state IN ('accepted', 'running', 'waiting') ORDER BY k.created_at, k.rowid LIMIT 1)`);
+
+  const commit = groupCommit(db);
 
   return {
     async accept(drafts: readonly JobDraft[]): Promise<AcceptResult> {
-      return transaction(() => {
+      return commit(() => {
         const now = Date.now();
         const jobs: Job[] = [];
         const created: boolean[] = [];
@@ -65,6 +71,8 @@ export function openSqliteJobStore(path: string): JobStore {
             now,
             now,
             now,
+            d.scope.toLowerCase(),
+            now,
           );
           jobs.push(toJob(byId.get(id) as Row));
           created.push(true);
@@ -79,21 +87,17 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async list(filter: JobFilter): Promise<JobPage> {
-      const where: string[] = [];
-      const args: SQLInputValue[] = [];
-      const add = (clause: string, ...values: SQLInputValue[]) => {
-        where.push(clause);
-        args.push(...values);
-      };
+      const { where, args, add } = whereClause();
       if (filter.state) add("state = ?", filter.state);
       if (filter.callerId) add("caller_id = ?", filter.callerId);
       if (filter.since) add("created_at >= ?", Date.parse(filter.since));
       if (filter.until) add("created_at < ?", Date.parse(filter.until));
       if (filter.cursor) {
         const [at, id] = decodeCursor(filter.cursor);
+        if (typeof id !== "string") throw new RangeError("invalid cursor");
         add("(created_at < ? OR (created_at = ? AND id < ?))", at, at, id);
       }
-      const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      const sql = `SELECT * FROM jobs ${where()}
         ORDER BY created_at DESC, id DESC LIMIT ?`;
       const rows = db.prepare(sql).all(...args, filter.limit + 1) as Row[];
       const page = rows.slice(0, filter.limit).map(toJob);
@@ -101,41 +105,78 @@ export function openSqliteJobStore(path: string): JobStore {
       return { jobs: page, nextCursor: last ? encodeCursor(Date.parse(last.createdAt), last.id) : undefined };
     },
 
-    async claim(limit, leaseMs) {
-      return transaction(() => {
+    async claim(limit, leaseMs, options = {}) {
+      return commit(() => {
         const now = Date.now();
-        const rows = db
-          .prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
-            WHERE id IN (SELECT id FROM jobs WHERE state = 'accepted' AND not_before <= ?
-              ORDER BY not_before, created_at LIMIT ?)
-            RETURNING *`)
-          .all(now + leaseMs, now, now, limit) as Row[];
+        const rows = (options.serializeByScope ? claimSerialized : claimAny).all(
+          now + leaseMs,
+          now,
+          now,
+          limit,
+        ) as Row[];
         return rows.map(toJob);
       });
     },
 
-    async reschedule(id, notBefore, error, refundAttempt) {
-      db.prepare(`UPDATE jobs SET state = 'accepted', lease_until = NULL, not_before = ?, error = ?, updated_at = ?,
-          attempts = attempts - ? WHERE id = ?`).run(
-        notBefore.getTime(),
-        error ? JSON.stringify(error) : null,
-        Date.now(),
-        refundAttempt ? 1 : 0,
-        id,
+    async checkpoint(id, lroState) {
+      await commit(() =>
+        db
+          .prepare("UPDATE jobs SET state = 'waiting', lro_state = ?, updated_at = ? WHERE id = ?")
+          .run(lroState, Date.now(), id),
       );
     },
 
-    async finish(id, state, outcome) {
-      const now = Date.now();
-      db.prepare(`UPDATE jobs SET state = ?, result = ?, error = ?, lease_until = NULL, updated_at = ?, finished_at = ?
-          WHERE id = ?`).run(
-        state,
-        outcome.result === undefined ? null : JSON.stringify(outcome.result),
-        outcome.error ? JSON.stringify(outcome.error) : null,
-        now,
-        now,
-        id,
+    async reschedule(id, notBefore, error, refundAttempt) {
+      await commit(() =>
+        db
+          .prepare(`UPDATE jobs SET state = 'accepted', lease_until = NULL, not_before = ?, error = ?, updated_at = ?,
+            attempts = attempts - ? WHERE id = ?`)
+          .run(
+            notBefore.getTime(),
+            error ? JSON.stringify(error) : null,
+            Date.now(),
+            refundAttempt ? 1 : 0,
+            id,
+          ),
       );
+    },
+
+    async finish(id, state, outcome, record: AuditRecord) {
+      return commit(() => {
+        const now = Date.now();
+        db.prepare(`UPDATE jobs SET state = ?, result = ?, error = ?, lease_until = NULL, lro_state = NULL,
+            updated_at = ?, finished_at = ? WHERE id = ?`).run(
+          state,
+          outcome.result === undefined ? null : JSON.stringify(outcome.result),
+          outcome.error ? JSON.stringify(outcome.error) : null,
+          now,
+          now,
+          id,
+        );
+        audit.append([record]);
+      });
+    },
+
+    async requeue(id, record) {
+      return commit(() => {
+        const now = Date.now();
+        const requeued = db
+          .prepare(`UPDATE jobs SET state = 'accepted', attempts = 0, not_before = ?, accepted_at = ?, updated_at = ?,
+              finished_at = NULL, error = NULL, lro_state = NULL WHERE id = ? AND state = 'dead'`)
+          .run(now, now, now, id);
+        const row = byId.get(id) as Row | undefined;
+        if (!row) return undefined;
+        if (Number(requeued.changes) > 0) audit.append([record]);
+        return { job: toJob(row), requeued: Number(requeued.changes) > 0 };
+      });
+    },
+
+    async appendAudit(records) {
+      if (records.length > 0) await commit(() => audit.append(records));
+    },
+
+    async queryAudit(filter) {
+      return audit.query(filter);
     },
 
     async recover() {
@@ -153,6 +194,8 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async close() {
+      // Writes already queued get their commit first.
+      await commit(() => undefined);
       if (db.isOpen) db.close();
     },
   };
@@ -181,19 +224,7 @@ function toJob(row: Row): Job {
     finishedAt: row.finished_at === null ? undefined : iso(row.finished_at),
     result: json(row.result),
     error: json(row.error) as JobError | undefined,
+    lroState: row.lro_state === null || row.lro_state === undefined ? undefined : String(row.lro_state),
+    acceptedAt: iso(row.accepted_at),
   };
-}
-
-function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString());
-    if (Array.isArray(value) && typeof value[0] === "number" && typeof value[1] === "string") {
-      return [value[0], value[1]];
-    }
-  } catch {}
-  throw new RangeError("invalid cursor");
 }

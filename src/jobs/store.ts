@@ -1,4 +1,5 @@
 // The job store contract; the worker and the HTTP layer see only this, never the engine behind it.
+import type { AuditFilter, AuditPage, AuditRecord } from "./audit.ts";
 import type { Job, JobDraft, JobError, JobState } from "./job.ts";
 
 export interface AcceptResult {
@@ -28,15 +29,31 @@ export interface JobStore {
   accept(drafts: readonly JobDraft[]): Promise<AcceptResult>;
   get(id: string): Promise<Job | undefined>;
   list(filter: JobFilter): Promise<JobPage>;
-  /** Leases up to `limit` runnable jobs to the caller and counts an attempt on each. */
-  claim(limit: number, leaseMs: number): Promise<Job[]>;
+  /**
+   * Leases up to `limit` runnable jobs to the caller and counts an attempt on each. With
+   * `serializeByScope`, only the oldest unfinished job of a scope runs, and only when no other job
+   * of that scope is running or waiting.
+   */
+  claim(limit: number, leaseMs: number, options?: { serializeByScope?: boolean }): Promise<Job[]>;
+  /** Stores a long-running operation's poller state and marks the job `waiting`. */
+  checkpoint(id: string, lroState: string): Promise<void>;
   /** Back to `accepted`, not before `notBefore`; `refundAttempt` when the attempt never reached ARM. */
   reschedule(id: string, notBefore: Date, error: JobError | undefined, refundAttempt: boolean): Promise<void>;
+  /** The terminal state and its audit record, in one transaction: a job is never done without its record. */
   finish(
     id: string,
     state: Extract<JobState, "succeeded" | "failed" | "dead">,
     outcome: { result?: unknown; error?: JobError },
+    audit: AuditRecord,
   ): Promise<void>;
+  /**
+   * Re-queues a dead letter as a fresh job (attempts and age reset), with its audit record.
+   * `requeued` is false, and nothing changes, when the job is not dead.
+   */
+  requeue(id: string, audit: AuditRecord): Promise<{ job: Job; requeued: boolean } | undefined>;
+  appendAudit(records: readonly AuditRecord[]): Promise<void>;
+  /** Newest first. */
+  queryAudit(filter: AuditFilter): Promise<AuditPage>;
   /** Makes jobs left running by a process that is gone runnable again. */
   recover(): Promise<number>;
   /** Throws when the store cannot serve. */

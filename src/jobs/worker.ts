@@ -1,10 +1,11 @@
-// Runs accepted jobs under the managed identity: bounded concurrency, retries, and a clean stop.
+// Runs accepted jobs under the managed identity: bounded concurrency, durable retries with backoff,
+// dead letters, and a clean stop that hands unfinished jobs back to the store.
 import type { Logger } from "pino";
 import type { ArmClients } from "../azure/arm-clients.ts";
-import { describeArmError } from "../azure/errors.ts";
 import type { Config } from "../config/schema.ts";
 import { findOperation } from "../operations/catalog.ts";
-import { withAttribution } from "../telemetry/attribution.ts";
+import { type AttemptOutcome, attempt } from "./attempt.ts";
+import type { AuditRecord } from "./audit.ts";
 import type { Job, JobError } from "./job.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";
@@ -14,6 +15,8 @@ export interface WorkerDeps {
   arm: ArmClients;
   logger: Logger;
   settings: Config["jobs"];
+  /** Told after a job reached a terminal state (and its audit record was stored). */
+  onFinished?: (jobId: string) => void;
 }
 
 export interface Worker {
@@ -24,7 +27,9 @@ export interface Worker {
   stop(deadlineMs: number): Promise<void>;
 }
 
-export function createWorker({ store, arm, logger, settings }: WorkerDeps): Worker {
+type Terminal = "succeeded" | "failed" | "dead";
+
+export function createWorker({ store, arm, logger, settings, onFinished }: WorkerDeps): Worker {
   const retry: RetryPolicy = { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs };
   const running = new Map<string, Promise<void>>();
   /** Aborts the ARM calls still running when the shutdown deadline passes. */
@@ -44,65 +49,83 @@ export function createWorker({ store, arm, logger, settings }: WorkerDeps): Work
       wakeUp = done;
     });
 
+  async function finish(job: Job, state: Terminal, outcome: { result?: unknown; error?: JobError }) {
+    const record: AuditRecord = {
+      time: new Date().toISOString(),
+      requestId: job.requestId,
+      callerId: job.caller.id,
+      ...(job.routeId ? { routeId: job.routeId } : {}),
+      operation: job.operation,
+      scope: job.scope,
+      kind: "job",
+      outcome: state,
+      jobId: job.id,
+      correlationId: job.correlationId,
+      ...(outcome.error ? { reason: `${outcome.error.code}: ${outcome.error.message}` } : {}),
+      ...(outcome.error?.status ? { status: outcome.error.status } : {}),
+    };
+    await store.finish(job.id, state, outcome, record);
+    onFinished?.(job.id);
+  }
+
+  async function settle(job: Job, outcome: AttemptOutcome, log: Logger): Promise<void> {
+    switch (outcome.kind) {
+      case "succeeded":
+        await finish(job, "succeeded", { result: outcome.result });
+        log.info({ attempts: job.attempts, alreadyApplied: outcome.alreadyApplied }, "job succeeded");
+        return;
+      case "failed":
+        await finish(job, "failed", { error: outcome.error });
+        log.warn({ error: outcome.error }, "job failed");
+        return;
+      case "interrupted":
+        // Stopped by shutdown, not by Azure. The attempt still counts: its write may have reached ARM,
+        // and a counted attempt makes the next one check before it sends the write again.
+        await store.reschedule(job.id, new Date(), undefined, false);
+        return;
+      case "retry": {
+        const { error } = outcome;
+        const delay = retryDelayMs(job.attempts, outcome.retryAfterMs, retry);
+        const deadline = Date.parse(job.acceptedAt) + settings.maxAgeSeconds * 1000;
+        if (outcome.reachedArm && job.attempts >= settings.maxAttempts) {
+          await finish(job, "dead", {
+            error: { ...error, message: `gave up after ${job.attempts} attempts: ${error.message}` },
+          });
+          log.error({ error }, "job dead-lettered");
+        } else if (Date.now() + delay > deadline) {
+          await finish(job, "dead", {
+            error: {
+              ...error,
+              message: `exceeded the maximum age of ${settings.maxAgeSeconds} s: ${error.message}`,
+            },
+          });
+          log.error({ error }, "job dead-lettered");
+        } else {
+          // A missing token never reached ARM, so it does not use up the job's attempts.
+          await store.reschedule(job.id, new Date(Date.now() + delay), error, !outcome.reachedArm);
+          log.info({ error, delayMs: delay }, "job will be retried");
+        }
+        return;
+      }
+    }
+  }
+
   async function run(job: Job): Promise<void> {
     const log = logger.child({ jobId: job.id, operation: job.operation, callerId: job.caller.id });
     const operation = findOperation(job.operation);
     if (!operation) {
-      await store.finish(job.id, "failed", { error: { code: "UnknownOperation", message: job.operation } });
+      await finish(job, "failed", { error: { code: "UnknownOperation", message: job.operation } });
       return;
     }
-    const attribution = {
-      jobId: job.id,
-      callerId: job.caller.id,
-      operation: job.operation,
-      scope: job.scope,
-      correlationId: job.correlationId,
-      clientRequestId: job.id,
-    };
-    try {
-      const params = operation.input.parse(job.params);
-      const result = await withAttribution(attribution, () =>
-        operation.execute(params, { arm, signal: shutdown.signal }),
-      );
-      await store.finish(job.id, "succeeded", { result });
-      log.info({ attempts: job.attempts }, "job succeeded");
-    } catch (err) {
-      const failure = describeArmError(err);
-      const error: JobError = {
-        code: failure.code,
-        message: failure.message,
-        ...(failure.status ? { status: failure.status } : {}),
-        ...(failure.details !== undefined ? { details: failure.details } : {}),
-      };
-      if (shutdown.signal.aborted) {
-        // Interrupted by shutdown, not by Azure: the attempt does not count.
-        await store.reschedule(job.id, new Date(), undefined, true);
-      } else if (!failure.retryable) {
-        await store.finish(job.id, "failed", { error });
-        log.warn({ error }, "job failed");
-      } else if (failure.code === "TokenUnavailable" || job.attempts < settings.maxAttempts) {
-        // A missing token never reached ARM, so it does not use up the job's attempts.
-        const delay = retryDelayMs(job.attempts, failure.retryAfterMs, retry);
-        await store.reschedule(
-          job.id,
-          new Date(Date.now() + delay),
-          error,
-          failure.code === "TokenUnavailable",
-        );
-        log.info({ error, delayMs: delay }, "job will be retried");
-      } else {
-        await store.finish(job.id, "dead", {
-          error: { ...error, message: `gave up after ${job.attempts} attempts: ${error.message}` },
-        });
-        log.error({ error }, "job dead-lettered");
-      }
-    }
+    await settle(job, await attempt(job, operation, { store, arm, signal: shutdown.signal }), log);
   }
 
   async function tick(): Promise<void> {
     const free = settings.concurrency - running.size;
     if (free <= 0) return;
-    const jobs = await store.claim(free, settings.leaseSeconds * 1000);
+    const jobs = await store.claim(free, settings.leaseSeconds * 1000, {
+      serializeByScope: settings.serializeByScope,
+    });
     for (const job of jobs) {
       const done = run(job)
         .catch((err) => logger.error({ err, jobId: job.id }, "job bookkeeping failed"))
@@ -134,7 +157,7 @@ export function createWorker({ store, arm, logger, settings }: WorkerDeps): Work
     },
     async stop(deadlineMs) {
       // Stop claiming first; running jobs get until the deadline, then their calls are aborted
-      // and the jobs go back to the store for the next start.
+      // and the jobs go back to the store (long-running ones with their poller) for the next start.
       stopping = true;
       wakeUp?.();
       await loop;

@@ -1,14 +1,30 @@
 // What an operation of the catalog is: its input schema, the ARM actions it needs, its scope, and execute().
+import type { OperationState, PollerLike } from "@azure/core-lro";
 import type { z } from "zod";
 import type { ArmClients } from "../azure/arm-clients.ts";
 
-/** Which of ARM's throttling buckets an operation draws from. */
+/** Which of ARM's throttling buckets an operation's write draws from. */
 export type OperationKind = "read" | "write" | "delete";
+
+export type LongRunningPoller<T> = PollerLike<OperationState<T>, T>;
 
 export interface OperationContext {
   arm: ArmClients;
   signal: AbortSignal;
+  /**
+   * The serialized poller a previous attempt stored with the job. When set, execute() must rebuild
+   * the poller from it (the SDK's `restorePoller`) and not send its write again.
+   */
+  resumeFrom: string | undefined;
+  /**
+   * Hands a long-running operation's poller to the job: its state is stored durably (the job is
+   * then `waiting`) before polling goes on, so a restart resumes polling. Resolves with the result.
+   */
+  trackLongRunning<T>(poller: LongRunningPoller<T>): Promise<T>;
 }
+
+/** Whether an earlier attempt's effect is already in place, and the result it would have returned. */
+export type Applied = { applied: true; result: unknown } | { applied: false };
 
 export interface OperationDefinition<Input = unknown> {
   name: string;
@@ -20,6 +36,12 @@ export interface OperationDefinition<Input = unknown> {
   /** The ARM scope the operation acts on; grants are matched against it. */
   scope(input: Input): string;
   execute(input: Input, ctx: OperationContext): Promise<unknown>;
+  /**
+   * Asked (with reads only) before a write is sent again after an attempt that may have reached ARM
+   * (a crash, a timeout, a lost response), so the write takes effect once. Without it, the write is
+   * simply sent again, which must then be harmless.
+   */
+  checkApplied?(input: Input, ctx: OperationContext): Promise<Applied>;
 }
 
 /** Erases the input type so definitions of different operations fit in one catalog. */

@@ -1,4 +1,5 @@
 // Creates a resource group, or updates its tags if it exists (ARM refuses a change of location).
+import { isRestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { defineOperation } from "./operation.ts";
@@ -12,6 +13,12 @@ const input = z.strictObject({
   tags: tags.optional(),
   dryRun,
 });
+
+const sameLocation = (a: string, b: string) =>
+  a.replace(/\s/g, "").toLowerCase() === b.replace(/\s/g, "").toLowerCase();
+
+const sameTags = (a: Record<string, string>, b: Record<string, string>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 export const resourceGroupEnsure = defineOperation({
   name: "resourceGroup.ensure",
@@ -33,5 +40,18 @@ export const resourceGroupEnsure = defineOperation({
       .resources(p.subscriptionId)
       .resourceGroups.createOrUpdate(p.resourceGroupName, body, { abortSignal: signal });
     return resourceGroupView(group);
+  },
+  async checkApplied(p, { arm, signal }) {
+    try {
+      const group = await arm
+        .resources(p.subscriptionId)
+        .resourceGroups.get(p.resourceGroupName, { abortSignal: signal });
+      // A PUT replaces the tags, so the earlier write holds only if the tags are exactly the asked ones.
+      const applied = sameLocation(group.location, p.location) && sameTags(group.tags ?? {}, p.tags ?? {});
+      return applied ? { applied: true, result: resourceGroupView(group) } : { applied: false };
+    } catch (err) {
+      if (isRestError(err) && err.statusCode === 404) return { applied: false };
+      throw err;
+    }
   },
 });

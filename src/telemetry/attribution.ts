@@ -4,7 +4,10 @@ import { AsyncLocalStorage } from "node:async_hooks";
 
 export interface Attribution {
   jobId: string;
+  /** The HTTP request that accepted the job. */
+  requestId: string;
   callerId: string;
+  routeId: string | undefined;
   operation: string;
   scope: string;
   /** Sent to ARM as x-ms-correlation-request-id; ARM writes it into the activity log. */

@@ -1,51 +1,18 @@
 // armbridge as its own process, started the way the README says, driven by the README's own snippet.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ArmbridgeProcess, startArmbridge } from "../helpers/processes.ts";
 
 const run = promisify(execFile);
 const SECRET = "e2e-demo-secret";
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  lines: string[];
-  exit: Promise<number | null>;
-}
-
-function startArmbridge(args: string[], env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ["src/main.ts", ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: string[] = [];
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no 'listening' line:\n${lines.join("\n")}`)), 20_000);
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      for (const line of chunk.split("\n").filter(Boolean)) {
-        lines.push(line);
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg === "armbridge listening" && entry.url) {
-          clearTimeout(timer);
-          resolve({ child, url: entry.url, lines, exit });
-        }
-      }
-    });
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => lines.push(chunk));
-    exit.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before listening:\n${lines.join("\n")}`));
-    });
-  });
-}
-
 describe("armbridge process", () => {
   let dir: string;
-  let started: Started;
+  let started: ArmbridgeProcess;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "armbridge-e2e-"));

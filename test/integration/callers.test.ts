@@ -11,6 +11,7 @@ import { hashApiKey } from "../../src/callers/api-key.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { openSqliteJobStore } from "../../src/jobs/sqlite-store.ts";
 import type { JobStore } from "../../src/jobs/store.ts";
+import { createJobWaiter } from "../../src/jobs/waiter.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";
 import { bearer, githubActionsClaims, startTestIssuer, type TestIssuer } from "../helpers/oidc.ts";
@@ -65,7 +66,12 @@ beforeAll(async () => {
       done();
     },
   });
-  app = createApp({ config: parsed, store, logger: createLogger("info", sink) });
+  app = createApp({
+    config: parsed,
+    store,
+    waiter: createJobWaiter(store),
+    logger: createLogger("info", sink),
+  });
 });
 afterAll(async () => {
   await store?.close();

@@ -2,11 +2,23 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { JobDraft } from "../../src/jobs/job.ts";
+import type { AuditRecord } from "../../src/jobs/audit.ts";
+import type { Job, JobDraft } from "../../src/jobs/job.ts";
 import { openSqliteJobStore } from "../../src/jobs/sqlite-store.ts";
 import type { JobStore } from "../../src/jobs/store.ts";
 
 const caller = { id: "ci", kind: "github-webhook" as const, subject: "repo:org/app", claims: {} };
+const record = (job: Job, outcome: string, kind: AuditRecord["kind"] = "job"): AuditRecord => ({
+  time: new Date().toISOString(),
+  requestId: job.requestId,
+  callerId: job.caller.id,
+  operation: job.operation,
+  scope: job.scope,
+  kind,
+  outcome,
+  jobId: job.id,
+  correlationId: job.correlationId,
+});
 const draft = (key: string | undefined, i = 0): JobDraft => ({
   idempotencyKey: key,
   requestId: "req-1",
@@ -55,7 +67,7 @@ describe("SQLite job store", () => {
     if (!a || !b) throw new Error("two jobs expected");
     await store.reschedule(a.id, new Date(Date.now() + 60_000), { code: "Http503", message: "busy" }, false);
     expect(await store.claim(10, 60_000)).toHaveLength(0);
-    await store.finish(b.id, "succeeded", { result: { ok: true } });
+    await store.finish(b.id, "succeeded", { result: { ok: true } }, record(b, "succeeded"));
     const done = await store.get(b.id);
     expect(done?.state).toBe("succeeded");
     expect(done?.result).toEqual({ ok: true });
@@ -83,5 +95,64 @@ describe("SQLite job store", () => {
     expect(new Set(ids).size).toBe(5);
     expect(page3.nextCursor).toBeUndefined();
     expect((await store.list({ limit: 10, callerId: "someone-else" })).jobs).toHaveLength(0);
+  });
+
+  it("writes a job's terminal state and its audit record together, and pages the audit log", async () => {
+    const { jobs } = await store.accept([draft("audit")]);
+    const job = jobs[0] as Job;
+    await store.appendAudit([{ ...record(job, "PUT /x", "arm-call"), status: 201, armRequestId: "arm-1" }]);
+    await store.finish(job.id, "failed", { error: { code: "Nope", message: "no" } }, record(job, "failed"));
+    const page1 = await store.queryAudit({ jobId: job.id, limit: 1 });
+    expect(page1.records).toMatchObject([{ kind: "job", outcome: "failed", jobId: job.id }]);
+    const page2 = await store.queryAudit({ jobId: job.id, limit: 1, cursor: page1.nextCursor });
+    expect(page2.records).toMatchObject([{ kind: "arm-call", status: 201, armRequestId: "arm-1" }]);
+    expect(page2.nextCursor).toBeUndefined();
+    expect((await store.queryAudit({ kind: "decision", limit: 10 })).records).toHaveLength(0);
+  });
+
+  it("re-queues only a dead job, with fresh attempts, and audits it", async () => {
+    const { jobs } = await store.accept([draft("dead")]);
+    const job = jobs[0] as Job;
+    expect((await store.requeue(job.id, record(job, "requeued")))?.requeued).toBe(false);
+    await store.claim(1, 60_000);
+    await store.finish(
+      job.id,
+      "dead",
+      { error: { code: "Http503", message: "gave up" } },
+      record(job, "dead"),
+    );
+    const again = await store.requeue(job.id, record(job, "requeued"));
+    expect(again?.requeued).toBe(true);
+    expect(again?.job).toMatchObject({ state: "accepted", attempts: 0, error: undefined });
+    expect(await store.requeue("00000000-0000-0000-0000-000000000000", record(job, "x"))).toBeUndefined();
+    const outcomes = (await store.queryAudit({ jobId: job.id, limit: 10 })).records.map((r) => r.outcome);
+    expect(outcomes).toEqual(["requeued", "dead"]);
+  });
+
+  it("keeps a long-running operation's poller across a restart", async () => {
+    const { jobs } = await store.accept([draft("lro")]);
+    await store.claim(1, 60_000);
+    await store.checkpoint((jobs[0] as Job).id, '{"state":"polling"}');
+    expect((await store.get((jobs[0] as Job).id))?.state).toBe("waiting");
+    await store.close();
+    store = openSqliteJobStore(join(dir, "jobs.db"));
+    expect(await store.recover()).toBe(1);
+    const [resumed] = await store.claim(1, 60_000);
+    expect(resumed?.lroState).toBe('{"state":"polling"}');
+  });
+
+  it("runs one job per scope at a time, oldest first, when serialising by scope", async () => {
+    const other = { ...draft("other", 9), scope: "/subscriptions/s/resourceGroups/other" };
+    const { jobs } = await store.accept([
+      draft("s1"),
+      { ...draft("s2", 1), scope: "/Subscriptions/s/resourcegroups/G" },
+      other,
+    ]);
+    const first = await store.claim(10, 60_000, { serializeByScope: true });
+    expect(first.map((j) => j.id).sort()).toEqual([jobs[0]?.id, jobs[2]?.id].sort());
+    expect(await store.claim(10, 60_000, { serializeByScope: true })).toHaveLength(0);
+    await store.finish(jobs[0]?.id as string, "succeeded", {}, record(jobs[0] as Job, "succeeded"));
+    const second = await store.claim(10, 60_000, { serializeByScope: true });
+    expect(second.map((j) => j.id)).toEqual([jobs[1]?.id]);
   });
 });

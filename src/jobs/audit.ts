@@ -1,0 +1,65 @@
+// The audit log: who asked for what, what policy decided, which ARM calls were made, how each job ended.
+import type { ArmCall } from "../azure/arm-clients.ts";
+
+export type AuditKind = "decision" | "arm-call" | "job";
+
+export interface AuditRecord {
+  time: string;
+  requestId: string;
+  callerId: string;
+  /** The person or pipeline a service caller acted for, when it said so. */
+  onBehalfOf?: string;
+  routeId?: string;
+  operation: string;
+  scope: string;
+  kind: AuditKind;
+  /** For `decision`: allow or deny, and why. */
+  decision?: "allow" | "deny";
+  reason?: string;
+  /** For `job`: the terminal state (or `requeued`); for `arm-call`: the HTTP method and path. */
+  outcome?: string;
+  jobId?: string;
+  /** The x-ms-correlation-request-id the ARM calls carried; ARM writes it into the activity log. */
+  correlationId?: string;
+  /** ARM's x-ms-request-id of the response. */
+  armRequestId?: string;
+  status?: number;
+}
+
+export interface AuditFilter {
+  callerId?: string;
+  jobId?: string;
+  kind?: AuditKind;
+  /** ISO timestamps bounding `time`. */
+  since?: string;
+  until?: string;
+  limit: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+}
+
+export interface AuditPage {
+  records: AuditRecord[];
+  nextCursor: string | undefined;
+}
+
+/** The audit record of one ARM request a job made; none for requests outside a job. */
+export function armCallRecord(call: ArmCall): AuditRecord | undefined {
+  const a = call.attribution;
+  if (!a) return undefined;
+  return {
+    time: new Date().toISOString(),
+    requestId: a.requestId,
+    callerId: a.callerId,
+    ...(a.routeId ? { routeId: a.routeId } : {}),
+    operation: a.operation,
+    scope: a.scope,
+    kind: "arm-call",
+    outcome: `${call.method} ${call.path}`,
+    ...(call.errorCode ? { reason: call.errorCode } : {}),
+    jobId: a.jobId,
+    correlationId: a.correlationId,
+    ...(call.armRequestId ? { armRequestId: call.armRequestId } : {}),
+    ...(call.status !== undefined ? { status: call.status } : {}),
+  };
+}

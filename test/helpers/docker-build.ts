@@ -92,7 +92,15 @@ export async function reproduceBuild(options: BuildOptions): Promise<Image> {
           const fromRoot = from === undefined ? undefined : roots.get(from);
           if (from !== undefined && !fromRoot) throw new Error(`${where}: no stage '${from}' before it`);
           for (const src of parts) {
-            copyOne({ src: expand(src, vars), dest, toDir, fromRoot, sent, context: options.context, rootfs });
+            copyOne({
+              src: expand(src, vars),
+              dest,
+              toDir,
+              fromRoot,
+              sent,
+              context: options.context,
+              rootfs,
+            });
           }
           if (ins.flags.chown) {
             const [uid, gid = uid] = ins.flags.chown.split(":").map(Number);
@@ -159,7 +167,10 @@ function copyOne(o: {
     cpSync(source, to, { recursive: true });
     return;
   }
-  const src = posix.normalize(o.src).replace(/^\.?\/?/, "").replace(/\/$/, "");
+  const src = posix
+    .normalize(o.src)
+    .replace(/^\.?\/?/, "")
+    .replace(/\/$/, "");
   const matches = [...o.sent].filter((f) => f === src || f.startsWith(`${src}/`) || src === "");
   if (matches.length === 0) throw new Error(`COPY ${o.src}: not in the build context (.dockerignore?)`);
   for (const file of matches) {

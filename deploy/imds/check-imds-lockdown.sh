@@ -6,7 +6,7 @@
 #   check-imds-lockdown [--uid UID] [--image IMAGE]
 #     --uid    armbridge's uid (default 10001)
 #     --image  an image that has node, for the container checks (default: the image the armbridge
-#              container runs; the checks are skipped, and reported as failed, when docker is absent)
+#              container runs); without docker those checks report FAIL
 set -u
 
 uid=10001

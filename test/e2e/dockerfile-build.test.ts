@@ -44,7 +44,8 @@ describe("the Dockerfile, reproduced without Docker", () => {
         "azure:",
         `  resourceManagerEndpoint: ${emulator.armUrl}`,
         `  imdsEndpoint: ${emulator.imdsUrl}`,
-        "  caCertFile: /etc/armbridge/emulator-ca.pem",
+        // Paths inside the config are not remapped (there is no chroot): this one is the host's.
+        `  caCertFile: ${join(configDir, "emulator-ca.pem")}`,
         "",
       ].join("\n"),
       { mode: 0o644 },

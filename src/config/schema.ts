@@ -1,5 +1,6 @@
 // The zod schema of armbridge's YAML config: the single source of its types, validation and JSON Schema.
 import { z } from "zod";
+import { filterSchema } from "../routes/filter.ts";
 import { Secret } from "./secret.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -110,6 +111,8 @@ const routeSchema = z.strictObject({
     hook: id,
     /** Event types that fire the route (for GitHub, the X-GitHub-Event header); empty means any. */
     events: z.array(z.string()).default([]),
+    /** Conditions over `event.…` and `caller.…` that must hold as well. */
+    filter: filterSchema.optional(),
   }),
   actions: z.array(routeActionSchema).min(1),
 });

@@ -5,7 +5,11 @@
 type MetadataMap = Map<unknown, unknown>;
 const store = new WeakMap<object, Map<string | symbol | undefined, MetadataMap>>();
 
-function table(target: object, property: string | symbol | undefined, create: boolean): MetadataMap | undefined {
+function table(
+  target: object,
+  property: string | symbol | undefined,
+  create: boolean,
+): MetadataMap | undefined {
   let byProperty = store.get(target);
   if (!byProperty) {
     if (!create) return undefined;

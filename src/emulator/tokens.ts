@@ -27,7 +27,10 @@ export interface TokenAuthority {
   verify(token: string): Promise<VerifyResult>;
 }
 
-export async function createTokenAuthority(tenantId: string, lifetimeSeconds: number): Promise<TokenAuthority> {
+export async function createTokenAuthority(
+  tenantId: string,
+  lifetimeSeconds: number,
+): Promise<TokenAuthority> {
   const { privateKey, publicKey } = await generateKeyPair("RS256");
   const kid = (await exportJWK(publicKey)).n?.slice(0, 16) ?? "emulator";
   const issuer = `https://sts.windows.net/${tenantId}/`;

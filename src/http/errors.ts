@@ -101,5 +101,6 @@ export function problemResponse(c: Context, err: BridgeError): Response {
   const headers: Record<string, string> = { "content-type": "application/problem+json" };
   if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.ceil(err.retryAfterSeconds));
   const requestId = (c.get("requestId") as string | undefined) ?? "";
-  return new Response(JSON.stringify(problemOf(err, c.req.path, requestId)), { status: err.status, headers });
+  // Through the context, so headers set by middleware (X-Request-Id) are kept.
+  return c.newResponse(JSON.stringify(problemOf(err, c.req.path, requestId)), err.status, headers);
 }

@@ -5,6 +5,7 @@ import { BridgeError } from "../http/errors.ts";
 import { findOperation } from "../operations/catalog.ts";
 import { parseScope, type Scope } from "../policy/scope.ts";
 import type { BridgeEvent } from "./event.ts";
+import { matchesFilter } from "./filter.ts";
 import { renderTemplate, TemplateError } from "./template.ts";
 
 export interface OperationRequest {
@@ -19,9 +20,15 @@ export type Router = (hookId: string, event: BridgeEvent, caller: Caller) => Ope
 
 export function createRouter(routes: readonly RouteConfig[]): Router {
   return (hookId, event, caller) => {
+    const context = {
+      event,
+      caller: { id: caller.id, kind: caller.kind, subject: caller.subject, claims: caller.claims },
+    };
     const matched = routes.filter(
       (r) =>
-        r.trigger.hook === hookId && (r.trigger.events.length === 0 || r.trigger.events.includes(event.type)),
+        r.trigger.hook === hookId &&
+        (r.trigger.events.length === 0 || r.trigger.events.includes(event.type)) &&
+        (r.trigger.filter === undefined || matchesFilter(r.trigger.filter, context)),
     );
     const problems: string[] = [];
     const requests: OperationRequest[] = [];
@@ -35,10 +42,7 @@ export function createRouter(routes: readonly RouteConfig[]): Router {
         }
         let rendered: unknown;
         try {
-          rendered = renderTemplate(action.parameters, {
-            event,
-            caller: { id: caller.id, claims: caller.claims },
-          });
+          rendered = renderTemplate(action.parameters, context);
         } catch (err) {
           if (!(err instanceof TemplateError)) throw err;
           problems.push(`${where}.${err.message}`);

@@ -1,5 +1,6 @@
 // Parameter templates: `{{ event.data.x }}` and `{{ caller.claims.y }}` rendered from an event and caller.
 // A template only produces values; which operation runs is fixed by the route, never by the payload.
+import { lookupPath } from "./path.ts";
 
 export interface TemplateContext {
   event: unknown;
@@ -40,7 +41,7 @@ function renderString(text: string, ctx: TemplateContext, at: string): unknown {
 function evaluate(expr: string, ctx: TemplateContext, at: string): unknown {
   const [pathText, fallbackText] = expr.split("??").map((s) => s.trim());
   if (!pathText || !PATH.test(pathText)) throw new TemplateError(`${at}: '${expr}' is not a template path`);
-  const value = lookup(ctx, pathText);
+  const value = lookupPath(ctx, pathText);
   if (value !== undefined && value !== null) return value;
   if (fallbackText !== undefined) {
     try {
@@ -50,14 +51,4 @@ function evaluate(expr: string, ctx: TemplateContext, at: string): unknown {
     }
   }
   throw new TemplateError(`${at}: '${pathText}' has no value in this event`);
-}
-
-function lookup(root: TemplateContext, path: string): unknown {
-  const keys = path.match(/[A-Za-z_$][\w$-]*|\d+/g) ?? [];
-  let current: unknown = root;
-  for (const key of keys) {
-    if (current === null || typeof current !== "object" || !Object.hasOwn(current, key)) return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
 }

@@ -143,13 +143,27 @@ export const PROVIDERS: ProviderInfo[] = [
 /** Microsoft.Resources is served by ARM itself; listed so clients can resolve its api-versions. */
 export const RESOURCES_PROVIDER: ProviderInfo = {
   namespace: "Microsoft.Resources",
-  resourceTypes: ["resourceGroups", "deployments", "tags", "subscriptions", "providers", "operationresults"].map(
-    (resourceType) => ({
-      resourceType,
-      apiVersions: ["2026-06-01", "2025-04-01", "2025-03-01", "2024-11-01", "2024-07-01", "2024-03-01", "2022-09-01", "2021-04-01"],
-      tracked: false,
-    }),
-  ),
+  resourceTypes: [
+    "resourceGroups",
+    "deployments",
+    "tags",
+    "subscriptions",
+    "providers",
+    "operationresults",
+  ].map((resourceType) => ({
+    resourceType,
+    apiVersions: [
+      "2026-06-01",
+      "2025-04-01",
+      "2025-03-01",
+      "2024-11-01",
+      "2024-07-01",
+      "2024-03-01",
+      "2022-09-01",
+      "2021-04-01",
+    ],
+    tracked: false,
+  })),
 };
 
 export function findProvider(namespace: string): ProviderInfo | undefined {

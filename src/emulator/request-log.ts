@@ -1,0 +1,50 @@
+// Every ARM request received, and the counters behind stats().
+import type { EmulatorStats, RecordedRequest } from "./types.ts";
+
+const MAX_ENTRIES = 50_000;
+
+export class RequestLog {
+  private entries: RecordedRequest[] = [];
+  private byMethodAndPath = new Map<string, number>();
+  imdsTokenRequests = 0;
+  armRequests = 0;
+  throttled = 0;
+  faulted = 0;
+
+  add(entry: RecordedRequest): RecordedRequest {
+    this.entries.push(entry);
+    if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
+    this.armRequests++;
+    const key = `${entry.method} ${entry.canonicalPath}`;
+    this.byMethodAndPath.set(key, (this.byMethodAndPath.get(key) ?? 0) + 1);
+    return entry;
+  }
+
+  list(filter: { method?: string; pathPrefix?: string } = {}): RecordedRequest[] {
+    const method = filter.method?.toUpperCase();
+    const prefix = filter.pathPrefix?.toLowerCase();
+    return this.entries
+      .filter((e) => (!method || e.method === method) && (!prefix || e.canonicalPath.startsWith(prefix)))
+      .map((e) => ({ ...e }));
+  }
+
+  stats(effects: Map<string, number>): EmulatorStats {
+    return {
+      imdsTokenRequests: this.imdsTokenRequests,
+      armRequests: this.armRequests,
+      byMethodAndPath: Object.fromEntries(this.byMethodAndPath),
+      effects: Object.fromEntries(effects),
+      throttled: this.throttled,
+      faulted: this.faulted,
+    };
+  }
+
+  clear(): void {
+    this.entries = [];
+    this.byMethodAndPath = new Map();
+    this.imdsTokenRequests = 0;
+    this.armRequests = 0;
+    this.throttled = 0;
+    this.faulted = 0;
+  }
+}

@@ -1,0 +1,115 @@
+// Route filters: conditions over an event and its caller, as expressive as Event Grid advanced filters
+// and EventBridge patterns, combined with all / any / not.
+import { z } from "zod";
+import { lookupPath } from "./path.ts";
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const field = z
+  .string()
+  .regex(/^(event|caller)(\.[A-Za-z_$][\w$-]*|\[\d+\])+$/, "must be a path under event. or caller.");
+
+const OPERATORS = [
+  "equals",
+  "in",
+  "prefix",
+  "suffix",
+  "contains",
+  "glob",
+  "anythingBut",
+  "exists",
+  "numeric",
+] as const;
+
+/** One test on one field. Exactly one operator per condition; `ignoreCase` applies to string operators. */
+const conditionSchema = z
+  .strictObject({
+    field,
+    ignoreCase: z.boolean().optional(),
+    equals: scalar.optional(),
+    in: z.array(scalar).min(1).optional(),
+    prefix: z.string().optional(),
+    suffix: z.string().optional(),
+    contains: z.string().optional(),
+    glob: z.string().optional(),
+    anythingBut: z.union([scalar, z.array(scalar).min(1), z.strictObject({ prefix: z.string() })]).optional(),
+    exists: z.boolean().optional(),
+    numeric: z
+      .strictObject({ gt: z.number(), gte: z.number(), lt: z.number(), lte: z.number() })
+      .partial()
+      .refine((r) => Object.keys(r).length > 0, "needs at least one of gt, gte, lt, lte")
+      .optional(),
+  })
+  .refine(
+    (c) => OPERATORS.filter((op) => c[op] !== undefined).length === 1,
+    `needs exactly one of ${OPERATORS.join(", ")}`,
+  );
+
+export type Condition = z.infer<typeof conditionSchema>;
+export type Filter = Condition | { all: Filter[] } | { any: Filter[] } | { not: Filter };
+
+export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
+  z.union([
+    z.strictObject({ all: z.array(filterSchema).min(1) }),
+    z.strictObject({ any: z.array(filterSchema).min(1) }),
+    z.strictObject({ not: filterSchema }),
+    conditionSchema,
+  ]),
+);
+
+export function matchesFilter(filter: Filter, subject: unknown): boolean {
+  if ("all" in filter) return filter.all.every((f) => matchesFilter(f, subject));
+  if ("any" in filter) return filter.any.some((f) => matchesFilter(f, subject));
+  if ("not" in filter) return !matchesFilter(filter.not, subject);
+  return matchesCondition(filter, lookupPath(subject, filter.field));
+}
+
+function matchesCondition(c: Condition, value: unknown): boolean {
+  if (c.exists !== undefined) return (value !== undefined && value !== null) === c.exists;
+  if (value === undefined || value === null) return c.anythingBut !== undefined;
+  // Like Event Grid advanced filters on arrays: a condition holds when it holds for any element.
+  if (Array.isArray(value)) return value.some((v) => matchesCondition(c, v));
+  const fold = (s: string) => (c.ignoreCase ? s.toLowerCase() : s);
+  const text = typeof value === "object" ? undefined : fold(String(value));
+  const same = (expected: string | number | boolean) =>
+    typeof expected === "string" ? text === fold(expected) : value === expected;
+  if (c.equals !== undefined) return same(c.equals);
+  if (c.in !== undefined) return c.in.some(same);
+  if (text === undefined) return false;
+  if (c.prefix !== undefined) return text.startsWith(fold(c.prefix));
+  if (c.suffix !== undefined) return text.endsWith(fold(c.suffix));
+  if (c.contains !== undefined) return text.includes(fold(c.contains));
+  if (c.glob !== undefined) return globToRegex(fold(c.glob)).test(text);
+  if (c.numeric !== undefined) return inRange(value, c.numeric);
+  if (c.anythingBut !== undefined) {
+    const but = c.anythingBut;
+    if (Array.isArray(but)) return !but.some(same);
+    if (typeof but === "object") return !text.startsWith(fold(but.prefix));
+    return !same(but);
+  }
+  return false;
+}
+
+function inRange(value: unknown, r: { gt?: number; gte?: number; lt?: number; lte?: number }): boolean {
+  if (typeof value !== "number" || Number.isNaN(value)) return false;
+  return (
+    (r.gt === undefined || value > r.gt) &&
+    (r.gte === undefined || value >= r.gte) &&
+    (r.lt === undefined || value < r.lt) &&
+    (r.lte === undefined || value <= r.lte)
+  );
+}
+
+/** `*` matches any run of characters except `/`, `**` also across `/`, `?` one character. */
+function globToRegex(glob: string): RegExp {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i] as string;
+    if (ch === "*" && glob[i + 1] === "*") {
+      out += ".*";
+      i++;
+    } else if (ch === "*") out += "[^/]*";
+    else if (ch === "?") out += "[^/]";
+    else out += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${out}$`, "s");
+}

@@ -1,7 +1,7 @@
 // Starts a reproduced image as `docker run` would: its ENTRYPOINT + CMD, its ENV (plus `-e` values),
 // its WORKDIR, its USER, and bind mounts; container paths are mapped onto the image's root directory.
 import { type ChildProcess, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, linkSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Image } from "./docker-build.ts";
 
@@ -24,7 +24,13 @@ export interface Container {
 export function provideBaseNode(image: Image): void {
   const target = join(image.rootfs, "usr/local/bin/node");
   mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-  copyFileSync(process.execPath, target);
+  // A hard link is instant and, unlike the original path, reachable by the image's user; copy across
+  // filesystems.
+  try {
+    linkSync(process.execPath, target);
+  } catch {
+    copyFileSync(process.execPath, target);
+  }
 }
 
 function pathMapper(image: Image, mounts: Record<string, string>): (p: string) => string {

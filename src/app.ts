@@ -1,13 +1,17 @@
 // Builds the HTTP app from explicit dependencies. Pure: no listening, no globals; tests use it directly.
 import { Hono } from "hono";
-import { createHookAuthenticator } from "./callers/authenticate.ts";
+import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
+import { createRateLimiter } from "./callers/rate-limit.ts";
 import type { Config } from "./config/schema.ts";
+import { createCallerGate } from "./http/caller-gate.ts";
 import { BridgeError, isBridgeError, problemResponse } from "./http/errors.ts";
 import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
+import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
+import { operationNames } from "./operations/catalog.ts";
 import { createAuthorizer } from "./policy/authorize.ts";
 import { createRouter } from "./routes/router.ts";
 import type { Logger } from "./telemetry/logger.ts";
@@ -19,6 +23,8 @@ export interface AppDeps {
   /** Readiness checks beyond the store's, e.g. that the managed identity can get a token. */
   readiness?: Record<string, ReadinessCheck>;
   onAccepted?: () => void;
+  /** JWKS caching and the clock of caller authentication (tests shorten the JWKS cooldown). */
+  authentication?: AuthenticatorOptions;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -29,10 +35,18 @@ export function createApp(deps: AppDeps): Hono {
   app.use(accessLog(logger));
   app.use(limitBody(config.server.bodyLimitBytes));
 
+  const gate = createCallerGate({
+    authenticate: createAuthenticator(config.callers, deps.authentication),
+    rateLimit: createRateLimiter(
+      new Map(config.callers.flatMap((c) => (c.rateLimit ? [[c.id, c.rateLimit]] : []))),
+    ),
+    logger,
+  });
+
   registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
   registerHookRoutes(app, {
     hooks: config.hooks,
-    authenticate: createHookAuthenticator(config.callers),
+    gate,
     route: createRouter(config.routes),
     store,
     authorize: createAuthorizer(config.grants),
@@ -40,6 +54,12 @@ export function createApp(deps: AppDeps): Hono {
     onAccepted: deps.onAccepted ?? (() => {}),
   });
   registerJobRoutes(app, store);
+  registerWhoamiRoutes(app, {
+    gate,
+    callerIds: config.callers.map((c) => c.id),
+    grants: config.grants,
+    operationNames,
+  });
 
   app.notFound((c) => {
     const err = new BridgeError("not_found", `no route for ${c.req.method} ${c.req.path}`);

@@ -2,6 +2,7 @@
 // Entry point: load the config, start the in-process emulator if asked, serve, and drain on signals.
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { runRolesCommand } from "./cli/roles.ts";
 import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { startEmulator } from "./emulator/index.ts";
@@ -10,6 +11,14 @@ import { createRuntime } from "./runtime.ts";
 import { createLogger } from "./telemetry/logger.ts";
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "roles") {
+    process.exitCode = runRolesCommand(
+      argv.slice(1),
+      (t) => process.stdout.write(t),
+      (t) => process.stderr.write(t),
+    );
+    return;
+  }
   let loaded: { path: string; config: Config };
   try {
     loaded = loadProcessConfig(argv, operationNames);

@@ -7,10 +7,13 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { Config } from "../config/schema.ts";
 import { currentAttribution } from "../telemetry/attribution.ts";
+import { createApiVersionResolver } from "./api-versions.ts";
 
 export interface ArmClients {
   resources(subscriptionId: string): ResourceManagementClient;
   deployments(subscriptionId: string): DeploymentsClient;
+  /** The api-version to use for a resource id: the newest stable one its provider registers, cached. */
+  apiVersionFor(subscriptionId: string, resourceId: string): Promise<string>;
   /** Poll interval for long-running operations when ARM sends no Retry-After. */
   pollIntervalMs: number;
 }
@@ -47,8 +50,11 @@ export function createArmClients(
   };
   const resources = new Map<string, ResourceManagementClient>();
   const deployments = new Map<string, DeploymentsClient>();
-  return {
+  const resolveApiVersion = createApiVersionResolver();
+  const clients: ArmClients = {
     pollIntervalMs: azure.pollIntervalMs,
+    apiVersionFor: (subscriptionId, resourceId) =>
+      resolveApiVersion(clients.resources(subscriptionId), resourceId),
     resources(subscriptionId) {
       const key = subscriptionId.toLowerCase();
       let client = resources.get(key);
@@ -68,4 +74,5 @@ export function createArmClients(
       return client;
     },
   };
+  return clients;
 }

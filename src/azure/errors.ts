@@ -10,6 +10,31 @@ export interface ArmFailure {
   retryable: boolean;
   /** From Retry-After, when ARM sent one. */
   retryAfterMs?: number;
+  /** ARM's inner errors (e.g. a deployment's failed resources). */
+  details?: unknown;
+}
+
+/** An ARM failure the SDK did not surface as a RestError (a failed LRO, a validate 400), made structured. */
+export class ArmOperationError extends Error {
+  override name = "ArmOperationError";
+  readonly code: string;
+  readonly status: number | undefined;
+  readonly details: unknown;
+
+  constructor(code: string, message: string, status?: number, details?: unknown) {
+    super(message);
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+/** ARM's error body: `{ error: { code, message, details } }`. */
+export function armErrorFromBody(body: unknown, status?: number): ArmOperationError | undefined {
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)
+    ?.error;
+  if (!error || typeof error.code !== "string") return undefined;
+  return new ArmOperationError(error.code, String(error.message ?? error.code), status, error.details);
 }
 
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
@@ -19,6 +44,15 @@ export function describeArmError(err: unknown): ArmFailure {
   if (err instanceof CredentialUnavailableError || err instanceof AuthenticationError) {
     // The managed identity could not get a token (IMDS down or slow): wait and retry, never fail the job.
     return { code: "TokenUnavailable", message: firstLine(err.message), retryable: true };
+  }
+  if (err instanceof ArmOperationError) {
+    return {
+      code: err.code,
+      message: firstLine(err.message),
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      retryable: err.status !== undefined && TRANSIENT_STATUS.has(err.status),
+      ...(err.details !== undefined ? { details: err.details } : {}),
+    };
   }
   if (isRestError(err)) {
     const status = err.statusCode;

@@ -1,26 +1,69 @@
-// Picks the caller of a hook delivery among the callers the hook allows.
+// Caller authentication for every ingress: which of the callers an entry point allows sent this request.
 import type { CallerConfig } from "../config/schema.ts";
-import type { Authentication } from "./caller.ts";
-import { authenticateGithubWebhook } from "./github-webhook.ts";
+import { apiKeyVerifier } from "./api-key.ts";
+import type { Authentication, CallerRequest, CallerVerifier, RefusalCode } from "./caller.ts";
+import { githubWebhookVerifier } from "./github-webhook.ts";
+import { type KeySetOptions, KeySets } from "./jwt.ts";
+import { oidcVerifier } from "./oidc.ts";
+import { ReplayGuard, standardWebhookVerifier } from "./standard-webhook.ts";
 
-export interface HookDelivery {
-  body: Uint8Array;
-  headers: Headers;
+export type Authenticator = (request: CallerRequest, allowed: readonly string[]) => Promise<Authentication>;
+
+export interface AuthenticatorOptions {
+  jwks?: KeySetOptions;
+  /** The clock for timestamps and expiry (tests pass their own). */
+  now?: () => number;
 }
 
-export type HookAuthenticator = (allowed: readonly string[], delivery: HookDelivery) => Authentication;
+const CREDENTIAL_OF: Record<CallerConfig["kind"], string> = {
+  "github-webhook": "X-Hub-Signature-256",
+  "standard-webhook": "webhook-signature",
+  "api-key": "Authorization: Bearer <API key>",
+  oidc: "Authorization: Bearer <OIDC token>",
+};
 
-export function createHookAuthenticator(callers: readonly CallerConfig[]): HookAuthenticator {
-  const byId = new Map(callers.map((c) => [c.id, c]));
-  return (allowed, delivery) => {
+export function createAuthenticator(
+  callers: readonly CallerConfig[],
+  options: AuthenticatorOptions = {},
+): Authenticator {
+  const keySets = new KeySets(options.jwks);
+  const replays = new ReplayGuard();
+  const verifierOf = (c: CallerConfig): CallerVerifier => {
+    switch (c.kind) {
+      case "github-webhook":
+        return githubWebhookVerifier(c);
+      case "standard-webhook":
+        return standardWebhookVerifier(c, replays, options.now);
+      case "api-key":
+        return apiKeyVerifier(c, options.now);
+      case "oidc":
+        return oidcVerifier(c, keySets);
+    }
+  };
+  const verifiers = new Map(callers.map((c) => [c.id, verifierOf(c)]));
+
+  return async (request, allowed) => {
+    const candidates = allowed.flatMap((id) => verifiers.get(id) ?? []);
+    const presented = candidates.filter((v) => v.presents(request));
+    if (presented.length === 0) {
+      const expected = [...new Set(candidates.map((v) => CREDENTIAL_OF[v.kind]))];
+      const reason =
+        expected.length === 0
+          ? "no caller is configured for this entry point"
+          : `missing credentials: send ${expected.join(" or ")}`;
+      return { ok: false, code: "unauthenticated", reason, attempted: [] };
+    }
     const reasons = new Set<string>();
-    for (const id of allowed) {
-      const config = byId.get(id);
-      if (!config) continue;
-      const result = authenticateGithubWebhook(config, delivery.body, delivery.headers);
+    let transient = false;
+    // Every presented caller is tried in config order; the first that verifies is the caller.
+    for (const verifier of presented) {
+      const result = await verifier.verify(request);
       if (result.ok) return result;
       reasons.add(result.reason);
+      transient ||= result.transient === true;
     }
-    return { ok: false, reason: [...reasons].join("; ") || "no caller is configured for this hook" };
+    const signed = presented.every((v) => v.kind === "github-webhook" || v.kind === "standard-webhook");
+    const code: RefusalCode = transient ? "unavailable" : signed ? "bad_signature" : "unauthenticated";
+    return { ok: false, code, reason: [...reasons].join("; "), attempted: presented.map((v) => v.id) };
   };
 }

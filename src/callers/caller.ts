@@ -1,6 +1,7 @@
 // Who is asking: the verified identity every later layer attributes its work to.
+import type { CallerKind } from "../config/schema.ts";
 
-export type CallerKind = "github-webhook";
+export type { CallerKind } from "../config/schema.ts";
 
 export interface Caller {
   /** The configured caller id; stable across requests, used in grants and audit. */
@@ -12,5 +13,41 @@ export interface Caller {
   claims: Record<string, unknown>;
 }
 
-/** What an authenticator concluded: a caller, or why none of the configured ones matched. */
-export type Authentication = { ok: true; caller: Caller } | { ok: false; reason: string };
+/** What an ingress adapter hands to authentication: the request as it arrived, body unparsed. */
+export interface CallerRequest {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+/** Why authentication failed: a bad HMAC, a missing or bad credential, or an issuer we could not reach. */
+export type RefusalCode = "bad_signature" | "unauthenticated" | "unavailable";
+
+export type Authentication =
+  | {
+      ok: true;
+      caller: Caller;
+      /** The sender's delivery id when it has one (X-GitHub-Delivery, webhook-id, Idempotency-Key). */
+      deliveryId: string | undefined;
+    }
+  | {
+      ok: false;
+      code: RefusalCode;
+      /** Safe to show the sender: names what failed, never a secret or another caller's settings. */
+      reason: string;
+      /** The configured callers whose credential was present and tried; for the log, not the response. */
+      attempted: string[];
+    };
+
+/** One configured caller's verifier: whether its kind of credential is present, and checking it. */
+export interface CallerVerifier {
+  id: string;
+  kind: CallerKind;
+  presents(request: CallerRequest): boolean;
+  verify(request: CallerRequest): Promise<Verification>;
+}
+
+export type Verification =
+  | { ok: true; caller: Caller; deliveryId: string | undefined }
+  | { ok: false; reason: string; transient?: boolean };

@@ -1,7 +1,7 @@
 // GitHub webhook signatures: HMAC-SHA256 over the raw body in `X-Hub-Signature-256: sha256=<hex>`.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Secret } from "../config/secret.ts";
-import type { Authentication, Caller } from "./caller.ts";
+import type { Caller, CallerVerifier } from "./caller.ts";
 
 const PREFIX = "sha256=";
 
@@ -29,29 +29,32 @@ export function verifyGithubSignature(
   return match;
 }
 
-export function authenticateGithubWebhook(
-  caller: GithubWebhookCaller,
-  body: Uint8Array,
-  headers: Headers,
-): Authentication {
-  const header = headers.get("x-hub-signature-256") ?? undefined;
-  if (!header) return { ok: false, reason: "missing X-Hub-Signature-256 header" };
-  if (!verifyGithubSignature(body, header, caller.secrets)) {
-    return { ok: false, reason: "X-Hub-Signature-256 does not match the body" };
-  }
-  const delivery = headers.get("x-github-delivery") ?? undefined;
-  const event = headers.get("x-github-event") ?? undefined;
+export function githubWebhookVerifier(caller: GithubWebhookCaller): CallerVerifier {
   return {
-    ok: true,
-    caller: {
-      id: caller.id,
-      kind: "github-webhook",
-      subject: `github-webhook:${caller.id}`,
-      claims: {
-        ...(event ? { event } : {}),
-        ...(delivery ? { delivery } : {}),
-        ...(headers.get("x-github-hook-id") ? { hookId: headers.get("x-github-hook-id") } : {}),
-      },
+    id: caller.id,
+    kind: "github-webhook",
+    presents: ({ headers }) => headers.has("x-hub-signature-256"),
+    async verify({ headers, body }) {
+      if (!verifyGithubSignature(body, headers.get("x-hub-signature-256") ?? undefined, caller.secrets)) {
+        return { ok: false, reason: "X-Hub-Signature-256 does not match the body" };
+      }
+      const delivery = headers.get("x-github-delivery") ?? undefined;
+      const event = headers.get("x-github-event") ?? undefined;
+      const hookId = headers.get("x-github-hook-id") ?? undefined;
+      return {
+        ok: true,
+        deliveryId: delivery,
+        caller: {
+          id: caller.id,
+          kind: "github-webhook",
+          subject: `github-webhook:${caller.id}`,
+          claims: {
+            ...(event ? { event } : {}),
+            ...(delivery ? { delivery } : {}),
+            ...(hookId ? { hookId } : {}),
+          },
+        },
+      };
     },
   };
 }

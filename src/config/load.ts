@@ -26,14 +26,24 @@ export function configPathFrom(argv: readonly string[], env: Env): string {
   return env.ARMBRIDGE_CONFIG ?? DEFAULT_CONFIG_PATH;
 }
 
-export function loadConfigFile(path: string, env: Env, operations: readonly string[]): Config {
+export interface ParseOptions {
+  /** `placeholder` reads the config's shape without its secrets (for tools such as `armbridge roles`). */
+  secrets?: "resolve" | "placeholder";
+}
+
+export function loadConfigFile(
+  path: string,
+  env: Env,
+  operations: readonly string[],
+  options: ParseOptions = {},
+): Config {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
     throw new ConfigError(path, [`cannot read the file: ${(err as Error).message}`]);
   }
-  return parseConfig(text, env, operations, path);
+  return parseConfig(text, env, operations, path, options);
 }
 
 export function parseConfig(
@@ -41,6 +51,7 @@ export function parseConfig(
   env: Env,
   operations: readonly string[],
   source = "config",
+  options: ParseOptions = {},
 ): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -53,7 +64,7 @@ export function parseConfig(
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ConfigError(source, ["(root): must be a mapping"]);
   }
-  const result = createConfigSchema(env, operations).safeParse(
+  const result = createConfigSchema(env, operations, options).safeParse(
     applyEnvOverrides(raw as Record<string, unknown>, env),
   );
   if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
@@ -99,7 +110,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function loadProcessConfig(
   argv: readonly string[],
   operations: readonly string[],
+  options: ParseOptions = {},
 ): { path: string; config: Config } {
   const path = configPathFrom(argv, process.env);
-  return { path, config: loadConfigFile(path, process.env, operations) };
+  return { path, config: loadConfigFile(path, process.env, operations, options) };
 }

@@ -1,20 +1,23 @@
 // The zod schema of armbridge's YAML config: the single source of its types, validation and JSON Schema.
 import { z } from "zod";
+import { checkScopePattern } from "../policy/scope.ts";
 import { filterSchema } from "../routes/filter.ts";
+import { callerId, createCallerSchema } from "./callers-schema.ts";
 import { Secret } from "./secret.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const id = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lowercase letters, digits, '.', '_' or '-' (max 63)");
+const id = callerId;
+
+/** A stand-in for unset secrets when only the config's shape is read (`armbridge roles`). */
+const PLACEHOLDER_SECRET = "whsec_cGxhY2Vob2xkZXI=";
 
 /** A secret is never written in the file: it names the environment variable that holds it. */
-function secretRef(env: Env) {
+function secretRef(env: Env, placeholders: boolean) {
   return z
     .strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name") })
     .transform((ref, ctx) => {
-      const value = env[ref.env];
+      const value = env[ref.env] || (placeholders ? PLACEHOLDER_SECRET : undefined);
       if (!value) {
         ctx.addIssue({ code: "custom", message: `environment variable ${ref.env} is not set` });
         return z.NEVER;
@@ -88,14 +91,19 @@ const hookSchema = z.strictObject({
   callers: z.array(id).min(1),
 });
 
-const scopePattern = z
-  .string()
-  .startsWith("/subscriptions/", "must start with /subscriptions/")
-  .refine((s) => !/\/\/|\/$|%|\.\./.test(s), "must not contain '//', '..', '%' or a trailing '/'");
+const scopePattern = z.string().superRefine((pattern, ctx) => {
+  const problem = checkScopePattern(pattern);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 const grantSchema = z.strictObject({
   caller: id,
   operations: z.array(z.string()).min(1),
+  /** Provider actions (`start`, `powerOff`, …) an action operation may run; none unless listed. */
+  actions: z
+    .array(z.string().regex(/^(\*|[A-Za-z][A-Za-z0-9]{0,63})$/, "must be an action name such as 'start'"))
+    .min(1)
+    .optional(),
   scopes: z.array(scopePattern).min(1),
 });
 
@@ -118,23 +126,22 @@ const routeSchema = z.strictObject({
 });
 
 /**
- * Builds the schema. Secret references resolve against `env` while parsing; `operations` are the
- * names of the operation catalog that grants and routes may use.
+ * Builds the schema. Secret references resolve against `env` while parsing (or, with
+ * `secrets: "placeholder"`, unset ones become placeholders); `operations` are the names of the
+ * operation catalog that grants and routes may use.
  */
-export function createConfigSchema(env: Env, operations: readonly string[]) {
+export function createConfigSchema(
+  env: Env,
+  operations: readonly string[],
+  options: { secrets?: "resolve" | "placeholder" } = {},
+) {
+  const placeholders = options.secrets === "placeholder";
   const telemetrySchema = z.strictObject({
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-    connectionString: secretRef(env).optional(),
+    connectionString: secretRef(env, placeholders).optional(),
   });
 
-  const githubWebhookCallerSchema = z.strictObject({
-    id,
-    kind: z.literal("github-webhook"),
-    /** Several secrets may be active at once so they can be rotated without downtime. */
-    secrets: z.array(secretRef(env)).min(1),
-  });
-
-  const callerSchema = z.discriminatedUnion("kind", [githubWebhookCallerSchema]);
+  const callerSchema = createCallerSchema(() => secretRef(env, placeholders));
 
   return z
     .strictObject({
@@ -206,3 +213,8 @@ export type CallerConfig = Config["callers"][number];
 export type HookConfig = Config["hooks"][number];
 export type GrantConfig = Config["grants"][number];
 export type RouteConfig = Config["routes"][number];
+export type CallerKind = CallerConfig["kind"];
+export type OidcCallerConfig = Extract<CallerConfig, { kind: "oidc" }>;
+export type ApiKeyCallerConfig = Extract<CallerConfig, { kind: "api-key" }>;
+export type StandardWebhookCallerConfig = Extract<CallerConfig, { kind: "standard-webhook" }>;
+export type GithubWebhookCallerConfig = Extract<CallerConfig, { kind: "github-webhook" }>;

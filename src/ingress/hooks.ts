@@ -1,8 +1,9 @@
 // POST /hooks/{hookId}: CI and generic webhooks, authenticated on the raw body before it is parsed.
 import type { Hono } from "hono";
-import type { HookAuthenticator } from "../callers/authenticate.ts";
+import type { Caller } from "../callers/caller.ts";
 import { githubPayloadClaims } from "../callers/github-webhook.ts";
 import type { HookConfig } from "../config/schema.ts";
+import type { CallerGate } from "../http/caller-gate.ts";
 import { BridgeError } from "../http/errors.ts";
 import { jobLocation, jobView } from "../http/jobs-routes.ts";
 import type { Router } from "../routes/router.ts";
@@ -11,7 +12,7 @@ import { parseJsonBody } from "./json-body.ts";
 
 export interface HookDeps extends AcceptDeps {
   hooks: readonly HookConfig[];
-  authenticate: HookAuthenticator;
+  gate: CallerGate;
   route: Router;
 }
 
@@ -19,9 +20,26 @@ const FORWARDED_HEADERS = [
   "x-github-event",
   "x-github-delivery",
   "x-github-hook-id",
+  "webhook-id",
   "user-agent",
   "content-type",
 ];
+
+/**
+ * The event type: GitHub names it in `X-GitHub-Event`; every other caller names it in the body's
+ * top-level `type` (the Standard Webhooks payload shape), which the signature or token covers.
+ */
+function eventType(caller: Caller, githubEvent: string | undefined, payload: unknown): string {
+  if (caller.kind === "github-webhook") {
+    if (!githubEvent) throw new BridgeError("bad_request", "missing X-GitHub-Event header");
+    return githubEvent;
+  }
+  const type = (payload as { type?: unknown } | null)?.type;
+  if (typeof type !== "string" || type === "") {
+    throw new BridgeError("bad_request", "the body must name its event in a top-level string 'type'");
+  }
+  return type;
+}
 
 export function registerHookRoutes(app: Hono, deps: HookDeps): void {
   const hooks = new Map(deps.hooks.map((h) => [h.id, h]));
@@ -32,21 +50,21 @@ export function registerHookRoutes(app: Hono, deps: HookDeps): void {
     if (!hook) throw new BridgeError("unknown_hook", `no hook '${hookId}' is configured`);
 
     const body = new Uint8Array(await c.req.arrayBuffer());
-    const auth = deps.authenticate(hook.callers, { body, headers: c.req.raw.headers });
-    if (!auth.ok) throw new BridgeError("bad_signature", auth.reason);
+    const authed = await deps.gate(c, hook.callers, body);
 
     const payload = parseJsonBody(body, c.req.header("content-type"));
-    const type = c.req.header("x-github-event");
-    if (!type) throw new BridgeError("bad_request", "missing X-GitHub-Event header");
-    const deliveryId = c.req.header("x-github-delivery");
-    const caller = { ...auth.caller, ...githubPayloadClaims(auth.caller, payload) };
+    const type = eventType(authed.caller, c.req.header("x-github-event"), payload);
+    const caller =
+      authed.caller.kind === "github-webhook"
+        ? { ...authed.caller, ...githubPayloadClaims(authed.caller, payload) }
+        : authed.caller;
 
     const headers = Object.fromEntries(
       FORWARDED_HEADERS.flatMap((h) => (c.req.header(h) ? [[h, c.req.header(h) as string]] : [])),
     );
     const requests = deps.route(
       hookId,
-      { source: `hook:${hookId}`, id: deliveryId, type, subject: undefined, data: payload, headers },
+      { source: `hook:${hookId}`, id: authed.deliveryId, type, subject: undefined, data: payload, headers },
       caller,
     );
     if (requests.length === 0) {
@@ -57,7 +75,8 @@ export function registerHookRoutes(app: Hono, deps: HookDeps): void {
       caller,
       requests,
       requestId: c.get("requestId"),
-      idempotencyKey: deliveryId ? `hook:${hookId}:${deliveryId}` : undefined,
+      // Scoped to the caller, so one caller's delivery id can never answer with another caller's job.
+      idempotencyKey: authed.deliveryId ? `hook:${hookId}:${caller.id}:${authed.deliveryId}` : undefined,
     });
     const replayed = !result.created.some(Boolean);
     const first = result.jobs[0];

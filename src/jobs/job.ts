@@ -17,6 +17,8 @@ export interface JobError {
   code: string;
   message: string;
   status?: number;
+  /** ARM's inner errors, when it gave any. */
+  details?: unknown;
 }
 
 /** What the accepting side knows; the store adds identity, state and bookkeeping. */

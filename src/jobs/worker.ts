@@ -72,6 +72,7 @@ export function createWorker({ store, arm, logger, settings }: WorkerDeps): Work
         code: failure.code,
         message: failure.message,
         ...(failure.status ? { status: failure.status } : {}),
+        ...(failure.details !== undefined ? { details: failure.details } : {}),
       };
       if (shutdown.signal.aborted) {
         // Interrupted by shutdown, not by Azure: the attempt does not count.

@@ -1,13 +1,16 @@
-// Creates a resource group, or updates its location-compatible properties and tags if it exists.
+// Creates a resource group, or updates its tags if it exists (ARM refuses a change of location).
 import { z } from "zod";
+import { plannedRequest } from "./dry-run.ts";
 import { defineOperation } from "./operation.ts";
-import { location, resourceGroupName, subscriptionId, tags } from "./params.ts";
+import { dryRun, location, resourceGroupName, subscriptionId, tags } from "./params.ts";
+import { resourceGroupView } from "./views.ts";
 
 const input = z.strictObject({
   subscriptionId,
   resourceGroupName,
   location,
   tags: tags.optional(),
+  dryRun,
 });
 
 export const resourceGroupEnsure = defineOperation({
@@ -18,19 +21,17 @@ export const resourceGroupEnsure = defineOperation({
   actions: ["Microsoft.Resources/subscriptions/resourceGroups/write"],
   scope: (p) => `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroupName}`,
   async execute(p, { arm, signal }) {
+    const body = { location: p.location, ...(p.tags ? { tags: p.tags } : {}) };
+    if (p.dryRun) {
+      return plannedRequest({
+        method: "PUT",
+        path: `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroupName}`,
+        body,
+      });
+    }
     const group = await arm
       .resources(p.subscriptionId)
-      .resourceGroups.createOrUpdate(
-        p.resourceGroupName,
-        { location: p.location, ...(p.tags ? { tags: p.tags } : {}) },
-        { abortSignal: signal },
-      );
-    return {
-      id: group.id,
-      name: group.name,
-      location: group.location,
-      tags: group.tags ?? {},
-      provisioningState: group.properties?.provisioningState,
-    };
+      .resourceGroups.createOrUpdate(p.resourceGroupName, body, { abortSignal: signal });
+    return resourceGroupView(group);
   },
 });

@@ -1,29 +1,58 @@
-// Deny-by-default decisions: may this caller run this operation on this scope, and if not, why.
+// Deny-by-default decisions: may this caller run this operation (and action) on this scope, and if not, why.
 import type { GrantConfig } from "../config/schema.ts";
 import { type Scope, scopeMatches } from "./scope.ts";
 
 export type Decision = { allowed: true; grantIndex: number } | { allowed: false; reason: string };
 
-export type Authorizer = (callerId: string, operation: string, scope: Scope) => Decision;
+/** `action` is a provider action (`start`, `powerOff`) for operations that run one; grants must list it. */
+export type Authorizer = (callerId: string, operation: string, scope: Scope, action?: string) => Decision;
 
 export function createAuthorizer(grants: readonly GrantConfig[]): Authorizer {
-  return (callerId, operation, scope) => {
+  return (callerId, operation, scope, action) => {
     const own = grants.map((grant, index) => ({ grant, index })).filter((g) => g.grant.caller === callerId);
     if (own.length === 0) return { allowed: false, reason: `caller '${callerId}' has no grants` };
-    const forOperation = own.filter(
-      (g) => g.grant.operations.includes(operation) || g.grant.operations.includes("*"),
-    );
+    const what = `operation '${operation}'`;
+    const forOperation = own.filter((g) => listed(g.grant.operations, operation));
     if (forOperation.length === 0) {
-      return { allowed: false, reason: `caller '${callerId}' is not granted operation '${operation}'` };
+      return { allowed: false, reason: `caller '${callerId}' is not granted ${what}` };
     }
-    const match = forOperation.find((g) => g.grant.scopes.some((pattern) => scopeMatches(pattern, scope)));
-    if (!match) {
+    const inScope = forOperation.filter((g) =>
+      g.grant.scopes.some((pattern) => scopeMatches(pattern, scope)),
+    );
+    if (inScope.length === 0) {
       // Names only what was asked for; the caller's own grant scopes are not echoed back either.
       return {
         allowed: false,
-        reason: `caller '${callerId}' is not granted operation '${operation}' on scope '${scope.path}'`,
+        reason: `caller '${callerId}' is not granted ${what} on scope '${scope.path}'`,
+      };
+    }
+    if (action === undefined) return { allowed: true, grantIndex: (inScope[0] as { index: number }).index };
+    const match = inScope.find((g) => listed(g.grant.actions ?? [], action));
+    if (!match) {
+      return {
+        allowed: false,
+        reason: `caller '${callerId}' is not granted action '${action}' of ${what} on scope '${scope.path}'`,
       };
     }
     return { allowed: true, grantIndex: match.index };
   };
+}
+
+function listed(list: readonly string[], name: string): boolean {
+  return list.includes(name) || list.includes("*");
+}
+
+/** A caller's grants as it may see them (for `GET /v1/whoami`): `*` operations spelled out. */
+export function grantsOf(
+  grants: readonly GrantConfig[],
+  callerId: string,
+  operationNames: readonly string[],
+): { operations: string[]; actions?: string[]; scopes: string[] }[] {
+  return grants
+    .filter((g) => g.caller === callerId)
+    .map((g) => ({
+      operations: g.operations.includes("*") ? [...operationNames] : [...g.operations],
+      ...(g.actions ? { actions: [...g.actions] } : {}),
+      scopes: [...g.scopes],
+    }));
 }

@@ -108,7 +108,7 @@ describe("POST /hooks/{hookId} refusals", () => {
     return problem;
   };
 
-  it("refuses a bad signature, a changed byte and a missing signature with 401", async () => {
+  it("refuses a bad signature and a changed byte (bad_signature) and a missing one (unauthenticated) with 401", async () => {
     await expectProblem(
       await h.request("/hooks/deploy", await githubDelivery("wrong", push("app-x"))),
       401,
@@ -118,8 +118,8 @@ describe("POST /hooks/{hookId} refusals", () => {
     const tampered = { ...init, body: String(init.body).replace("app-x", "app-y") };
     await expectProblem(await h.request("/hooks/deploy", tampered), 401, "bad_signature");
     const unsigned = { ...init, headers: { "content-type": "application/json", "x-github-event": "push" } };
-    const p = await expectProblem(await h.request("/hooks/deploy", unsigned), 401, "bad_signature");
-    expect(p.detail).toContain("missing X-Hub-Signature-256");
+    const p = await expectProblem(await h.request("/hooks/deploy", unsigned), 401, "unauthenticated");
+    expect(p.detail).toBe("missing credentials: send X-Hub-Signature-256");
   });
 
   it("refuses malformed JSON with 400, even when correctly signed", async () => {

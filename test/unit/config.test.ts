@@ -23,7 +23,7 @@ describe("config", () => {
     expect(config.jobs.concurrency).toBe(8);
     expect(config.emulator.enabled).toBe(true);
     const caller = config.callers[0];
-    expect(caller?.secrets[0]?.reveal()).toBe("local-secret");
+    expect(caller?.kind === "github-webhook" && caller.secrets[0]?.reveal()).toBe("local-secret");
     expect(JSON.stringify(config)).not.toContain("local-secret");
   });
 
@@ -62,6 +62,29 @@ routes:
         "routes[0].trigger.hook: unknown hook 'missing'",
       ]),
     );
+  });
+
+  it("refuses OIDC callers that are not pinned, trust HMAC or none, or fetch keys over plain http", () => {
+    const problems = problemsOf(`
+callers:
+  - { id: gh, kind: oidc, preset: github-actions, audience: api://a, conditions: { repository: contoso/web } }
+  - { id: hs, kind: oidc, preset: custom, issuer: "https://idp.example", jwksUrl: "http://idp.example/jwks", audience: a, algorithms: [HS256, none] }
+  - { id: ado, kind: oidc, preset: azure-devops }
+  - { id: entra, kind: oidc, preset: entra, conditions: { roles: Deployer } }
+  - { id: gl, kind: oidc, preset: gitlab-ci, audience: a, conditions: { project_id: 20 }, clockSkewSeconds: 3600 }
+`);
+    const text = problems.join("\n");
+    expect(text).toContain(
+      "callers[0].conditions: must pin the caller by id: add a condition on repository_id or repository_owner_id",
+    );
+    expect(text).toMatch(/callers\[1\]\.jwksUrl: must be an https URL/);
+    expect(text).toMatch(/callers\[1\]\.algorithms\[0\]:/);
+    expect(text).toMatch(/callers\[1\]\.algorithms\[1\]:/);
+    expect(text).toContain("callers[2].organizationId: required for preset 'azure-devops'");
+    expect(text).toContain("callers[3].tenantId: required for preset 'entra'");
+    expect(text).toContain("callers[3].audience: required");
+    expect(text).toContain("callers[3].conditions: must pin the caller by id");
+    expect(text).toMatch(/callers\[4\]\.clockSkewSeconds:/);
   });
 
   it("reports YAML syntax errors and duplicate keys", () => {

@@ -1,0 +1,12 @@
+// Where a request carries a bearer credential, and telling a JWT from an opaque key.
+
+/** The token of `Authorization: Bearer <token>`, or undefined when there is none. */
+export function bearerToken(headers: Headers): string | undefined {
+  const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(headers.get("authorization") ?? "");
+  return match?.[1];
+}
+
+/** Three base64url parts: a compact JWS. API keys never have this shape (see README). */
+export function looksLikeJwt(token: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
+}

@@ -1,0 +1,63 @@
+// OIDC callers: a bearer JWT from a CI system or Entra ID, verified against its issuer and the caller's conditions.
+import type { OidcCallerConfig } from "../config/schema.ts";
+import type { CallerVerifier, Verification } from "./caller.ts";
+import { claimMatches, compileCondition } from "./claim-conditions.ts";
+import { bearerToken, looksLikeJwt } from "./credentials.ts";
+import { type KeySets, verifyJwt } from "./jwt.ts";
+import { resolveIssuer } from "./oidc-presets.ts";
+
+export function oidcVerifier(config: OidcCallerConfig, keySets: KeySets): CallerVerifier {
+  const issuer = resolveIssuer(config);
+  const policy = {
+    issuers: issuer.issuers,
+    audiences: issuer.audiences,
+    algorithms: config.algorithms,
+    clockSkewSeconds: config.clockSkewSeconds,
+  };
+  const conditions = Object.entries(config.conditions).map(([claim, c]) => ({
+    claim,
+    matches: compileCondition(c),
+  }));
+  const token = (headers: Headers) => {
+    const t = bearerToken(headers);
+    return t !== undefined && looksLikeJwt(t) ? t : undefined;
+  };
+  return {
+    id: config.id,
+    kind: "oidc",
+    presents: ({ headers }) => token(headers) !== undefined,
+    async verify({ headers }): Promise<Verification> {
+      const verified = await verifyJwt(token(headers) ?? "", keySets.get(issuer.jwksUrl), policy);
+      if (!verified.ok) return verified;
+      const claims = verified.claims as Record<string, unknown>;
+      for (const [claim, expected] of Object.entries(issuer.pinned)) {
+        // Optional claims (Azure DevOps service connection tokens have no org_id) are pinned by the issuer.
+        if (claims[claim] !== undefined && String(claims[claim]).toLowerCase() !== expected) {
+          return { ok: false, reason: `the token's '${claim}' claim is not accepted` };
+        }
+      }
+      const inconsistent = issuer.check(claims);
+      if (inconsistent) return { ok: false, reason: inconsistent };
+      const subjects = issuer.subjects(claims);
+      for (const { claim, matches } of conditions) {
+        const value = claim === "sub" ? subjects : claims[claim];
+        if (!claimMatches(matches, value)) {
+          return { ok: false, reason: `the token's '${claim}' claim does not meet the caller's conditions` };
+        }
+      }
+      const keep = issuer.claims
+        ? new Set([...issuer.claims, ...conditions.map((c) => c.claim)])
+        : new Set(Object.keys(claims).filter((k) => !["jti", "nbf", "iat", "exp"].includes(k)));
+      return {
+        ok: true,
+        deliveryId: headers.get("idempotency-key") ?? undefined,
+        caller: {
+          id: config.id,
+          kind: "oidc",
+          subject: subjects[0] ?? "",
+          claims: Object.fromEntries(Object.entries(claims).filter(([k]) => keep.has(k))),
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,32 @@
+// Per-caller rate limits: a token bucket per caller id, refilled continuously, in this process's memory.
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+export type RateLimiter = (callerId: string) => RateDecision;
+
+/** Callers without a configured limit are not limited here (ARM's own throttling still applies). */
+export function createRateLimiter(
+  limits: ReadonlyMap<string, RateLimit>,
+  now: () => number = () => performance.now(),
+): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return (callerId) => {
+    const limit = limits.get(callerId);
+    if (!limit) return { ok: true };
+    const t = now();
+    const bucket = buckets.get(callerId) ?? { tokens: limit.burst, at: t };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((t - bucket.at) / 1000) * limit.perSecond);
+    bucket.at = t;
+    buckets.set(callerId, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond)) };
+  };
+}

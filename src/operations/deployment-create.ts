@@ -1,0 +1,64 @@
+// Runs a template deployment (incremental or complete) to its terminal state; outputs go in the result.
+// A dry run validates and runs what-if instead.
+import { isRestError } from "@azure/core-rest-pipeline";
+import { validateDeployment, whatIfDeployment } from "./deployment-checks.ts";
+import {
+  capturingOptions,
+  deploymentBody,
+  deploymentFailure,
+  deploymentFields,
+  deploymentScope,
+  withDeploymentChecks,
+} from "./deployment-common.ts";
+import { untilDone } from "./long-running.ts";
+import { defineOperation } from "./operation.ts";
+import { dryRun } from "./params.ts";
+
+const input = withDeploymentChecks(deploymentFields.extend({ dryRun }));
+
+export const deploymentCreate = defineOperation({
+  name: "deployment.create",
+  summary: "Run a template deployment at resource-group or subscription scope; long-running.",
+  kind: "write",
+  input,
+  actions: ["Microsoft.Resources/deployments/write", "Microsoft.Resources/deployments/read"],
+  scope: (p) => deploymentScope(p),
+  async execute(p, ctx) {
+    if (p.dryRun) {
+      return {
+        dryRun: true,
+        validation: await validateDeployment(p, ctx),
+        whatIf: await whatIfDeployment(p, ctx),
+      };
+    }
+    const client = ctx.arm.deployments(p.subscriptionId).deployments;
+    const { options, rethrow } = capturingOptions(ctx);
+    const body = deploymentBody(p);
+    try {
+      const deployment = await untilDone(
+        p.resourceGroupName
+          ? client.createOrUpdate(p.resourceGroupName, p.deploymentName, body, options)
+          : client.createOrUpdateAtSubscriptionScope(
+              p.deploymentName,
+              { ...body, location: p.location ?? "" },
+              options,
+            ),
+        ctx,
+      );
+      return {
+        id: deployment.id,
+        provisioningState: deployment.properties?.provisioningState,
+        outputs: Object.fromEntries(
+          Object.entries((deployment.properties?.outputs ?? {}) as Record<string, { value?: unknown }>).map(
+            ([k, v]) => [k, v?.value],
+          ),
+        ),
+        correlationId: deployment.properties?.correlationId,
+      };
+    } catch (err) {
+      // A deployment that ran and ended Failed: its structured error lives on the deployment.
+      if (!isRestError(err) && !ctx.signal.aborted) throw await deploymentFailure(client, p, ctx);
+      return rethrow(err);
+    }
+  },
+});

@@ -1,0 +1,27 @@
+// Deletes a resource by id, followed until ARM reports it gone.
+import { z } from "zod";
+import { plannedRequest } from "./dry-run.ts";
+import { lroOptions, untilDone } from "./long-running.ts";
+import { defineOperation } from "./operation.ts";
+import { dryRun, subscriptionOfId } from "./params.ts";
+import { resolveApiVersion, resourceRef } from "./resource-common.ts";
+
+const input = z.strictObject({ ...resourceRef, dryRun });
+
+export const resourceDelete = defineOperation({
+  name: "resource.delete",
+  summary: "Delete a resource by id; long-running.",
+  kind: "delete",
+  input,
+  actions: ["{resourceType}/delete"],
+  scope: (p) => p.resourceId,
+  async execute(p, ctx) {
+    const version = await resolveApiVersion(p, ctx);
+    if (p.dryRun) return plannedRequest({ method: "DELETE", path: p.resourceId, apiVersion: version });
+    const poller = ctx.arm
+      .resources(subscriptionOfId(p.resourceId))
+      .resources.deleteById(p.resourceId, version, lroOptions(ctx));
+    await untilDone(poller, ctx);
+    return { id: p.resourceId, deleted: true };
+  },
+});

@@ -1,0 +1,31 @@
+// Merge and replace of tags: one PATCH of `{scope}/providers/Microsoft.Resources/tags/default` with
+// ARM's Merge or Replace semantics, at any scope (subscription, resource group or resource).
+import { z } from "zod";
+import { plannedRequest } from "./dry-run.ts";
+import { lroOptions, untilDone } from "./long-running.ts";
+import { defineOperation } from "./operation.ts";
+import { armScope, dryRun, subscriptionOfId, tags } from "./params.ts";
+
+type TagPatch = "Merge" | "Replace";
+
+export function defineTagOperation(name: string, operation: TagPatch, summary: string) {
+  const input = z.strictObject({ scope: armScope, tags, dryRun });
+  return defineOperation({
+    name,
+    summary,
+    kind: "write",
+    input,
+    actions: ["Microsoft.Resources/tags/write"],
+    scope: (p) => p.scope,
+    async execute(p, ctx) {
+      const body = { operation, properties: { tags: p.tags } };
+      const path = `${p.scope}/providers/Microsoft.Resources/tags/default`;
+      if (p.dryRun) return plannedRequest({ method: "PATCH", path, body });
+      const poller = ctx.arm
+        .resources(subscriptionOfId(p.scope))
+        .tagsOperations.updateAtScope(p.scope, body, lroOptions(ctx));
+      const result = await untilDone(poller, ctx);
+      return { scope: p.scope, tags: result.properties?.tags ?? {} };
+    },
+  });
+}

@@ -1,8 +1,10 @@
 // The deployment files agree with each other and with the Dockerfile. Bicep cannot be compiled here, so
 // its modules, parameters and loaded files are checked by reading them, and cloud-init is rendered the
 // way main.bicep renders it and parsed.
+import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
@@ -15,6 +17,7 @@ import {
 } from "../helpers/bicep.ts";
 import { execForm, parseDockerfile } from "../helpers/dockerfile.ts";
 
+const run = promisify(execFile);
 const read = (p: string) => readFileSync(p, "utf8");
 const BICEP_FILES = ["deploy/main.bicep", ...readdirSync("deploy/modules").map((f) => `deploy/modules/${f}`)];
 const UNIT = read("deploy/systemd/armbridge.service");
@@ -103,6 +106,19 @@ describe("Bicep", () => {
     );
     expect(main).toMatch(/actions: roleActions/);
     expect(main).toMatch(/assignableScopes: roleAssignableScopes/);
+  });
+
+  it("assigns the role at every scope `armbridge roles` prints for the local config", async () => {
+    const { stdout } = await run(process.execPath, ["src/main.ts", "roles", "--config", "config/local.yaml"]);
+    const role = JSON.parse(stdout) as { Actions: string[]; AssignableScopes: string[] };
+    expect(role.Actions.length).toBeGreaterThan(0);
+    // main.bicep's two filters: a subscription splits into 3 parts, a resource group into 5.
+    const assigned = (s: string) => {
+      const parts = s.split("/");
+      return parts.length === 3 || (parts.length === 5 && parts[3]?.toLowerCase() === "resourcegroups");
+    };
+    expect(role.AssignableScopes.length).toBeGreaterThan(0);
+    expect(role.AssignableScopes.filter((s) => !assigned(s))).toEqual([]);
   });
 });
 

@@ -5,9 +5,10 @@ import type { Hono } from "hono";
 import { createApp } from "./app.ts";
 import { createArmClients } from "./azure/arm-clients.ts";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
-import { createThrottleLimiter } from "./azure/throttle.ts";
+import { createThrottleLimiter, shareOfThrottle } from "./azure/throttle.ts";
 import type { Config } from "./config/schema.ts";
 import { armCallRecord } from "./jobs/audit.ts";
+import { openAzureStorageJobStore } from "./jobs/azure-storage-store.ts";
 import { openSqliteJobStore } from "./jobs/sqlite-store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
@@ -32,10 +33,16 @@ export interface RuntimeOptions {
 
 export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeOptions): Runtime {
   const credential = createManagedIdentityCredential(config.azure);
-  const store = openSqliteJobStore(join(config.dataDir, "armbridge.db"));
+  // The one place that knows which engine runs; everything else sees a JobStore.
+  const store =
+    config.store.engine === "azure-storage"
+      ? openAzureStorageJobStore(config.store, credential)
+      : openSqliteJobStore(join(config.dataDir, "armbridge.db"));
+  const replicas = config.store.engine === "azure-storage" ? config.store.replicas : 1;
   const arm = createArmClients(credential, config.azure, {
     ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
-    limiter: createThrottleLimiter(config.azure.throttle),
+    // ARM's buckets are per principal, and replicas share the principal: each keeps its share.
+    limiter: createThrottleLimiter(shareOfThrottle(config.azure.throttle, replicas)),
     // Every ARM request a job makes is in the audit log before its response is acted on.
     onCall: async (call) => {
       const record = armCallRecord(call);

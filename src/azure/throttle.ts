@@ -85,6 +85,24 @@ export function createThrottleLimiter(config: ThrottleConfig, now: () => number 
   };
 }
 
+/**
+ * One replica's share of the buckets when `replicas` processes act as the same principal: together
+ * they never exceed ARM's limits, and none of them needs to ask the others before a request.
+ */
+export function shareOfThrottle(config: ThrottleConfig, replicas: number): ThrottleConfig {
+  if (replicas <= 1) return config;
+  const share = (b: ThrottleConfig["reads"]) => ({
+    burst: Math.max(1, Math.floor(b.burst / replicas)),
+    perSecond: b.perSecond / replicas,
+  });
+  return {
+    ...config,
+    reads: share(config.reads),
+    writes: share(config.writes),
+    deletes: share(config.deletes),
+  };
+}
+
 /** Seconds or an HTTP date, as ARM sends it; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined | null, now = Date.now()): number | undefined {
   if (!value) return undefined;

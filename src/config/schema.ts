@@ -4,6 +4,7 @@ import { checkScopePattern } from "../policy/scope.ts";
 import { filterSchema } from "../routes/filter.ts";
 import { callerId, createCallerSchema } from "./callers-schema.ts";
 import { Secret } from "./secret.ts";
+import { createStoreSchema } from "./store-schema.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -183,6 +184,7 @@ export function createConfigSchema(
       $schema: z.string().optional(),
       server: serverSchema.prefault({}),
       dataDir: z.string().default("./data"),
+      store: createStoreSchema(() => secretRef(env, placeholders)),
       azure: azureSchema.prefault({}),
       emulator: emulatorSchema.prefault({}),
       jobs: jobsSchema.prefault({}),

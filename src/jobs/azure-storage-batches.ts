@@ -1,0 +1,256 @@
+// All-or-nothing accept on Azure Storage. A table transaction holds at most 100 entities of one
+// partition, and jobs live in a partition each, so the commit point is one entity instead: a batch
+// record. An accept writes the batch record (`pending`), claims each idempotency key (insert if
+// absent), inserts its jobs in the internal state `pending` (invisible, never run), then flips the
+// batch record to `committed` with an ETag check: that one write makes the whole batch durable.
+// Only then are the jobs made `accepted`, indexed by scope and enqueued, and the record deleted.
+// A batch left `pending` longer than BATCH_GRACE_MS is aborted (ETag-checked, so an accept that
+// commits at the same moment either wins or fails, never half of each); one left `committed` by a
+// crash is rolled forward by whoever sweeps (any replica's recover, and claims now and then).
+import { randomUUID } from "node:crypto";
+import type { StorageClients } from "./azure-storage-clients.ts";
+import {
+  type Entity,
+  getText,
+  hashKey,
+  jobEntity,
+  newJobId,
+  PENDING,
+  putText,
+  type StoredEntity,
+  statusOf,
+  toJob,
+} from "./azure-storage-entities.ts";
+import type { Job, JobDraft } from "./job.ts";
+import type { AcceptResult } from "./store.ts";
+
+export const BATCH_GRACE_MS = 5000;
+const KEY_WAIT_MS = 3 * BATCH_GRACE_MS;
+
+export async function readEntity(
+  table: StorageClients["jobs"],
+  partitionKey: string,
+): Promise<StoredEntity | undefined> {
+  try {
+    return (await table.getEntity(partitionKey, "")) as StoredEntity;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Runs `fn` over `items`, at most `width` at a time. */
+export async function inParallel<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
+  return results;
+}
+
+const ignore =
+  (...statuses: number[]) =>
+  (err: unknown) => {
+    if (!statuses.includes(statusOf(err) ?? 0)) throw err;
+  };
+
+export function scopeRow(e: Record<string, unknown>): Entity {
+  const created = String(Number(e.createdAt)).padStart(15, "0");
+  return { partitionKey: hashKey(String(e.scopeKey)), rowKey: `${created}_${e.partitionKey}` };
+}
+
+export function createBatches(c: StorageClients) {
+  /** Makes committed jobs runnable: indexed by scope, `accepted`, then enqueued. Idempotent. */
+  const rollForward = async (stored: { entity: Record<string, unknown>; etag: string }) => {
+    const { entity, etag } = stored;
+    await c.scopes.upsertEntity(scopeRow(entity), "Replace");
+    try {
+      await c.jobs.updateEntity(
+        { partitionKey: String(entity.partitionKey), rowKey: "", state: "accepted" },
+        "Merge",
+        { etag },
+      );
+    } catch (err) {
+      // Someone else rolled it forward (and enqueued it) first.
+      if (statusOf(err) === 412) return false;
+      throw err;
+    }
+    await c.queue.sendMessage(String(entity.partitionKey), { messageTimeToLive: -1 });
+    return true;
+  };
+
+  const jobIdsOf = (batch: Record<string, unknown>) =>
+    (getText(batch, "jobIds") ?? "").split(",").filter(Boolean);
+
+  /** Aborts a pending batch (if it still is pending) and removes what it wrote. */
+  const abort = async (batch: StoredEntity) => {
+    if (batch.state === "pending") {
+      try {
+        await c.batches.updateEntity(
+          { partitionKey: batch.partitionKey, rowKey: "", state: "aborted" },
+          "Merge",
+          {
+            etag: batch.etag,
+          },
+        );
+      } catch (err) {
+        if (statusOf(err) === 412) return;
+        throw err;
+      }
+    }
+    // Its key rows point at a batch that is gone: readers treat them as stale and replace them.
+    await inParallel(jobIdsOf(batch), 16, (id) => c.jobs.deleteEntity(id, "").catch(ignore(404)));
+    await c.batches.deleteEntity(batch.partitionKey, "").catch(ignore(404));
+  };
+
+  type Verdict = { kind: "existing"; job: Job } | { kind: "stale" } | { kind: "wait" };
+
+  /** What an idempotency key row that is already there stands for. */
+  const judge = async (row: StoredEntity): Promise<Verdict> => {
+    const jobId = String(row.jobId);
+    const job = await readEntity(c.jobs, jobId);
+    if (job && job.state !== PENDING) return { kind: "existing", job: toJob(job) };
+    const batch = await readEntity(c.batches, String(row.batchId));
+    if (!batch || batch.state === "aborted") {
+      // A committed batch is deleted only after its jobs left `pending`: look once more.
+      const again = await readEntity(c.jobs, jobId);
+      return again && again.state !== PENDING ? { kind: "existing", job: toJob(again) } : { kind: "stale" };
+    }
+    if (batch.state === "committed") return job ? { kind: "existing", job: toJob(job) } : { kind: "stale" };
+    if (Date.now() - Number(batch.createdAt) > BATCH_GRACE_MS) await abort(batch);
+    return { kind: "wait" };
+  };
+
+  /** Inserts the key row, or finds the job an earlier accept stored under the key. */
+  const claimKey = async (key: string, jobId: string, batchId: string): Promise<Job | undefined> => {
+    const partitionKey = hashKey(key);
+    const deadline = Date.now() + KEY_WAIT_MS;
+    while (Date.now() < deadline) {
+      try {
+        await c.keys.createEntity({ partitionKey, rowKey: "", key, jobId, batchId });
+        return undefined;
+      } catch (err) {
+        if (statusOf(err) !== 409) throw err;
+      }
+      const row = await readEntity(c.keys, partitionKey);
+      if (!row) continue;
+      const verdict = await judge(row);
+      if (verdict.kind === "existing") return verdict.job;
+      if (verdict.kind === "stale") {
+        await c.keys.deleteEntity(partitionKey, "", { etag: row.etag }).catch(ignore(404, 412));
+      } else {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`idempotency key is held by an accept that neither committed nor expired`);
+  };
+
+  return {
+    /** True when a job entity may be shown: it left `pending`, or its batch committed. */
+    async visible(entity: Record<string, unknown>): Promise<boolean> {
+      if (entity.state !== PENDING) return true;
+      const batch = await readEntity(c.batches, String(entity.batchId));
+      return batch?.state === "committed";
+    },
+
+    async accept(drafts: readonly JobDraft[]): Promise<AcceptResult> {
+      const now = Date.now();
+      const batchId = randomUUID();
+      // Every entity is built first: a draft that cannot be stored fails before anything is written.
+      const jobs: Job[] = drafts.map((d) => newJob(d, now));
+      const entities = jobs.map((j) => jobEntity(j, { state: PENDING, batchId }));
+      await c.ready;
+      const record: Entity = { partitionKey: batchId, rowKey: "", state: "pending", createdAt: now };
+      putText(record, "jobIds", jobs.map((j) => j.id).join(","));
+      const etag = (await c.batches.createEntity(record)).etag as string;
+
+      // A key repeated inside one submission maps to its first job, as a repeated delivery would.
+      const firstOfKey = new Map<string, number>();
+      const existing = await Promise.all(
+        drafts.map(async (d, i) => {
+          if (d.idempotencyKey === undefined) return undefined;
+          const first = firstOfKey.get(d.idempotencyKey);
+          if (first !== undefined) return first;
+          firstOfKey.set(d.idempotencyKey, i);
+          return claimKey(d.idempotencyKey, (jobs[i] as Job).id, batchId);
+        }),
+      ).catch(async (err) => {
+        await abort({ ...record, etag }).catch(() => undefined);
+        throw err;
+      });
+      const fresh = entities.filter((_, i) => existing[i] === undefined);
+      const etags = await inParallel(fresh, 16, async (e) => (await c.jobs.createEntity(e)).etag ?? "*");
+      try {
+        await c.batches.updateEntity({ partitionKey: batchId, rowKey: "", state: "committed" }, "Merge", {
+          etag,
+        });
+      } catch (err) {
+        if (statusOf(err) === 412) throw new Error("the accept took too long and was rolled back");
+        throw err;
+      }
+      // Durable from here on; what follows only makes the jobs visible and runnable, and a sweep
+      // finishes it if this process dies first.
+      try {
+        await inParallel([...fresh.keys()], 16, (i) =>
+          rollForward({ entity: fresh[i] as Entity, etag: etags[i] as string }),
+        );
+        await c.batches.deleteEntity(batchId, "");
+      } catch {
+        // Left to the sweep.
+      }
+      const result = jobs.map((job, i) => {
+        const found = existing[i];
+        if (found === undefined) return { job, created: true };
+        if (typeof found === "number") return { job: jobs[found] as Job, created: false };
+        return { job: found, created: false };
+      });
+      return { jobs: result.map((r) => r.job), created: result.map((r) => r.created) };
+    },
+
+    /** Finishes or aborts batches a dead process left behind; the number of jobs made runnable. */
+    async sweep(): Promise<number> {
+      await c.ready;
+      let made = 0;
+      for await (const batch of c.batches.listEntities()) {
+        if (Date.now() - Number(batch.createdAt) <= BATCH_GRACE_MS) continue;
+        if (batch.state !== "committed") {
+          await abort(batch as StoredEntity);
+          continue;
+        }
+        const ids = jobIdsOf(batch);
+        const results = await inParallel(ids, 16, async (id) => {
+          const entity = await readEntity(c.jobs, id);
+          if (!entity) return false;
+          if (entity.state === PENDING) return rollForward({ entity, etag: entity.etag });
+          // It may have died between `accepted` and the enqueue; a second message is harmless.
+          if (entity.state === "accepted") await c.queue.sendMessage(id, { messageTimeToLive: -1 });
+          return entity.state === "accepted";
+        });
+        made += results.filter(Boolean).length;
+        await c.batches.deleteEntity(String(batch.partitionKey), "").catch(ignore(404));
+      }
+      return made;
+    },
+  };
+}
+
+function newJob(d: JobDraft, now: number): Job {
+  const at = new Date(now).toISOString();
+  return {
+    ...d,
+    id: newJobId(now),
+    state: "accepted",
+    attempts: 0,
+    correlationId: randomUUID(),
+    createdAt: at,
+    updatedAt: at,
+    notBefore: at,
+    acceptedAt: at,
+    finishedAt: undefined,
+    result: undefined,
+    error: undefined,
+    lroState: undefined,
+  };
+}

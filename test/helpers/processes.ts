@@ -155,6 +155,8 @@ export interface ProcessConfigOptions {
   throttle?: string;
   /** YAML flow mapping for `jobs`. */
   jobs?: string;
+  /** YAML flow mapping for `store` (SQLite under `dir` when absent). */
+  store?: string;
 }
 
 /**
@@ -180,6 +182,7 @@ azure:
   pollIntervalMs: 50
   throttle: ${options.throttle ?? "{}"}
 jobs: ${options.jobs ?? "{}"}
+store: ${options.store ?? "{ engine: sqlite }"}
 operators: [{ id: ops, apiKeyHash: "${operatorHash}" }]
 callers: [{ id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }]
 hooks: [{ id: ops, callers: [ci] }]

@@ -14,11 +14,13 @@ import {
   writeArmbridgeConfig,
 } from "../test/helpers/processes.ts";
 import { runLoad, sampleRss } from "./load.ts";
+import { benchScaleOut } from "./scale-out.ts";
 
 const WEBHOOKS = 4000;
 const CONCURRENCY = 32;
 const ARM_OPS = 1200;
 const BUCKET = { burst: 40, perSecond: 200 };
+const SCALE_OUT_JOBS = 1000;
 
 const root = mkdtempSync(join(tmpdir(), "armbridge-bench-"));
 const children: ChildProcess[] = [];
@@ -169,6 +171,16 @@ async function main(): Promise<void> {
     `resident memory under load (peak): ${fmt(Math.max(rss1, rss2), 0)} MB (webhooks ${fmt(rss1, 0)} MB, ARM ${fmt(rss2, 0)} MB) (target < 150 MB)`,
   );
   second.child.kill("SIGKILL");
+
+  // 3. Scale-out: the Azure Storage store on Azurite, one replica and then two, ARM unthrottled.
+  await emulator.control("POST", "/_emulator/reset");
+  await emulator.control("POST", "/_emulator/configure", { throttle: false, latencyMs: 5 });
+  const scale = await benchScaleOut(root, emulator, SCALE_OUT_JOBS);
+  console.log(
+    `jobs accepted and finished on Azure Storage (Azurite), ${scale.jobs} jobs: one replica ${fmt(scale.perSecond[1])}/s,` +
+      ` two replicas ${fmt(scale.perSecond[2])}/s -> ratio ${fmt(scale.perSecond[2] / scale.perSecond[1], 2)}` +
+      ` (replicas, Azurite and the emulator share ${availableParallelism()} CPUs)`,
+  );
   await emulator.stop();
 }
 

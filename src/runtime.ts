@@ -8,7 +8,7 @@ import { createManagedIdentityCredential } from "./azure/credential.ts";
 import { createThrottleLimiter, shareOfThrottle } from "./azure/throttle.ts";
 import type { Config } from "./config/schema.ts";
 import { armCallRecord } from "./jobs/audit.ts";
-import { openAzureStorageJobStore } from "./jobs/azure-storage-store.ts";
+import { deferredJobStore } from "./jobs/deferred-store.ts";
 import { openSqliteJobStore } from "./jobs/sqlite-store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
@@ -34,11 +34,14 @@ export interface RuntimeOptions {
 export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeOptions): Runtime {
   const credential = createManagedIdentityCredential(config.azure);
   // The one place that knows which engine runs; everything else sees a JobStore.
+  const storeConfig = config.store;
   const store =
-    config.store.engine === "azure-storage"
-      ? openAzureStorageJobStore(config.store, credential)
+    storeConfig.engine === "azure-storage"
+      ? deferredJobStore(async () =>
+          (await import("./jobs/azure-storage-store.ts")).openAzureStorageJobStore(storeConfig, credential),
+        )
       : openSqliteJobStore(join(config.dataDir, "armbridge.db"));
-  const replicas = config.store.engine === "azure-storage" ? config.store.replicas : 1;
+  const replicas = storeConfig.engine === "azure-storage" ? storeConfig.replicas : 1;
   const arm = createArmClients(credential, config.azure, {
     ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
     // ARM's buckets are per principal, and replicas share the principal: each keeps its share.

@@ -64,6 +64,26 @@ routes:
     );
   });
 
+  it("keeps SQLite as the default store and checks the Azure Storage store's settings", () => {
+    expect(parseConfig("{}", env, operationNames).store).toEqual({ engine: "sqlite" });
+    const azure = parseConfig(
+      "store: { engine: azure-storage, accountName: armbridgeprod, replicas: 3 }",
+      env,
+      operationNames,
+    ).store;
+    expect(azure).toMatchObject({ engine: "azure-storage", prefix: "armbridge", replicas: 3 });
+    const problems = problemsOf(`
+store: { engine: azure-storage, accountName: Not_An_Account, connectionString: { env: STORAGE_CS }, prefix: "9x" }
+`).join("\n");
+    expect(problems).toContain("store.accountName: must be a storage account name");
+    expect(problems).toContain("store.connectionString: environment variable STORAGE_CS is not set");
+    expect(problems).toContain("store.prefix: must be 3-40 lowercase letters and digits");
+    expect(problemsOf("store: { engine: azure-storage }").join("\n")).toContain(
+      "store: set accountName (managed identity) or connectionString (development), exactly one",
+    );
+    expect(problemsOf("store: { engine: cassandra }").join("\n")).toContain("store.engine");
+  });
+
   it("refuses OIDC callers that are not pinned, trust HMAC or none, or fetch keys over plain http", () => {
     const problems = problemsOf(`
 callers:

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createThrottleLimiter, requestKind } from "../../src/azure/throttle.ts";
+import { createThrottleLimiter, requestKind, shareOfThrottle } from "../../src/azure/throttle.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const config = {
@@ -95,5 +95,18 @@ describe("throttle limiter", () => {
       "writes",
       "deletes",
     ]);
+  });
+
+  it("gives each of several replicas its share of every bucket, so together they stay within ARM's", async () => {
+    const share = shareOfThrottle({ ...config, writes: { burst: 200, perSecond: 10 } }, 3);
+    expect(share.writes).toEqual({ burst: 66, perSecond: 10 / 3 });
+    expect(share.deletes).toEqual({ burst: 1, perSecond: 1 / 3 });
+    expect(shareOfThrottle(config, 1)).toBe(config);
+    const limiter = createThrottleLimiter(shareOfThrottle(config, 2));
+    const calls = [0, 1].map(() => track(limiter.acquire(SUB, "writes")));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.done)).toEqual([true, false]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(calls[1]?.done).toBe(true);
   });
 });

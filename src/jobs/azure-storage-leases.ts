@@ -10,10 +10,15 @@ export interface Held {
   /** The job entity as this process last wrote it; its ETag fences off a replica that lost the lease. */
   entity: StoredEntity;
   chain: Promise<unknown>;
+  /** The message is gone or was taken over: no more renewals, and the next write meets its ETag. */
+  lost?: boolean;
 }
 
 /** Visibility timeouts are whole seconds, at most 7 days. */
 export const toSeconds = (ms: number) => Math.min(7 * 86_400, Math.max(1, Math.ceil(ms / 1000)));
+
+/** A message that was deleted, or whose pop receipt a later receive replaced. */
+const gone = (err: unknown) => statusOf(err) === 404 || statusOf(err) === 400;
 
 export function createLeases(queue: QueueClient) {
   const held = new Map<string, Held>();
@@ -30,19 +35,24 @@ export function createLeases(queue: QueueClient) {
   };
 
   const renewAll = () => {
-    for (const id of held.keys()) {
+    for (const [id, entry] of held) {
+      if (entry.lost) continue;
       onMessage(id, async (h) => {
         const { popReceipt } = await queue.updateMessage(h.messageId, h.popReceipt, undefined, leaseSeconds);
         if (popReceipt) h.popReceipt = popReceipt;
       }).catch((err) => {
-        // Gone or taken over: the job's next write fails on its ETag.
-        if (statusOf(err) === 404 || statusOf(err) === 400) held.delete(id);
+        // The entry stays, with the ETag it had: if another replica took the job over meanwhile,
+        // this process's next write of it fails instead of overwriting the other's.
+        if (gone(err)) entry.lost = true;
       });
     }
   };
 
   return {
     get: (id: string) => held.get(id),
+
+    /** Another replica has the job now: this process lets go without touching the message. */
+    forget: (id: string) => held.delete(id),
 
     hold(id: string, h: Omit<Held, "chain">, leaseMs: number) {
       held.set(id, { ...h, chain: Promise.resolve() });
@@ -57,14 +67,20 @@ export function createLeases(queue: QueueClient) {
     /** The message comes back after `delayMs` (0: at once) for whoever receives it next. */
     async release(id: string, delayMs: number): Promise<void> {
       const seconds = delayMs <= 0 ? 0 : toSeconds(delayMs);
-      await onMessage(id, (h) => queue.updateMessage(h.messageId, h.popReceipt, undefined, seconds));
+      await onMessage(id, (h) => queue.updateMessage(h.messageId, h.popReceipt, undefined, seconds)).catch(
+        (err) => {
+          // Lost meanwhile: the message is visible already, and whoever receives it sees the job's state.
+          if (!gone(err)) throw err;
+        },
+      );
       held.delete(id);
     },
 
     /** The job is done: its message goes. */
     async complete(id: string): Promise<void> {
       await onMessage(id, (h) => queue.deleteMessage(h.messageId, h.popReceipt)).catch((err) => {
-        if (statusOf(err) !== 404) throw err;
+        // A message left behind finds the job finished and is dropped.
+        if (!gone(err)) throw err;
       });
       held.delete(id);
     },

@@ -55,7 +55,10 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
   /** Replaces the job entity if nobody changed it since this process last read or wrote it. */
   const save = async (base: StoredEntity, job: Job, extra: Record<string, unknown> = {}) => {
     const entity = jobEntity(job, { ...bookkeeping(base), ...extra });
-    const { etag } = await c.jobs.updateEntity(entity, "Replace", { etag: base.etag });
+    const { etag } = await c.jobs.updateEntity(entity, "Replace", { etag: base.etag }).catch((err) => {
+      if (statusOf(err) === 412) leases.forget(job.id);
+      throw err;
+    });
     const saved = { ...entity, etag } as StoredEntity;
     const held = leases.get(job.id);
     if (held) held.entity = saved;

@@ -1,10 +1,13 @@
 // The Azure Storage job store against Azurite: the shared contract, and what only a store shared by
 // several replicas must do (one lease per job, one job per idempotency key across replicas).
 import { randomBytes } from "node:crypto";
+import { TableClient } from "@azure/data-tables";
 import { ManagedIdentityCredential } from "@azure/identity";
+import { QueueServiceClient } from "@azure/storage-queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "../../src/config/secret.ts";
 import type { AzureStorageConfig } from "../../src/config/store-schema.ts";
+import { hashKey } from "../../src/jobs/azure-storage-entities.ts";
 import { openAzureStorageJobStore } from "../../src/jobs/azure-storage-store.ts";
 import type { JobStore } from "../../src/jobs/store.ts";
 import { type Azurite, startAzurite } from "../helpers/azurite.ts";
@@ -83,5 +86,59 @@ describe("Azure Storage job store shared by replicas", () => {
     expect(await a.get("00000000-0000-0000-0000-000000000000")).toBeUndefined();
     await a.ping();
     await a.close();
+  });
+
+  describe("after a process died in the middle of an accept", () => {
+    // The half-written states are made by rewinding a finished accept with the storage SDK: the
+    // job back to `pending`, under a batch record older than the grace period, its message gone.
+    const rewind = async (config: AzureStorageConfig, jobId: string, key: string, state: string) => {
+      const table = (name: string) =>
+        TableClient.fromConnectionString(azurite.connectionString, `${config.prefix}${name}`, {
+          allowInsecureConnection: true,
+        });
+      const batchId = `crashed-${state}`;
+      await table("batches").createEntity({
+        partitionKey: batchId,
+        rowKey: "",
+        state,
+        createdAt: Date.now() - 60_000,
+        jobIds: jobId,
+      });
+      await table("jobs").updateEntity(
+        { partitionKey: jobId, rowKey: "", state: "pending", batchId },
+        "Merge",
+      );
+      await table("keys").updateEntity({ partitionKey: hashKey(key), rowKey: "", batchId }, "Merge");
+      await QueueServiceClient.fromConnectionString(azurite.connectionString)
+        .getQueueClient(`${config.prefix}-jobs`)
+        .clearMessages();
+    };
+
+    it("shows nothing of an uncommitted batch and lets its key be accepted again", async () => {
+      const config = storeConfig();
+      const store = openAzureStorageJobStore(config, credential);
+      const lost = (await store.accept([draft("crash-before-commit")])).jobs[0]?.id as string;
+      await rewind(config, lost, "crash-before-commit", "pending");
+      expect(await store.get(lost)).toBeUndefined();
+      const again = await store.accept([draft("crash-before-commit")]);
+      expect(again.created).toEqual([true]);
+      expect(again.jobs[0]?.id).not.toBe(lost);
+      expect((await store.claim(10, 60_000)).map((j) => j.id)).toEqual([again.jobs[0]?.id]);
+      expect((await store.list({ limit: 10 })).jobs.map((j) => j.id)).toEqual([again.jobs[0]?.id]);
+      await store.close();
+    });
+
+    it("rolls a committed batch forward on recovery, so its job runs", async () => {
+      const config = storeConfig();
+      const store = openAzureStorageJobStore(config, credential);
+      const committed = (await store.accept([draft("crash-after-commit")])).jobs[0]?.id as string;
+      await rewind(config, committed, "crash-after-commit", "committed");
+      expect(await store.claim(10, 60_000)).toEqual([]);
+      expect(await store.get(committed)).toMatchObject({ state: "accepted" });
+      expect((await store.accept([draft("crash-after-commit")])).created).toEqual([false]);
+      expect(await store.recover()).toBe(1);
+      expect((await store.claim(10, 60_000)).map((j) => j.id)).toEqual([committed]);
+      await store.close();
+    });
   });
 });

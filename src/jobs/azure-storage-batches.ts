@@ -26,6 +26,8 @@ import type { AcceptResult } from "./store.ts";
 
 export const BATCH_GRACE_MS = 5000;
 const KEY_WAIT_MS = 3 * BATCH_GRACE_MS;
+const YIELD = Symbol("yield");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function readEntity(
   table: StorageClients["jobs"],
@@ -56,9 +58,11 @@ const ignore =
     if (!statuses.includes(statusOf(err) ?? 0)) throw err;
   };
 
+/** A scope's index row: oldest first, and in draft order within one accept (same creation time). */
 export function scopeRow(e: Record<string, unknown>): Entity {
   const created = String(Number(e.createdAt)).padStart(15, "0");
-  return { partitionKey: hashKey(String(e.scopeKey)), rowKey: `${created}_${e.partitionKey}` };
+  const seq = String(Number(e.seq ?? 0)).padStart(6, "0");
+  return { partitionKey: hashKey(String(e.scopeKey)), rowKey: `${created}_${seq}_${e.partitionKey}` };
 }
 
 export function createBatches(c: StorageClients) {
@@ -105,7 +109,7 @@ export function createBatches(c: StorageClients) {
     await c.batches.deleteEntity(batch.partitionKey, "").catch(ignore(404));
   };
 
-  type Verdict = { kind: "existing"; job: Job } | { kind: "stale" } | { kind: "wait" };
+  type Verdict = { kind: "existing"; job: Job } | { kind: "stale" } | { kind: "wait"; holder: StoredEntity };
 
   /** What an idempotency key row that is already there stands for. */
   const judge = async (row: StoredEntity): Promise<Verdict> => {
@@ -118,18 +122,32 @@ export function createBatches(c: StorageClients) {
       const again = await readEntity(c.jobs, jobId);
       return again && again.state !== PENDING ? { kind: "existing", job: toJob(again) } : { kind: "stale" };
     }
-    if (batch.state === "committed") return job ? { kind: "existing", job: toJob(job) } : { kind: "stale" };
+    if (batch.state === "committed") {
+      if (!job) return { kind: "stale" };
+      // Its accept died after the commit (or is finishing it right now): help it along.
+      await rollForward({ entity: job, etag: job.etag });
+      return { kind: "existing", job: toJob(job) };
+    }
     if (Date.now() - Number(batch.createdAt) > BATCH_GRACE_MS) await abort(batch);
-    return { kind: "wait" };
+    return { kind: "wait", holder: batch };
   };
 
-  /** Inserts the key row, or finds the job an earlier accept stored under the key. */
-  const claimKey = async (key: string, jobId: string, batchId: string): Promise<Job | undefined> => {
+  /** Batches are ordered by (createdAt, id): the older of two that want each other's keys goes first. */
+  const older = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+    Number(a.createdAt) < Number(b.createdAt) ||
+    (Number(a.createdAt) === Number(b.createdAt) && String(a.partitionKey) < String(b.partitionKey));
+
+  /**
+   * Inserts the key row, or finds the job an earlier accept stored under the key. Two accepts that
+   * each hold a key the other wants would wait for each other, so only the older one waits; the
+   * younger one yields (gives its keys back and starts over).
+   */
+  const claimKey = async (key: string, jobId: string, mine: Entity, yielded: () => boolean) => {
     const partitionKey = hashKey(key);
     const deadline = Date.now() + KEY_WAIT_MS;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !yielded()) {
       try {
-        await c.keys.createEntity({ partitionKey, rowKey: "", key, jobId, batchId });
+        await c.keys.createEntity({ partitionKey, rowKey: "", key, jobId, batchId: mine.partitionKey });
         return undefined;
       } catch (err) {
         if (statusOf(err) !== 409) throw err;
@@ -140,11 +158,77 @@ export function createBatches(c: StorageClients) {
       if (verdict.kind === "existing") return verdict.job;
       if (verdict.kind === "stale") {
         await c.keys.deleteEntity(partitionKey, "", { etag: row.etag }).catch(ignore(404, 412));
-      } else {
-        await new Promise((r) => setTimeout(r, 100));
+        continue;
       }
+      if (older(verdict.holder, mine)) return YIELD;
+      await sleep(50);
     }
-    throw new Error(`idempotency key is held by an accept that neither committed nor expired`);
+    if (yielded()) return YIELD;
+    throw new Error("idempotency key is held by an accept that neither committed nor expired");
+  };
+
+  /** One try at storing the drafts; YIELD when it gave way to an older accept and must start over. */
+  const attempt = async (
+    drafts: readonly JobDraft[],
+    createdAt: number,
+  ): Promise<AcceptResult | typeof YIELD> => {
+    const batchId = randomUUID();
+    // Every entity is built first: a draft that cannot be stored fails before anything is written.
+    const jobs: Job[] = drafts.map((d) => newJob(d, createdAt));
+    const entities = jobs.map((j, seq) => jobEntity(j, { state: PENDING, batchId, seq }));
+    const record: Entity = { partitionKey: batchId, rowKey: "", state: "pending", createdAt };
+    putText(record, "jobIds", jobs.map((j) => j.id).join(","));
+    const etag = (await c.batches.createEntity(record)).etag as string;
+
+    // A key repeated inside one submission maps to its first job, as a repeated delivery would.
+    const firstOfKey = new Map<string, number>();
+    let gaveWay = false;
+    const existing = await Promise.all(
+      drafts.map(async (d, i) => {
+        if (d.idempotencyKey === undefined) return undefined;
+        const first = firstOfKey.get(d.idempotencyKey);
+        if (first !== undefined) return first;
+        firstOfKey.set(d.idempotencyKey, i);
+        const found = await claimKey(d.idempotencyKey, (jobs[i] as Job).id, record, () => gaveWay);
+        if (found === YIELD) gaveWay = true;
+        return found;
+      }),
+    ).catch(async (err) => {
+      await abort({ ...record, etag }).catch(() => undefined);
+      throw err;
+    });
+    if (gaveWay) {
+      await abort({ ...record, etag });
+      return YIELD;
+    }
+    const fresh = entities.filter((_, i) => existing[i] === undefined);
+    const etags = await inParallel(fresh, 16, async (e) => (await c.jobs.createEntity(e)).etag ?? "*");
+    try {
+      await c.batches.updateEntity({ partitionKey: batchId, rowKey: "", state: "committed" }, "Merge", {
+        etag,
+      });
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 412 || status === 404) throw new Error("the accept took too long and was rolled back");
+      throw err;
+    }
+    // Durable from here on; what follows only makes the jobs visible and runnable, and a sweep
+    // finishes it if this process dies first.
+    try {
+      await inParallel([...fresh.keys()], 16, (i) =>
+        rollForward({ entity: fresh[i] as Entity, etag: etags[i] as string }),
+      );
+      await c.batches.deleteEntity(batchId, "");
+    } catch {
+      // Left to the sweep.
+    }
+    const result = jobs.map((job, i) => {
+      const found = existing[i];
+      if (found === undefined) return { job, created: true };
+      if (typeof found === "number") return { job: jobs[found] as Job, created: false };
+      return { job: found as Job, created: false };
+    });
+    return { jobs: result.map((r) => r.job), created: result.map((r) => r.created) };
   };
 
   return {
@@ -156,57 +240,15 @@ export function createBatches(c: StorageClients) {
     },
 
     async accept(drafts: readonly JobDraft[]): Promise<AcceptResult> {
-      const now = Date.now();
-      const batchId = randomUUID();
-      // Every entity is built first: a draft that cannot be stored fails before anything is written.
-      const jobs: Job[] = drafts.map((d) => newJob(d, now));
-      const entities = jobs.map((j) => jobEntity(j, { state: PENDING, batchId }));
       await c.ready;
-      const record: Entity = { partitionKey: batchId, rowKey: "", state: "pending", createdAt: now };
-      putText(record, "jobIds", jobs.map((j) => j.id).join(","));
-      const etag = (await c.batches.createEntity(record)).etag as string;
-
-      // A key repeated inside one submission maps to its first job, as a repeated delivery would.
-      const firstOfKey = new Map<string, number>();
-      const existing = await Promise.all(
-        drafts.map(async (d, i) => {
-          if (d.idempotencyKey === undefined) return undefined;
-          const first = firstOfKey.get(d.idempotencyKey);
-          if (first !== undefined) return first;
-          firstOfKey.set(d.idempotencyKey, i);
-          return claimKey(d.idempotencyKey, (jobs[i] as Job).id, batchId);
-        }),
-      ).catch(async (err) => {
-        await abort({ ...record, etag }).catch(() => undefined);
-        throw err;
-      });
-      const fresh = entities.filter((_, i) => existing[i] === undefined);
-      const etags = await inParallel(fresh, 16, async (e) => (await c.jobs.createEntity(e)).etag ?? "*");
-      try {
-        await c.batches.updateEntity({ partitionKey: batchId, rowKey: "", state: "committed" }, "Merge", {
-          etag,
-        });
-      } catch (err) {
-        if (statusOf(err) === 412) throw new Error("the accept took too long and was rolled back");
-        throw err;
+      // The first try's time stays the accept's place in line, so one that yields is not starved.
+      const createdAt = Date.now();
+      for (;;) {
+        const outcome = await attempt(drafts, createdAt);
+        if (outcome !== YIELD) return outcome;
+        if (Date.now() - createdAt > KEY_WAIT_MS) throw new Error("gave way to other accepts for too long");
+        await sleep(20 + Math.random() * 80);
       }
-      // Durable from here on; what follows only makes the jobs visible and runnable, and a sweep
-      // finishes it if this process dies first.
-      try {
-        await inParallel([...fresh.keys()], 16, (i) =>
-          rollForward({ entity: fresh[i] as Entity, etag: etags[i] as string }),
-        );
-        await c.batches.deleteEntity(batchId, "");
-      } catch {
-        // Left to the sweep.
-      }
-      const result = jobs.map((job, i) => {
-        const found = existing[i];
-        if (found === undefined) return { job, created: true };
-        if (typeof found === "number") return { job: jobs[found] as Job, created: false };
-        return { job: found, created: false };
-      });
-      return { jobs: result.map((r) => r.job), created: result.map((r) => r.created) };
     },
 
     /** Finishes or aborts batches a dead process left behind; the number of jobs made runnable. */

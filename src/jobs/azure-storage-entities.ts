@@ -128,10 +128,10 @@ export function toJob(e: Record<string, unknown>): Job {
   };
 }
 
-/** The bookkeeping properties a state change carries over (batch, lease and parking). */
+/** The bookkeeping properties a state change carries over (batch and place in it, lease, parking). */
 export function bookkeeping(e: Record<string, unknown>): Record<string, unknown> {
   const keep: Record<string, unknown> = {};
-  for (const name of ["batchId", "leaseMessageId", "parkedMessageId", "parkedPopReceipt"]) {
+  for (const name of ["batchId", "seq", "leaseMessageId", "parkedMessageId", "parkedPopReceipt"]) {
     if (e[name] !== undefined) keep[name] = e[name];
   }
   return keep;

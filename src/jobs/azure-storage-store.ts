@@ -27,7 +27,7 @@ import { decodeCursor, encodeCursor } from "./sqlite-paging.ts";
 import type { JobFilter, JobPage, JobStore } from "./store.ts";
 
 /** How often claims also sweep batches that a dead process left half done. */
-const SWEEP_MS = 30_000;
+const SWEEP_MS = 5_000;
 /** A job that must wait for an older one of its scope looks again after this, unless woken first. */
 const PARK_MS = 10_000;
 /** Receives per claim, so that a queue full of jobs that cannot run yet does not hold a claim up. */
@@ -70,7 +70,7 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
     const partitionKey = hashKey(scopeKey);
     const rows = c.scopes.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } });
     for await (const row of rows) {
-      const id = String(row.rowKey).split("_")[1] ?? "";
+      const id = String(row.rowKey).split("_")[2] ?? "";
       const entity = await readEntity(c.jobs, id);
       if (entity && !isTerminal(entity.state)) yield entity;
       else await c.scopes.deleteEntity(partitionKey, String(row.rowKey)).catch(() => undefined);
@@ -161,7 +161,10 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
 
     async list(filter: JobFilter): Promise<JobPage> {
       await c.ready;
-      const clauses = [filter.state ? odata`state eq ${filter.state}` : odata`state ne ${PENDING}`];
+      // `pending` rows are read too: a committed batch's jobs are `accepted` before they are rolled forward.
+      const clauses: string[] = [];
+      if (filter.state === "accepted") clauses.push(odata`(state eq ${"accepted"} or state eq ${PENDING})`);
+      else if (filter.state) clauses.push(odata`state eq ${filter.state}`);
       if (filter.callerId) clauses.push(odata`callerId eq ${filter.callerId}`);
       // Job ids start with their inverted creation time (see newJobId): a time range is a key range.
       if (filter.since) clauses.push(odata`PartitionKey lt ${idPrefix(Date.parse(filter.since) - 1)}`);
@@ -172,11 +175,19 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
         clauses.push(odata`PartitionKey gt ${id}`);
       }
       const rows: Record<string, unknown>[] = [];
+      const seen = new Map<string, Promise<boolean>>();
+      const committed = (batchId: string) => {
+        if (!seen.has(batchId)) seen.set(batchId, batches.visible({ state: PENDING, batchId }));
+        return seen.get(batchId) as Promise<boolean>;
+      };
       const pages = c.jobs
-        .listEntities({ queryOptions: { filter: clauses.join(" and ") } })
+        .listEntities({ queryOptions: clauses.length ? { filter: clauses.join(" and ") } : {} })
         .byPage({ maxPageSize: Math.min(1000, filter.limit + 1) });
       for await (const page of pages) {
-        rows.push(...page);
+        for (const row of page) {
+          if (row.state !== PENDING) rows.push(row);
+          else if (await committed(String(row.batchId))) rows.push(row);
+        }
         if (rows.length > filter.limit) break;
       }
       const jobs = rows.slice(0, filter.limit).map(toJob);

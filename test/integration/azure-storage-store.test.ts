@@ -135,9 +135,10 @@ describe("Azure Storage job store shared by replicas", () => {
       await rewind(config, committed, "crash-after-commit", "committed");
       expect(await store.claim(10, 60_000)).toEqual([]);
       expect(await store.get(committed)).toMatchObject({ state: "accepted" });
-      expect((await store.accept([draft("crash-after-commit")])).created).toEqual([false]);
+      expect((await store.list({ state: "accepted", limit: 10 })).jobs.map((j) => j.id)).toEqual([committed]);
       expect(await store.recover()).toBe(1);
       expect((await store.claim(10, 60_000)).map((j) => j.id)).toEqual([committed]);
+      expect((await store.accept([draft("crash-after-commit")])).created).toEqual([false]);
       await store.close();
     });
   });

@@ -1,7 +1,8 @@
 // Creates or replaces a resource by id (PUT), followed to its terminal provisioning state.
+import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
-import { lroOptions, untilDone } from "./long-running.ts";
+import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun, subscriptionOfId } from "./params.ts";
 import { resolveApiVersion, resourceBody, resourceRef } from "./resource-common.ts";
@@ -20,9 +21,12 @@ export const resourceCreateOrUpdate = defineOperation({
     const version = await resolveApiVersion(p, ctx);
     if (p.dryRun)
       return plannedRequest({ method: "PUT", path: p.resourceId, apiVersion: version, body: p.resource });
-    const poller = ctx.arm
-      .resources(subscriptionOfId(p.resourceId))
-      .resources.createOrUpdateById(p.resourceId, version, p.resource, lroOptions(ctx));
-    return { ...resourceView(await untilDone(poller, ctx)), apiVersion: version };
+    const client = ctx.arm.resources(subscriptionOfId(p.resourceId));
+    const done = trackedWrite(
+      ctx,
+      () => client.resources.createOrUpdateById(p.resourceId, version, p.resource, lroOptions(ctx)),
+      (state) => restorePoller(client, state, client.resources.createOrUpdateById, lroOptions(ctx)),
+    );
+    return { ...resourceView(await done), apiVersion: version };
   },
 });

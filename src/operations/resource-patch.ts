@@ -1,7 +1,8 @@
 // Updates part of a resource by id (PATCH), followed to its terminal state.
+import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
-import { lroOptions, untilDone } from "./long-running.ts";
+import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun, subscriptionOfId } from "./params.ts";
 import { resolveApiVersion, resourceBody, resourceRef } from "./resource-common.ts";
@@ -20,9 +21,12 @@ export const resourcePatch = defineOperation({
     const version = await resolveApiVersion(p, ctx);
     if (p.dryRun)
       return plannedRequest({ method: "PATCH", path: p.resourceId, apiVersion: version, body: p.patch });
-    const poller = ctx.arm
-      .resources(subscriptionOfId(p.resourceId))
-      .resources.updateById(p.resourceId, version, p.patch, lroOptions(ctx));
-    return { ...resourceView(await untilDone(poller, ctx)), apiVersion: version };
+    const client = ctx.arm.resources(subscriptionOfId(p.resourceId));
+    const done = trackedWrite(
+      ctx,
+      () => client.resources.updateById(p.resourceId, version, p.patch, lroOptions(ctx)),
+      (state) => restorePoller(client, state, client.resources.updateById, lroOptions(ctx)),
+    );
+    return { ...resourceView(await done), apiVersion: version };
   },
 });

@@ -100,11 +100,11 @@ describe("operations through the direct API", () => {
     const id = `${RG}/ops-res/providers/Microsoft.Storage/storageAccounts/opsdata`;
     const created = await run("resource.createOrUpdate", {
       resourceId: id,
-      resource: { location: "westeurope", kind: "StorageV2", sku: { name: "Standard_LRS" }, properties: {} },
+      body: { location: "westeurope", kind: "StorageV2", sku: { name: "Standard_LRS" }, properties: {} },
     });
     expect(created.state).toBe("succeeded");
     expect(created.result?.apiVersion).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    const patched = await run("resource.patch", { resourceId: id, patch: { tags: { owner: "ops" } } });
+    const patched = await run("resource.patch", { resourceId: id, body: { tags: { owner: "ops" } } });
     expect(patched.result).toMatchObject({ tags: { owner: "ops" } });
     const read = await run("resource.get", { resourceId: id });
     expect(read.result).toMatchObject({ name: "opsdata", tags: { owner: "ops" } });
@@ -144,7 +144,7 @@ describe("operations through the direct API", () => {
     const vm = `${RG}/ops-vms/providers/Microsoft.Compute/virtualMachines/vm1`;
     await run("resource.createOrUpdate", {
       resourceId: vm,
-      resource: { location: "westeurope", properties: {} },
+      body: { location: "westeurope", properties: {} },
     });
     const stopped = await run("resource.action", { resourceId: vm, action: "deallocate" }, NARROW_KEY);
     expect(stopped.state).toBe("succeeded");
@@ -240,7 +240,7 @@ describe("operations through the direct API", () => {
     const id = `${RG}/ops-res/providers/Microsoft.Web/sites/dry`;
     const dry = await run("resource.createOrUpdate", {
       resourceId: id,
-      resource: { location: "westeurope" },
+      body: { location: "westeurope" },
       dryRun: true,
     });
     expect(dry.result).toMatchObject({

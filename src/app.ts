@@ -9,6 +9,7 @@ import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
 import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
+import { registerApiRoutes } from "./ingress/api.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
@@ -48,16 +49,15 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
+  const acceptDeps = { store, authorize: createAuthorizer(config.grants), logger, onAccepted };
   registerHookRoutes(app, {
+    ...acceptDeps,
     hooks: config.hooks,
     gate,
     route: createRouter(config.routes),
-    store,
-    authorize: createAuthorizer(config.grants),
-    logger,
-    onAccepted,
     waiter,
   });
+  registerApiRoutes(app, { ...acceptDeps, gate, callerIds: config.callers.map((c) => c.id), waiter });
   registerWhoamiRoutes(app, {
     gate,
     callerIds: config.callers.map((c) => c.id),

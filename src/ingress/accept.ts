@@ -3,8 +3,8 @@ import type { Caller } from "../callers/caller.ts";
 import { BridgeError } from "../http/errors.ts";
 import type { JobDraft } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
+import type { OperationRequest } from "../operations/request.ts";
 import type { Authorizer } from "../policy/authorize.ts";
-import type { OperationRequest } from "../routes/router.ts";
 import type { Logger } from "../telemetry/logger.ts";
 
 export interface AcceptDeps {
@@ -27,7 +27,7 @@ export interface Submission {
 export async function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
   const refusals: string[] = [];
   for (const request of s.requests) {
-    const decision = deps.authorize(s.caller.id, request.operation, request.scope);
+    const decision = deps.authorize(s.caller.id, request.operation, request.scope, request.action);
     deps.logger.info(
       {
         requestId: s.requestId,
@@ -53,6 +53,7 @@ export async function accept(deps: AcceptDeps, s: Submission): Promise<AcceptRes
     operation: r.operation,
     params: r.params,
     scope: r.scope.path,
+    ...(r.after ? { after: r.after } : {}),
   }));
   let result: AcceptResult;
   try {

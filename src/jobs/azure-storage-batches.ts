@@ -173,9 +173,14 @@ export function createBatches(c: StorageClients) {
     createdAt: number,
   ): Promise<AcceptResult | typeof YIELD> => {
     const batchId = randomUUID();
-    // Every entity is built first: a draft that cannot be stored fails before anything is written.
+    // Every entity is built once first: a draft that cannot be stored fails before anything is written.
     const jobs: Job[] = drafts.map((d) => newJob(d, createdAt));
-    const entities = jobs.map((j, seq) => jobEntity(j, { state: PENDING, batchId, seq }));
+    for (const job of jobs) jobEntity(job);
+    drafts.forEach((d, i) => {
+      if ((d.after ?? []).some((j) => !(j >= 0 && j < i))) {
+        throw new RangeError("a job can only run after an earlier one");
+      }
+    });
     const record: Entity = { partitionKey: batchId, rowKey: "", state: "pending", createdAt };
     putText(record, "jobIds", jobs.map((j) => j.id).join(","));
     const etag = (await c.batches.createEntity(record)).etag as string;
@@ -201,7 +206,11 @@ export function createBatches(c: StorageClients) {
       await abort({ ...record, etag });
       return YIELD;
     }
-    const fresh = entities.filter((_, i) => existing[i] === undefined);
+    const found = existing as (Job | number | undefined)[];
+    const ordered = withOrder(drafts, resolve(jobs, found), found);
+    const fresh = ordered.flatMap((o, seq) =>
+      found[seq] === undefined ? [jobEntity(o.job, { state: PENDING, batchId, seq, ...o.extra })] : [],
+    );
     const etags = await inParallel(fresh, 16, async (e) => (await c.jobs.createEntity(e)).etag ?? "*");
     try {
       await c.batches.updateEntity({ partitionKey: batchId, rowKey: "", state: "committed" }, "Merge", {
@@ -222,13 +231,7 @@ export function createBatches(c: StorageClients) {
     } catch {
       // Left to the sweep.
     }
-    const result = jobs.map((job, i) => {
-      const found = existing[i];
-      if (found === undefined) return { job, created: true };
-      if (typeof found === "number") return { job: jobs[found] as Job, created: false };
-      return { job: found as Job, created: false };
-    });
-    return { jobs: result.map((r) => r.job), created: result.map((r) => r.created) };
+    return { jobs: ordered.map((o) => o.job), created: found.map((e) => e === undefined) };
   };
 
   return {
@@ -278,10 +281,40 @@ export function createBatches(c: StorageClients) {
   };
 }
 
+/** Each draft's job: its own new one, or the one found under its idempotency key. */
+function resolve(jobs: Job[], existing: readonly (Job | number | undefined)[]): Job[] {
+  return jobs.map((job, i) => {
+    const found = existing[i];
+    if (found === undefined) return job;
+    return typeof found === "number" ? (jobs[found] as Job) : found;
+  });
+}
+
+/**
+ * New jobs with the ids of the jobs they run after, and the ids of the new jobs that run after
+ * them (so that finishing one can start or fail those at once).
+ */
+function withOrder(drafts: readonly JobDraft[], final: Job[], existing: readonly unknown[]) {
+  const dependents = final.map(() => [] as string[]);
+  drafts.forEach((d, i) => {
+    if (existing[i] !== undefined) return;
+    for (const j of d.after ?? []) dependents[j]?.push((final[i] as Job).id);
+  });
+  return final.map((job, i) => {
+    if (existing[i] !== undefined) return { job, extra: {} };
+    const after = (drafts[i]?.after ?? []).map((j) => (final[j] as Job).id);
+    const extra: Record<string, unknown> = {};
+    if (dependents[i]?.length) putText(extra, "dependents", JSON.stringify(dependents[i]));
+    return { job: { ...job, after }, extra };
+  });
+}
+
 function newJob(d: JobDraft, now: number): Job {
   const at = new Date(now).toISOString();
+  const { after: _indexes, ...draft } = d;
   return {
-    ...d,
+    ...draft,
+    after: [],
     id: newJobId(now),
     state: "accepted",
     attempts: 0,

@@ -100,6 +100,7 @@ export function jobEntity(job: Job, extra: Record<string, unknown> = {}): Entity
   if (job.result !== undefined) putText(e, "result", JSON.stringify(job.result));
   if (job.error !== undefined) putText(e, "error", JSON.stringify(job.error));
   putText(e, "lroState", job.lroState);
+  if (job.after.length > 0) putText(e, "after", JSON.stringify(job.after));
   return e;
 }
 
@@ -107,6 +108,7 @@ export function toJob(e: Record<string, unknown>): Job {
   return {
     id: String(e.partitionKey),
     idempotencyKey: typeof e.idempotencyKey === "string" ? e.idempotencyKey : undefined,
+    after: json(getText(e, "after")) ?? [],
     state: (e.state === PENDING ? "accepted" : e.state) as JobState,
     operation: String(e.operation),
     params: json(getText(e, "params")),
@@ -128,10 +130,25 @@ export function toJob(e: Record<string, unknown>): Job {
   };
 }
 
-/** The bookkeeping properties a state change carries over (batch and place in it, lease, parking). */
+/** Ids of the jobs that run after this one (of its own submission). */
+export function dependentsOf(e: Record<string, unknown>): string[] {
+  return json(getText(e, "dependents")) ?? [];
+}
+
+/**
+ * The bookkeeping properties a state change carries over: batch and place in it, dependents, the
+ * leasing message, a parked message.
+ */
 export function bookkeeping(e: Record<string, unknown>): Record<string, unknown> {
   const keep: Record<string, unknown> = {};
-  for (const name of ["batchId", "seq", "leaseMessageId", "parkedMessageId", "parkedPopReceipt"]) {
+  for (const name of [
+    "batchId",
+    "seq",
+    "dependents",
+    "leaseMessageId",
+    "parkedMessageId",
+    "parkedPopReceipt",
+  ]) {
     if (e[name] !== undefined) keep[name] = e[name];
   }
   return keep;

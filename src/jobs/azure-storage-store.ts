@@ -12,7 +12,6 @@ import { BATCH_GRACE_MS, createBatches, inParallel, readEntity, scopeRow } from 
 import { createStorageClients } from "./azure-storage-clients.ts";
 import {
   bookkeeping,
-  hashKey,
   idPrefix,
   isKeySafe,
   jobEntity,
@@ -22,19 +21,17 @@ import {
   toJob,
 } from "./azure-storage-entities.ts";
 import { createLeases, toSeconds } from "./azure-storage-leases.ts";
-import { type Job, type JobState, TERMINAL_STATES } from "./job.ts";
+import { createOrdering, isTerminal } from "./azure-storage-order.ts";
+import type { Job } from "./job.ts";
 import { decodeCursor, encodeCursor } from "./sqlite-paging.ts";
 import type { JobFilter, JobPage, JobStore } from "./store.ts";
 
 /** How often claims also sweep batches that a dead process left half done. */
 const SWEEP_MS = 5_000;
-/** A job that must wait for an older one of its scope looks again after this, unless woken first. */
-const PARK_MS = 10_000;
 /** Receives per claim, so that a queue full of jobs that cannot run yet does not hold a claim up. */
 const MAX_RECEIVES = 4;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const isTerminal = (state: unknown) => TERMINAL_STATES.has(state as JobState);
 
 export function openAzureStorageJobStore(config: AzureStorageConfig, credential: TokenCredential): JobStore {
   const c = createStorageClients(config, credential);
@@ -44,6 +41,12 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
   let serializing = false;
   let lastSweep = Date.now();
   let sweeping: Promise<unknown> | undefined;
+
+  const removeFromScope = async (entity: StoredEntity) => {
+    const row = scopeRow(entity);
+    await c.scopes.deleteEntity(row.partitionKey, row.rowKey).catch(() => undefined);
+  };
+  const ordering = createOrdering(c, (base, job) => save(base, job), removeFromScope);
 
   const current = async (id: string): Promise<StoredEntity> => {
     const held = leases.get(id)?.entity;
@@ -65,32 +68,6 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
     return saved;
   };
 
-  /** Unfinished jobs of a scope, oldest first; index rows of finished jobs are cleared on the way. */
-  async function* unfinishedOfScope(scopeKey: string) {
-    const partitionKey = hashKey(scopeKey);
-    const rows = c.scopes.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } });
-    for await (const row of rows) {
-      const id = String(row.rowKey).split("_")[2] ?? "";
-      const entity = await readEntity(c.jobs, id);
-      if (entity && !isTerminal(entity.state)) yield entity;
-      else await c.scopes.deleteEntity(partitionKey, String(row.rowKey)).catch(() => undefined);
-    }
-  }
-
-  const oldestOfScope = async (scopeKey: string) => {
-    for await (const entity of unfinishedOfScope(scopeKey)) return entity;
-    return undefined;
-  };
-
-  const wakeNextOfScope = async (scopeKey: string) => {
-    const next = await oldestOfScope(scopeKey);
-    if (typeof next?.parkedMessageId === "string" && typeof next.parkedPopReceipt === "string") {
-      await c.queue
-        .updateMessage(next.parkedMessageId, next.parkedPopReceipt, undefined, 0)
-        .catch(() => undefined);
-    }
-  };
-
   /** Decides what a received message means: a job to run now, or later, or a message to drop. */
   const take = async (
     m: DequeuedMessageItem,
@@ -110,18 +87,9 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
     const now = Date.now();
     if (!underWay && Number(entity.notBefore) > now)
       return void (await later(Number(entity.notBefore) - now));
-    if (serialize) {
-      const oldest = await oldestOfScope(String(entity.scopeKey));
-      if (oldest && oldest.partitionKey !== id) {
-        const { popReceipt } = await later(PARK_MS);
-        // Whoever finishes the job ahead of it makes the message visible at once.
-        await c.jobs.updateEntity(
-          { partitionKey: id, rowKey: "", parkedMessageId: m.messageId, parkedPopReceipt: popReceipt },
-          "Merge",
-        );
-        return undefined;
-      }
-    }
+    const may = await ordering.mayRun(entity, serialize);
+    if (may === "failed") return void (await drop());
+    if (may === "wait") return void (await ordering.park(entity, m.messageId, m.popReceipt));
     const job = toJob(entity);
     const next: Job = { ...job, state: "running", attempts: job.attempts + 1, updatedAt: iso(now) };
     const { parkedMessageId: _, parkedPopReceipt: __, ...keep } = bookkeeping(entity);
@@ -256,9 +224,8 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
         updatedAt: iso(now),
       });
       if (leases.get(id)) await leases.complete(id);
-      const row = scopeRow(base);
-      await c.scopes.deleteEntity(row.partitionKey, row.rowKey).catch(() => undefined);
-      if (serializing) await wakeNextOfScope(String(base.scopeKey));
+      await removeFromScope(base);
+      await ordering.afterFinish(base, state, serializing);
     },
 
     async requeue(id, record) {

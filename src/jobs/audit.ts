@@ -1,5 +1,6 @@
 // The audit log: who asked for what, what policy decided, which ARM calls were made, how each job ended.
 import type { ArmCall } from "../azure/arm-clients.ts";
+import type { Job, JobError } from "./job.ts";
 
 export type AuditKind = "decision" | "arm-call" | "job";
 
@@ -41,6 +42,24 @@ export interface AuditFilter {
 export interface AuditPage {
   records: AuditRecord[];
   nextCursor: string | undefined;
+}
+
+/** The audit record of a job's terminal state (or re-queue), with the error that ended it. */
+export function jobRecord(job: Job, outcome: string, error?: JobError): AuditRecord {
+  return {
+    time: new Date().toISOString(),
+    requestId: job.requestId,
+    callerId: job.caller.id,
+    ...(job.routeId ? { routeId: job.routeId } : {}),
+    operation: job.operation,
+    scope: job.scope,
+    kind: "job",
+    outcome,
+    jobId: job.id,
+    correlationId: job.correlationId,
+    ...(error ? { reason: `${error.code}: ${error.message}` } : {}),
+    ...(error?.status ? { status: error.status } : {}),
+  };
 }
 
 /** The audit record of one ARM request a job made; none for requests outside a job. */

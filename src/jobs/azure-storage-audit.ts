@@ -4,8 +4,8 @@ import { randomBytes } from "node:crypto";
 import { odata } from "@azure/data-tables";
 import type { AuditFilter, AuditKind, AuditPage, AuditRecord } from "./audit.ts";
 import type { StorageClients } from "./azure-storage-clients.ts";
-import { createdMsOfId, type Entity, idPrefix, isKeySafe, timeKey } from "./azure-storage-entities.ts";
-import { decodeCursor, encodeCursor } from "./sqlite-paging.ts";
+import { createdMsOfId, type Entity, idPrefix, timeKey } from "./azure-storage-entities.ts";
+import { queryPage } from "./azure-storage-paging.ts";
 
 /** Replicas' clocks differ a little: a job's records are looked for from this long before its id's time. */
 const CLOCK_SLACK_MS = 5 * 60_000;
@@ -60,23 +60,11 @@ export async function queryAudit(c: StorageClients, filter: AuditFilter): Promis
   // time >= since: keys up to since's; time < until: keys from (until - 1 ms)'s on.
   if (filter.since) clauses.push(odata`PartitionKey lt ${bound(Date.parse(filter.since) - 1)}`);
   if (filter.until) clauses.push(odata`PartitionKey ge ${bound(Date.parse(filter.until) - 1)}`);
-  if (filter.cursor) {
-    const [, key] = decodeCursor(filter.cursor);
-    if (typeof key !== "string" || !isKeySafe(key)) throw new RangeError("invalid cursor");
-    clauses.push(odata`PartitionKey gt ${key}`);
-  }
-  const rows: Record<string, unknown>[] = [];
-  const pages = c.audit
-    .listEntities({ queryOptions: clauses.length ? { filter: clauses.join(" and ") } : {} })
-    .byPage({ maxPageSize: Math.min(1000, filter.limit + 1) });
-  for await (const page of pages) {
-    rows.push(...page);
-    if (rows.length > filter.limit) break;
-  }
-  const records = rows.slice(0, filter.limit);
-  const last = rows.length > filter.limit ? records.at(-1) : undefined;
-  return {
-    records: records.map(toRecord),
-    nextCursor: last ? encodeCursor(Number(last.time), String(last.partitionKey)) : undefined,
-  };
+  const { rows, nextCursor } = await queryPage(c.audit, {
+    clauses,
+    limit: filter.limit,
+    ...(filter.cursor ? { cursor: filter.cursor } : {}),
+    timeOf: (row) => Number(row.time),
+  });
+  return { records: rows.map(toRecord), nextCursor };
 }

@@ -2,7 +2,7 @@
 // job only after the jobs it runs after succeeded. A job that must wait parks its queue message;
 // the job it waits for wakes it on finishing, and a parked message looks again after PARK_MS anyway.
 import { odata } from "@azure/data-tables";
-import type { AuditRecord } from "./audit.ts";
+import { jobRecord } from "./audit.ts";
 import { auditEntity } from "./azure-storage-audit.ts";
 import { readEntity } from "./azure-storage-batches.ts";
 import type { StorageClients } from "./azure-storage-clients.ts";
@@ -53,20 +53,8 @@ export function createOrdering(
       code: "DependencyFailed",
       message: `job ${cause}, which this job runs after, ended ${causeState}`,
     };
-    const at = new Date().toISOString();
-    const record: AuditRecord = {
-      time: at,
-      requestId: job.requestId,
-      callerId: job.caller.id,
-      ...(job.routeId ? { routeId: job.routeId } : {}),
-      operation: job.operation,
-      scope: job.scope,
-      kind: "job",
-      outcome: "failed",
-      jobId: job.id,
-      correlationId: job.correlationId,
-      reason: `${error.code}: ${error.message}`,
-    };
+    const record = jobRecord(job, "failed", error);
+    const at = record.time;
     await c.audit.createEntity(auditEntity(record));
     try {
       await save(entity, { ...job, state: "failed", error, finishedAt: at, updatedAt: at });

@@ -22,8 +22,8 @@ import {
 } from "./azure-storage-entities.ts";
 import { createLeases, toSeconds } from "./azure-storage-leases.ts";
 import { createOrdering, isTerminal } from "./azure-storage-order.ts";
+import { queryPage } from "./azure-storage-paging.ts";
 import type { Job } from "./job.ts";
-import { decodeCursor, encodeCursor } from "./sqlite-paging.ts";
 import type { JobFilter, JobPage, JobStore } from "./store.ts";
 
 /** How often claims also sweep batches that a dead process left half done. */
@@ -137,30 +137,20 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
       // Job ids start with their inverted creation time (see newJobId): a time range is a key range.
       if (filter.since) clauses.push(odata`PartitionKey lt ${idPrefix(Date.parse(filter.since) - 1)}`);
       if (filter.until) clauses.push(odata`PartitionKey ge ${idPrefix(Date.parse(filter.until) - 1)}`);
-      if (filter.cursor) {
-        const [, id] = decodeCursor(filter.cursor);
-        if (typeof id !== "string" || !isKeySafe(id)) throw new RangeError("invalid cursor");
-        clauses.push(odata`PartitionKey gt ${id}`);
-      }
-      const rows: Record<string, unknown>[] = [];
+      // Rows of a committed batch not yet rolled forward are shown; other `pending` rows are not.
       const seen = new Map<string, Promise<boolean>>();
       const committed = (batchId: string) => {
         if (!seen.has(batchId)) seen.set(batchId, batches.visible({ state: PENDING, batchId }));
         return seen.get(batchId) as Promise<boolean>;
       };
-      const pages = c.jobs
-        .listEntities({ queryOptions: clauses.length ? { filter: clauses.join(" and ") } : {} })
-        .byPage({ maxPageSize: Math.min(1000, filter.limit + 1) });
-      for await (const page of pages) {
-        for (const row of page) {
-          if (row.state !== PENDING) rows.push(row);
-          else if (await committed(String(row.batchId))) rows.push(row);
-        }
-        if (rows.length > filter.limit) break;
-      }
-      const jobs = rows.slice(0, filter.limit).map(toJob);
-      const last = rows.length > filter.limit ? jobs.at(-1) : undefined;
-      return { jobs, nextCursor: last ? encodeCursor(Date.parse(last.createdAt), last.id) : undefined };
+      const { rows, nextCursor } = await queryPage(c.jobs, {
+        clauses,
+        limit: filter.limit,
+        ...(filter.cursor ? { cursor: filter.cursor } : {}),
+        keep: (row) => row.state !== PENDING || committed(String(row.batchId)),
+        timeOf: (row) => Number(row.createdAt),
+      });
+      return { jobs: rows.map(toJob), nextCursor };
     },
 
     async claim(limit, leaseMs, options = {}) {

@@ -5,7 +5,7 @@ import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
 import { findOperation } from "../operations/catalog.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
-import type { AuditRecord } from "./audit.ts";
+import { jobRecord } from "./audit.ts";
 import type { Job, JobError } from "./job.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";
@@ -50,20 +50,7 @@ export function createWorker({ store, arm, logger, settings, onFinished }: Worke
     });
 
   async function finish(job: Job, state: Terminal, outcome: { result?: unknown; error?: JobError }) {
-    const record: AuditRecord = {
-      time: new Date().toISOString(),
-      requestId: job.requestId,
-      callerId: job.caller.id,
-      ...(job.routeId ? { routeId: job.routeId } : {}),
-      operation: job.operation,
-      scope: job.scope,
-      kind: "job",
-      outcome: state,
-      jobId: job.id,
-      correlationId: job.correlationId,
-      ...(outcome.error ? { reason: `${outcome.error.code}: ${outcome.error.message}` } : {}),
-      ...(outcome.error?.status ? { status: outcome.error.status } : {}),
-    };
+    const record = jobRecord(job, state, outcome.error);
     await store.finish(job.id, state, outcome, record);
     onFinished?.(job.id);
   }

@@ -1,9 +1,11 @@
 // Builds the HTTP app from explicit dependencies. Pure: no listening, no globals; tests use it directly.
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { BlankEnv, BlankSchema } from "hono/types";
 import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
 import { createRateLimiter } from "./callers/rate-limit.ts";
 import type { Config } from "./config/schema.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
+import { registerDocsRoutes } from "./http/docs-routes.ts";
 import { BridgeError, isBridgeError, problemResponse } from "./http/errors.ts";
 import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerJobRoutes } from "./http/jobs-routes.ts";
@@ -31,10 +33,20 @@ export interface AppDeps {
   authentication?: AuthenticatorOptions;
 }
 
-export function createApp(deps: AppDeps): Hono {
+export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   const { config, store, waiter, logger } = deps;
   const onAccepted = deps.onAccepted ?? (() => {});
-  const app = new Hono();
+  const app = new OpenAPIHono<BlankEnv, BlankSchema>({
+    // A parameter, query or header that fails its route's schema is a precise 400 like any other.
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      throw new BridgeError(
+        "bad_request",
+        `${result.target} ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+      );
+    },
+  });
 
   app.use(requestIds());
   app.use(accessLog(logger));
@@ -65,6 +77,7 @@ export function createApp(deps: AppDeps): Hono {
     operationNames,
   });
   registerJobRoutes(app, { store, waiter, operators: config.operators, onAccepted });
+  registerDocsRoutes(app);
 
   app.notFound((c) => {
     const err = new BridgeError("not_found", `no route for ${c.req.method} ${c.req.path}`);

@@ -80,7 +80,8 @@ describe("the OpenAPI contract", () => {
   });
 
   it("answers health and readiness as documented, ready or not", async () => {
-    h.emulator.configure({ imdsAvailable: false });
+    // IMDS refusing outright (400: no such identity) fails the token check at once, without retries.
+    h.emulator.configure({ imdsAvailable: false, imdsStatus: 400 });
     expect((await check("getReadiness", "/readyz")).status).toBe(503);
     h.emulator.configure({ imdsAvailable: true });
     expect((await check("getReadiness", "/readyz")).status).toBe(200);

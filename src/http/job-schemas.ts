@@ -81,6 +81,9 @@ export const AcceptedSchema = z
     description: "Jobs made (or found again) for one request, in the order of its actions",
   });
 
+/** The body of an accepting endpoint's 200 and 202. */
+export const acceptedContent = { "application/json": { schema: AcceptedSchema } };
+
 export const JobPageSchema = z
   .object({
     jobs: z.array(JobSchema),

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from "node:util";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { CallerGate } from "../http/caller-gate.ts";
 import { BridgeError } from "../http/errors.ts";
-import { AcceptedSchema, acceptedHeaders, PreferHeader } from "../http/job-schemas.ts";
+import { acceptedContent, acceptedHeaders, PreferHeader } from "../http/job-schemas.ts";
 import { acceptedResponse } from "../http/jobs-routes.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { CALLER_SECURITY } from "../http/security-docs.ts";
@@ -21,8 +21,6 @@ export interface ApiDeps extends AcceptDeps {
   callerIds: readonly string[];
   waiter: JobWaiter;
 }
-
-const accepted = { "application/json": { schema: AcceptedSchema } };
 
 /** `resourceGroup.ensure` -> `ResourceGroupEnsure`: component and operation names in the document. */
 const pascal = (name: string) =>
@@ -74,10 +72,10 @@ function operationRoute(op: OperationDefinition) {
       },
     },
     responses: {
-      202: { description: "The job was accepted", headers: acceptedHeaders, content: accepted },
+      202: { description: "The job was accepted", headers: acceptedHeaders, content: acceptedContent },
       200: {
         description: "A repeated Idempotency-Key (`replayed`), or with `Prefer: wait` the finished job",
-        content: accepted,
+        content: acceptedContent,
       },
       ...problemResponses(
         "malformed_json",

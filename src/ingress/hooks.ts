@@ -5,7 +5,7 @@ import { githubPayloadClaims } from "../callers/github-webhook.ts";
 import type { HookConfig } from "../config/schema.ts";
 import type { CallerGate } from "../http/caller-gate.ts";
 import { BridgeError } from "../http/errors.ts";
-import { AcceptedSchema, acceptedHeaders, PreferHeader } from "../http/job-schemas.ts";
+import { acceptedContent, acceptedHeaders, PreferHeader } from "../http/job-schemas.ts";
 import { acceptedResponse } from "../http/jobs-routes.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { CALLER_SECURITY } from "../http/security-docs.ts";
@@ -46,8 +46,6 @@ function eventType(caller: Caller, githubEvent: string | undefined, payload: unk
   }
   return type;
 }
-
-const accepted = { "application/json": { schema: AcceptedSchema } };
 
 // Documented, not validated by zod: signatures cover the raw body bytes, which the handler reads itself.
 const deliverHook = createRoute({
@@ -100,11 +98,11 @@ const deliverHook = createRoute({
     },
   },
   responses: {
-    202: { description: "Jobs accepted", headers: acceptedHeaders, content: accepted },
+    202: { description: "Jobs accepted", headers: acceptedHeaders, content: acceptedContent },
     200: {
       description:
         "A repeated delivery id (`replayed`), an event no route wants (no jobs, a `message`), or with `Prefer: wait` jobs that all finished",
-      content: accepted,
+      content: acceptedContent,
     },
     ...problemResponses(
       "bad_request",

@@ -9,6 +9,7 @@ import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
 import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
+import { registerEventRoutes } from "./ingress/events.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
@@ -37,7 +38,8 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use(requestIds());
   app.use(accessLog(logger));
-  app.use(limitBody(config.server.bodyLimitBytes));
+  const sourceLimits = new Map(config.sources.map((s) => [`/events/${s.id}`, s.maxBodyBytes]));
+  app.use(limitBody(config.server.bodyLimitBytes, (path) => sourceLimits.get(path)));
 
   const gate = createCallerGate({
     authenticate: createAuthenticator(config.callers, deps.authentication),
@@ -47,17 +49,11 @@ export function createApp(deps: AppDeps): Hono {
     logger,
   });
 
+  const accepting = { store, authorize: createAuthorizer(config.grants), logger, onAccepted };
+  const route = createRouter(config.routes);
   registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
-  registerHookRoutes(app, {
-    hooks: config.hooks,
-    gate,
-    route: createRouter(config.routes),
-    store,
-    authorize: createAuthorizer(config.grants),
-    logger,
-    onAccepted,
-    waiter,
-  });
+  registerHookRoutes(app, { ...accepting, hooks: config.hooks, gate, route, waiter });
+  registerEventRoutes(app, { ...accepting, sources: config.sources, gate, route });
   registerWhoamiRoutes(app, {
     gate,
     callerIds: config.callers.map((c) => c.id),

@@ -3,6 +3,7 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import type { OperatorConfig } from "../config/schema.ts";
+import { auditActor } from "../jobs/audit.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
@@ -23,7 +24,12 @@ export function jobView(job: Job) {
     state: job.state,
     operation: job.operation,
     scope: job.scope,
-    caller: { id: job.caller.id, kind: job.caller.kind, subject: job.caller.subject },
+    caller: {
+      id: job.caller.id,
+      kind: job.caller.kind,
+      subject: job.caller.subject,
+      ...(job.caller.onBehalfOf ? { onBehalfOf: job.caller.onBehalfOf } : {}),
+    },
     routeId: job.routeId ?? null,
     attempts: job.attempts,
     correlationId: job.correlationId,
@@ -140,7 +146,7 @@ export function registerJobRoutes(app: Hono, { store, waiter, operators, onAccep
     const outcome = await store.requeue(job.id, {
       time: new Date().toISOString(),
       requestId: c.get("requestId"),
-      callerId: job.caller.id,
+      ...auditActor(job.caller),
       ...(job.routeId ? { routeId: job.routeId } : {}),
       operation: job.operation,
       scope: job.scope,

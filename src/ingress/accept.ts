@@ -1,5 +1,5 @@
 // The common tail of every ingress adapter: authorize each operation request, then store them as jobs.
-import type { Caller } from "../callers/caller.ts";
+import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
 import { BridgeError } from "../http/errors.ts";
 import type { JobDraft } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
@@ -21,44 +21,59 @@ export interface Submission {
   requestId: string;
   /** The delivery's idempotency key (e.g. `hook:deploy:<X-GitHub-Delivery>`); each action gets its own. */
   idempotencyKey: string | undefined;
+  /** W3C trace context the jobs continue (the delivery's `traceparent`, or the event's own). */
+  traceparent?: string;
 }
 
 /** All or nothing: one refused operation refuses the whole submission, and nothing is stored. */
-export async function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
-  const refusals: string[] = [];
-  for (const request of s.requests) {
-    const decision = deps.authorize(s.caller.id, request.operation, request.scope);
-    deps.logger.info(
-      {
-        requestId: s.requestId,
-        callerId: s.caller.id,
-        operation: request.operation,
-        scope: request.scope.path,
-        decision: decision.allowed ? "allow" : "deny",
-        ...(decision.allowed ? {} : { reason: decision.reason }),
-      },
-      "policy decision",
-    );
-    if (!decision.allowed) refusals.push(decision.reason);
+export function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
+  return acceptAll(deps, [s]);
+}
+
+/** Several submissions (the events of one batch) authorized together and stored in one transaction. */
+export async function acceptAll(deps: AcceptDeps, submissions: readonly Submission[]): Promise<AcceptResult> {
+  const refusals = new Set<string>();
+  for (const s of submissions) {
+    const onBehalfOf = describeOnBehalfOf(s.caller.onBehalfOf);
+    for (const request of s.requests) {
+      const decision = deps.authorize(s.caller.id, request.operation, request.scope);
+      deps.logger.info(
+        {
+          requestId: s.requestId,
+          callerId: s.caller.id,
+          ...(onBehalfOf ? { onBehalfOf } : {}),
+          operation: request.operation,
+          scope: request.scope.path,
+          decision: decision.allowed ? "allow" : "deny",
+          ...(decision.allowed ? {} : { reason: decision.reason }),
+        },
+        "policy decision",
+      );
+      if (!decision.allowed) refusals.add(decision.reason);
+    }
   }
-  if (refusals.length > 0) {
-    throw new BridgeError("forbidden", refusals[0] as string, { extensions: { reasons: refusals } });
+  if (refusals.size > 0) {
+    const reasons = [...refusals];
+    throw new BridgeError("forbidden", reasons[0] as string, { extensions: { reasons } });
   }
-  const drafts: JobDraft[] = s.requests.map((r) => ({
-    idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
-    requestId: s.requestId,
-    caller: s.caller,
-    routeId: r.routeId,
-    actionIndex: r.actionIndex,
-    operation: r.operation,
-    params: r.params,
-    scope: r.scope.path,
-  }));
+  const drafts: JobDraft[] = submissions.flatMap((s) =>
+    s.requests.map((r) => ({
+      idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
+      requestId: s.requestId,
+      caller: s.caller,
+      routeId: r.routeId,
+      actionIndex: r.actionIndex,
+      operation: r.operation,
+      params: r.params,
+      scope: r.scope.path,
+    })),
+  );
+  const requestId = submissions[0]?.requestId;
   let result: AcceptResult;
   try {
     result = await deps.store.accept(drafts);
   } catch (err) {
-    deps.logger.error({ err, requestId: s.requestId }, "job store refused the submission");
+    deps.logger.error({ err, requestId }, "job store refused the submission");
     throw new BridgeError("unavailable", "the job store is unavailable; nothing was accepted, retry later", {
       retryAfterSeconds: 5,
       cause: err,

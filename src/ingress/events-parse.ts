@@ -68,9 +68,15 @@ async function each<In, Out>(list: In[], decode: (e: In) => Promise<Out[]>): Pro
   return out;
 }
 
-async function eventGridEvents(list: Record<string, unknown>[]): Promise<EventGridEvent<unknown>[]> {
-  return each(list, (e) => deserializer.deserializeEventGridEvents(e));
-}
+/**
+ * The SDK validates the attributes, but maps `data` as a dictionary, which mangles string and array
+ * data (both allowed by either schema): the data is taken as it was sent.
+ */
+const withSentData = <T extends { data?: unknown }>(sent: Record<string, unknown>, events: T[]): T[] =>
+  "data" in sent ? events.map((e) => ({ ...e, data: sent.data })) : events;
+
+const eventGridEvents = (list: Record<string, unknown>[]): Promise<EventGridEvent<unknown>[]> =>
+  each(list, async (e) => withSentData(e, await deserializer.deserializeEventGridEvents(e)));
 
 function fromEventGrid(e: EventGridEvent<unknown>): DeliveredEvent {
   return {
@@ -135,7 +141,9 @@ export async function parseDelivery(
   const mediaType = (headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const cloudEvents = async (list: Record<string, unknown>[], mode: string): Promise<Delivery> => {
     accepts(source, "cloudevents");
-    const events = await each(list, (e) => deserializer.deserializeCloudEvents(e));
+    const events = await each(list, async (e) =>
+      withSentData(e, await deserializer.deserializeCloudEvents(e)),
+    );
     return { kind: "events", schema: "cloudevents", mode, events: events.map(fromCloudEvent) };
   };
 

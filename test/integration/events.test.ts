@@ -277,4 +277,14 @@ describe("CloudEvents deliveries", () => {
     await settled("ce-groups", 4);
     for (const env of ["structured", "batch-1", "batch-2"]) expect(group(`ce-${env}`)).toBeDefined();
   });
+
+  it("never writes a delivery secret or token into the log", async () => {
+    const issued = await token();
+    const other = eventGridDelivery([eventGridEvent({ eventType: "Contoso.Other" })], { headers: issued });
+    expect((await h.request("/events/azure", other)).status).toBe(200);
+    const logged = JSON.stringify(h.logs);
+    expect(logged).toContain('"sourceId":"azure"');
+    expect(logged).not.toContain(HOOK_SECRET);
+    expect(logged).not.toContain((issued.authorization as string).slice("Bearer ".length));
+  });
 });

@@ -9,6 +9,7 @@ import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
 import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
+import { registerApiRoutes } from "./ingress/api.ts";
 import { registerEventRoutes } from "./ingress/events.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Hono {
   registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
   registerHookRoutes(app, { ...accepting, hooks: config.hooks, gate, route, waiter });
   registerEventRoutes(app, { ...accepting, sources: config.sources, gate, route });
+  registerApiRoutes(app, { ...accepting, gate, callerIds: config.callers.map((c) => c.id), waiter });
   registerWhoamiRoutes(app, {
     gate,
     callerIds: config.callers.map((c) => c.id),

@@ -164,10 +164,29 @@ const grantSchema = z.strictObject({
     .array(z.string().regex(/^(\*|[A-Za-z][A-Za-z0-9]{0,63})$/, "must be an action name such as 'start'"))
     .min(1)
     .optional(),
+  /**
+   * Resource types (`Microsoft.Compute/virtualMachines`) the generic resource operations (`resource.*`)
+   * may touch; without it, any type within the scopes. Also narrows `armbridge roles`.
+   */
+  resourceTypes: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z0-9]+(\.[A-Za-z0-9]+)+(\/[A-Za-z0-9]+)+$/,
+          "must be a resource type such as 'Microsoft.Compute/virtualMachines'",
+        ),
+    )
+    .min(1)
+    .optional(),
   scopes: z.array(scopePattern).min(1),
 });
 
 const routeActionSchema = z.strictObject({
+  /** Names the action so that another action of the route can run `after` it. */
+  id: id.optional(),
+  /** Actions of the same route this one runs after; it runs only when they all succeeded. */
+  after: z.array(id).min(1).optional(),
   operation: z.string(),
   /** Parameters with `{{ event.… }}`, `{{ caller.… }}` templates; rendered, then validated. */
   parameters: z.record(z.string(), z.unknown()).default({}),
@@ -232,7 +251,11 @@ interface References {
   hooks: { id: string; callers: string[] }[];
   sources: { id: string; callers: string[] }[];
   grants: { caller: string; operations: string[] }[];
-  routes: { id: string; trigger: { hook?: string; source?: string }; actions: { operation: string }[] }[];
+  routes: {
+    id: string;
+    trigger: { hook?: string; source?: string };
+    actions: { id?: string | undefined; after?: string[] | undefined; operation: string }[];
+  }[];
 }
 
 /** Cross-field checks: every name a config uses must exist, and ids must be unique. */
@@ -273,9 +296,20 @@ function checkReferences(config: References, operations: readonly string[], ctx:
       issue(["routes", i, "trigger", "hook"], `unknown hook '${hook}'`);
     if (source !== undefined && !sources.has(source))
       issue(["routes", i, "trigger", "source"], `unknown source '${source}'`);
+    const earlier = new Set<string>();
     route.actions.forEach((action, j) => {
       if (!knownOperation.has(action.operation)) {
         issue(["routes", i, "actions", j, "operation"], `unknown operation '${action.operation}'`);
+      }
+      action.after?.forEach((name, k) => {
+        if (!earlier.has(name)) {
+          issue(["routes", i, "actions", j, "after", k], `no earlier action '${name}' in this route`);
+        }
+      });
+      if (action.id !== undefined) {
+        if (earlier.has(action.id))
+          issue(["routes", i, "actions", j, "id"], `duplicate action id '${action.id}'`);
+        earlier.add(action.id);
       }
     });
   });

@@ -3,8 +3,8 @@ import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
 import { BridgeError } from "../http/errors.ts";
 import type { JobDraft } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
+import type { OperationRequest } from "../operations/request.ts";
 import type { Authorizer } from "../policy/authorize.ts";
-import type { OperationRequest } from "../routes/router.ts";
 import type { Logger } from "../telemetry/logger.ts";
 
 export interface AcceptDeps {
@@ -38,7 +38,7 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
   for (const s of submissions) {
     const onBehalfOf = describeOnBehalfOf(s.caller.onBehalfOf);
     for (const request of s.requests) {
-      const decision = deps.authorize(s.caller.id, request.operation, request.scope);
+      const decision = deps.authorize(s.caller.id, request.operation, request.scope, request.action);
       const line = {
         requestId: s.requestId,
         callerId: s.caller.id,
@@ -62,18 +62,24 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
     const reasons = [...refusals];
     throw new BridgeError("forbidden", reasons[0] as string, { extensions: { reasons } });
   }
-  const drafts: JobDraft[] = submissions.flatMap((s) =>
-    s.requests.map((r) => ({
-      idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
-      requestId: s.requestId,
-      caller: s.caller,
-      routeId: r.routeId,
-      actionIndex: r.actionIndex,
-      operation: r.operation,
-      params: r.params,
-      scope: r.scope.path,
-    })),
-  );
+  const drafts: JobDraft[] = [];
+  for (const s of submissions) {
+    // `after` indexes a submission's own requests; in the combined list they start further on.
+    const offset = drafts.length;
+    for (const r of s.requests) {
+      drafts.push({
+        idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
+        requestId: s.requestId,
+        caller: s.caller,
+        routeId: r.routeId,
+        actionIndex: r.actionIndex,
+        operation: r.operation,
+        params: r.params,
+        scope: r.scope.path,
+        ...(r.after ? { after: r.after.map((i) => i + offset) } : {}),
+      });
+    }
+  }
   const requestId = submissions[0]?.requestId;
   let result: AcceptResult;
   try {

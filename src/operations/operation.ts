@@ -35,6 +35,8 @@ export interface OperationDefinition<Input = unknown> {
   actions: readonly string[];
   /** The ARM scope the operation acts on; grants are matched against it. */
   scope(input: Input): string;
+  /** For operations that run a provider action: its name, which the caller's grant must list. */
+  providerAction?(input: Input): string;
   execute(input: Input, ctx: OperationContext): Promise<unknown>;
   /**
    * Asked (with reads only) before a write is sent again after an attempt that may have reached ARM

@@ -1,7 +1,8 @@
 // Deletes a resource by id, followed until ARM reports it gone.
+import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
-import { lroOptions, untilDone } from "./long-running.ts";
+import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun, subscriptionOfId } from "./params.ts";
 import { resolveApiVersion, resourceRef } from "./resource-common.ts";
@@ -18,10 +19,13 @@ export const resourceDelete = defineOperation({
   async execute(p, ctx) {
     const version = await resolveApiVersion(p, ctx);
     if (p.dryRun) return plannedRequest({ method: "DELETE", path: p.resourceId, apiVersion: version });
-    const poller = ctx.arm
-      .resources(subscriptionOfId(p.resourceId))
-      .resources.deleteById(p.resourceId, version, lroOptions(ctx));
-    await untilDone(poller, ctx);
+    const client = ctx.arm.resources(subscriptionOfId(p.resourceId));
+    const done = trackedWrite(
+      ctx,
+      () => client.resources.deleteById(p.resourceId, version, lroOptions(ctx)),
+      (state) => restorePoller(client, state, client.resources.deleteById, lroOptions(ctx)),
+    );
+    await done;
     return { id: p.resourceId, deleted: true };
   },
 });

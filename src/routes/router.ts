@@ -2,19 +2,10 @@
 import type { Caller } from "../callers/caller.ts";
 import type { RouteConfig } from "../config/schema.ts";
 import { BridgeError } from "../http/errors.ts";
-import { findOperation } from "../operations/catalog.ts";
-import { parseScope, type Scope } from "../policy/scope.ts";
+import { type OperationRequest, prepareRequest } from "../operations/request.ts";
 import type { BridgeEvent } from "./event.ts";
 import { matchesFilter } from "./filter.ts";
 import { renderTemplate, TemplateError } from "./template.ts";
-
-export interface OperationRequest {
-  routeId: string;
-  actionIndex: number;
-  operation: string;
-  params: unknown;
-  scope: Scope;
-}
 
 /** An entry point whose events routes listen to: `hook:{id}` or `source:{id}`. */
 export type EntryPoint = `hook:${string}` | `source:${string}`;
@@ -47,13 +38,10 @@ export function createRouter(routes: readonly RouteConfig[]): Router {
     const problems: string[] = [];
     const requests: OperationRequest[] = [];
     for (const route of matched) {
+      // Where each named action of this route lands in the submission, for `after`.
+      const position = new Map<string, number>();
       route.actions.forEach((action, actionIndex) => {
         const where = `routes.${route.id}.actions[${actionIndex}]`;
-        const operation = findOperation(action.operation);
-        if (!operation) {
-          problems.push(`${where}: unknown operation '${action.operation}'`);
-          return;
-        }
         let rendered: unknown;
         try {
           rendered = renderTemplate(action.parameters, context);
@@ -62,25 +50,19 @@ export function createRouter(routes: readonly RouteConfig[]): Router {
           problems.push(`${where}.${err.message}`);
           return;
         }
-        const parsed = operation.input.safeParse(rendered);
-        if (!parsed.success) {
-          for (const issue of parsed.error.issues) {
-            problems.push(`${where}.parameters.${issue.path.join(".")}: ${issue.message}`);
-          }
+        const prepared = prepareRequest(
+          action.operation,
+          rendered,
+          { routeId: route.id, actionIndex },
+          `${where}.parameters`,
+        );
+        if (!prepared.ok) {
+          problems.push(...prepared.problems);
           return;
         }
-        const scope = parseScope(operation.scope(parsed.data));
-        if (!scope.ok) {
-          problems.push(`${where}: ${scope.reason}`);
-          return;
-        }
-        requests.push({
-          routeId: route.id,
-          actionIndex,
-          operation: operation.name,
-          params: parsed.data,
-          scope: scope.scope,
-        });
+        const after = action.after?.map((name) => position.get(name) as number);
+        if (action.id !== undefined) position.set(action.id, requests.length);
+        requests.push({ ...prepared.request, ...(after ? { after } : {}) });
       });
     }
     if (problems.length > 0) {

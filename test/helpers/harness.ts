@@ -46,7 +46,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { config?: string; emulator?: EmulatorOptions; jobs?: Record<string, number> } = {},
+  options: {
+    config?: string;
+    emulator?: EmulatorOptions;
+    jobs?: Record<string, number>;
+    /** Environment the config's secret references resolve against. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Harness> {
   const emulator = await startEmulator({
     subscriptions: [SUBSCRIPTION],
@@ -56,7 +62,7 @@ export async function startHarness(
   const dataDir = mkdtempSync(join(tmpdir(), "armbridge-it-"));
   const parsed = parseConfig(
     options.config ?? BASE_CONFIG,
-    { HOOK_SECRET, HOOK_SECRET_NEXT: "rotated-in-secret" },
+    { HOOK_SECRET, HOOK_SECRET_NEXT: "rotated-in-secret", ...options.env },
     operationNames,
   );
   const config = {

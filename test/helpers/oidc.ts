@@ -211,21 +211,13 @@ export const EVENT_GRID_SP_OID = "b5a3c2d1-7e6f-4a8b-9c0d-1e2f3a4b5c6d";
 
 /** The v1 token Event Grid obtains for a webhook's app (audience) when it delivers with Entra ID auth. */
 export function eventGridClaims(over: Record<string, unknown> = {}): JWTPayload {
-  return {
+  const { xms_mirid: _managedIdentityOnly, ...claims } = entraClaims({
     aud: "api://armbridge-events",
-    iss: `https://sts.windows.net/${TENANT}/`,
-    aio: "E2ZgYFj+8u3/cGJtI3bQ1sQ7AwA=",
     appid: EVENT_GRID_APP,
-    appidacr: "2",
-    idp: `https://sts.windows.net/${TENANT}/`,
     oid: EVENT_GRID_SP_OID,
-    rh: "0.AXEAv4j5cvGGr0GRqy180BHbR0ZmCmwhM_hLnUjEL0tK9jBxAAA.",
-    roles: ["AzureEventGridSecureWebhookSubscriber"],
     sub: EVENT_GRID_SP_OID,
-    tid: TENANT,
-    uti: "fJ3q3vXq0EGqH4Rz2bPBAA",
-    ver: "1.0",
-    ...times(3600),
+    roles: ["AzureEventGridSecureWebhookSubscriber"],
     ...over,
-  };
+  });
+  return claims;
 }

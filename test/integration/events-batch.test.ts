@@ -32,6 +32,15 @@ routes:
     actions:
       - operation: resourceGroup.ensure
         parameters: { subscriptionId: "${SUB}", resourceGroupName: "batch-{{ event.data.n }}", location: westeurope }
+  - id: pair
+    trigger: { source: azure, events: [Contoso.Pair.Requested] }
+    actions:
+      - id: first
+        operation: resourceGroup.ensure
+        parameters: { subscriptionId: "${SUB}", resourceGroupName: "batch-{{ event.data.n }}-a", location: westeurope }
+      - after: [first]
+        operation: resourceGroup.ensure
+        parameters: { subscriptionId: "${SUB}", resourceGroupName: "batch-{{ event.data.n }}-b", location: westeurope }
 `;
 
 let dir: string;
@@ -139,6 +148,22 @@ describe("batches at Event Grid's limits", () => {
     expect(overBytes.status).toBe(413);
     expect(((await overBytes.json()) as { code: string }).code).toBe("payload_too_large");
     expect(await jobCount()).toBe(before);
+  });
+});
+
+describe("ordered actions in a batch", () => {
+  it("makes each event's later action wait for the same event's earlier one", async () => {
+    const events = ["p1", "p2", "p3"].map((n) =>
+      eventGridEvent({ id: n, eventType: "Contoso.Pair.Requested", data: { n } }),
+    );
+    expect((await deliver("azure", events)).status).toBe(200);
+    const jobs = (await store.list({ limit: 500 })).jobs.filter((j) => j.routeId === "pair");
+    const byGroup = new Map(
+      jobs.map((j) => [(j.params as { resourceGroupName: string }).resourceGroupName, j]),
+    );
+    for (const n of ["p1", "p2", "p3"]) {
+      expect(byGroup.get(`batch-${n}-b`)?.after).toEqual([byGroup.get(`batch-${n}-a`)?.id]);
+    }
   });
 });
 

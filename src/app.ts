@@ -12,6 +12,7 @@ import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
 import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
 import { registerApiRoutes } from "./ingress/api.ts";
+import { registerEventRoutes } from "./ingress/events.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
@@ -50,7 +51,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
 
   app.use(requestIds());
   app.use(accessLog(logger));
-  app.use(limitBody(config.server.bodyLimitBytes));
+  const sourceLimits = new Map(config.sources.map((s) => [`/events/${s.id}`, s.maxBodyBytes]));
+  app.use(limitBody(config.server.bodyLimitBytes, (path) => sourceLimits.get(path)));
 
   const gate = createCallerGate({
     authenticate: createAuthenticator(config.callers, deps.authentication),
@@ -60,16 +62,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
     logger,
   });
 
+  const accepting = { store, authorize: createAuthorizer(config.grants), logger, onAccepted };
+  const route = createRouter(config.routes);
   registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
-  const acceptDeps = { store, authorize: createAuthorizer(config.grants), logger, onAccepted };
-  registerHookRoutes(app, {
-    ...acceptDeps,
-    hooks: config.hooks,
-    gate,
-    route: createRouter(config.routes),
-    waiter,
-  });
-  registerApiRoutes(app, { ...acceptDeps, gate, callerIds: config.callers.map((c) => c.id), waiter });
+  registerHookRoutes(app, { ...accepting, hooks: config.hooks, gate, route, waiter });
+  registerEventRoutes(app, { ...accepting, sources: config.sources, gate, route });
+  registerApiRoutes(app, { ...accepting, gate, callerIds: config.callers.map((c) => c.id), waiter });
   registerWhoamiRoutes(app, {
     gate,
     callerIds: config.callers.map((c) => c.id),

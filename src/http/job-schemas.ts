@@ -8,7 +8,20 @@ export const CALLER_KINDS = [
   "standard-webhook",
   "api-key",
   "oidc",
+  "eventgrid",
 ] as const satisfies readonly CallerKind[];
+
+const OnBehalfOfSchema = z
+  .object({
+    id: z.string().describe("The principal's stable id: the Entra object id, or the CloudEvents `authid`"),
+    name: z.string().optional(),
+    kind: z.string().describe("`entra-principal`, or a CloudEvents `authtype`"),
+    source: z.enum(["data.claims", "data.authorization", "authcontext"]).describe("Where it was read"),
+    appId: z.string().optional(),
+  })
+  .openapi("OnBehalfOf", {
+    description: "The original actor an event names (asserted by the event, trusted as far as its deliverer)",
+  });
 
 const EXAMPLE_JOB_ID = "0b5e0c3e-7e0c-4a4e-9a56-4f6f2b8c9d10";
 
@@ -22,6 +35,7 @@ export const JobSchema = z
       id: z.string(),
       kind: z.enum(CALLER_KINDS),
       subject: z.string(),
+      onBehalfOf: OnBehalfOfSchema.optional(),
     }),
     routeId: z.string().nullable().describe("The route that made the job; `api` for the direct API"),
     attempts: z.int(),

@@ -3,6 +3,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { OperatorConfig } from "../config/schema.ts";
+import { auditActor } from "../jobs/audit.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
@@ -26,7 +27,12 @@ export function jobView(job: Job): JobViewData {
     state: job.state,
     operation: job.operation,
     scope: job.scope,
-    caller: { id: job.caller.id, kind: job.caller.kind, subject: job.caller.subject },
+    caller: {
+      id: job.caller.id,
+      kind: job.caller.kind,
+      subject: job.caller.subject,
+      ...(job.caller.onBehalfOf ? { onBehalfOf: job.caller.onBehalfOf } : {}),
+    },
     routeId: job.routeId ?? null,
     attempts: job.attempts,
     correlationId: job.correlationId,
@@ -192,7 +198,7 @@ export function registerJobRoutes(
     const outcome = await store.requeue(job.id, {
       time: new Date().toISOString(),
       requestId: c.get("requestId"),
-      callerId: job.caller.id,
+      ...auditActor(job.caller),
       ...(job.routeId ? { routeId: job.routeId } : {}),
       operation: job.operation,
       scope: job.scope,

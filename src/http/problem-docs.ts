@@ -43,6 +43,7 @@ const examples: Record<
   },
   not_found: { instance: "/v1/nothing", detail: "no route for GET /v1/nothing" },
   unknown_hook: { instance: "/hooks/deploy", detail: "no hook 'deploy' is configured" },
+  unknown_source: { instance: "/events/azure", detail: "no event source 'azure' is configured" },
   job_not_found: {
     instance: "/v1/jobs/0b5e0c3e-7e0c-4a4e-9a56-4f6f2b8c9d10",
     detail: "no job with id '0b5e0c3e-7e0c-4a4e-9a56-4f6f2b8c9d10'",

@@ -7,7 +7,7 @@ const schemes = {
     scheme: "bearer",
     bearerFormat: "JWT",
     description:
-      "An OIDC token of a configured `oidc` caller (GitHub Actions, GitLab CI, Azure DevOps, Entra ID), checked against its issuer's keys, audience and claim conditions.",
+      "An OIDC token of a configured `oidc` caller (GitHub Actions, GitLab CI, Azure DevOps, Entra ID), or the Entra ID token Event Grid sends for an `eventgrid` caller; checked against its issuer's keys, audience and claims.",
   },
   apiKey: {
     type: "http",
@@ -35,6 +35,20 @@ const schemes = {
     description:
       "A `standard-webhook` caller (Standard Webhooks): `v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{raw body}>`, with the `webhook-id` and `webhook-timestamp` headers.",
   },
+  eventsSecretQuery: {
+    type: "apiKey",
+    in: "query",
+    name: "code",
+    description:
+      "An `eventgrid` caller's delivery secret in the endpoint URL; the parameter is the caller's `secret.query` (`code` here as an example).",
+  },
+  eventsSecretHeader: {
+    type: "apiKey",
+    in: "header",
+    name: "X-Delivery-Secret",
+    description:
+      "An `eventgrid` caller's delivery secret as an Event Grid delivery attribute; the header is the caller's `secret.header`.",
+  },
   operatorKey: {
     type: "http",
     scheme: "bearer",
@@ -54,6 +68,14 @@ export const CALLER_SECURITY = anyOf(
   "githubSignature",
   "standardWebhookSignature",
 );
+
+/** An event source's callers: any kind, and Event Grid's delivery secrets (with `mode: all`, token and secret). */
+export const EVENTS_SECURITY = [
+  ...CALLER_SECURITY,
+  ...anyOf("eventsSecretQuery", "eventsSecretHeader"),
+  { oidcToken: [], eventsSecretQuery: [] },
+  { oidcToken: [], eventsSecretHeader: [] },
+];
 
 export const OPERATOR_SECURITY = anyOf("operatorKey");
 

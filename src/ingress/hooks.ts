@@ -143,7 +143,7 @@ export function registerHookRoutes(app: OpenAPIHono, deps: HookDeps): void {
       FORWARDED_HEADERS.flatMap((h) => (c.req.header(h) ? [[h, c.req.header(h) as string]] : [])),
     );
     const requests = deps.route(
-      hookId,
+      `hook:${hookId}`,
       { source: `hook:${hookId}`, id: authed.deliveryId, type, subject: undefined, data: payload, headers },
       caller,
     );

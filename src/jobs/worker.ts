@@ -5,7 +5,7 @@ import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
 import { findOperation } from "../operations/catalog.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
-import type { AuditRecord } from "./audit.ts";
+import { type AuditRecord, auditActor } from "./audit.ts";
 import type { Job, JobError } from "./job.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";
@@ -53,7 +53,7 @@ export function createWorker({ store, arm, logger, settings, onFinished }: Worke
     const record: AuditRecord = {
       time: new Date().toISOString(),
       requestId: job.requestId,
-      callerId: job.caller.id,
+      ...auditActor(job.caller),
       ...(job.routeId ? { routeId: job.routeId } : {}),
       operation: job.operation,
       scope: job.scope,

@@ -21,6 +21,10 @@ const tags = [
     name: "Webhooks",
     description: "CI systems and generic webhooks; routes turn their events into operations.",
   },
+  {
+    name: "Events",
+    description: "Event Grid subscriptions: Event Grid schema and CloudEvents 1.0, with their handshakes.",
+  },
   { name: "Jobs", description: "The state and result of accepted work." },
   { name: "Callers", description: "How armbridge sees a caller." },
   { name: "Operators", description: "Job administration with an operator key." },

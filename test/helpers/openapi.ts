@@ -41,6 +41,8 @@ export function loadContract() {
       if ((header as { required?: boolean }).required && !res.headers.has(name))
         return `header ${name} missing`;
     }
+    if (!documented.content)
+      return (await res.text()) === "" ? undefined : `a body, where ${status} has none`;
     const type = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
     const media = documented.content?.[type];
     if (!media) return `content type '${type}' is not documented for ${status}`;

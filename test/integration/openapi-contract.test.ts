@@ -24,6 +24,10 @@ callers:
     kind: api-key
     keys: [{ hash: "sha256:${sha(KEYS.limited)}" }]
     rateLimit: { perSecond: 0.001, burst: 1 }
+  - { id: apps, kind: eventgrid, secret: { header: x-armbridge-secret, values: [{ env: HOOK_SECRET }] } }
+sources:
+  - { id: apps, schema: both, callers: [apps], maxEvents: 5 }
+  - { id: limited, schema: cloudevents, callers: [limited] }
 hooks:
   - { id: deploy, callers: [ci] }
   - { id: limited, callers: [limited] }
@@ -31,7 +35,13 @@ grants:
   - { caller: ci, operations: [resourceGroup.ensure], scopes: ["/subscriptions/${SUBSCRIPTION}/resourceGroups/app-*"] }
   - { caller: service, operations: ["*"], actions: [start], scopes: ["/subscriptions/${SUBSCRIPTION}"] }
   - { caller: limited, operations: ["*"], actions: [start], scopes: ["/subscriptions/${SUBSCRIPTION}"] }
+  - { caller: apps, operations: [resourceGroup.ensure], scopes: ["/subscriptions/${SUBSCRIPTION}/resourceGroups/ce-ok-*"] }
 routes:
+  - id: ce-groups
+    trigger: { source: apps, events: [com.contoso.env.requested] }
+    actions:
+      - operation: resourceGroup.ensure
+        parameters: { subscriptionId: "${SUBSCRIPTION}", resourceGroupName: "ce-{{ event.data.env }}", location: westeurope }
   - id: push-ensures-group
     trigger: { hook: deploy, events: [push] }
     actions:
@@ -131,6 +141,59 @@ describe("the OpenAPI contract", () => {
     expect((await check("deliverHook", "/hooks/deploy", { ...plain, headers })).status).toBe(415);
     const limited = json({ type: "push" }, bearer(KEYS.limited));
     expect((await check("deliverHook", "/hooks/limited", limited)).status).toBe(429);
+  });
+
+  it("answers Event Grid and CloudEvents deliveries and handshakes as documented", async () => {
+    const secret = { "x-armbridge-secret": HOOK_SECRET };
+    const cloudEvent = (env: string) => ({
+      specversion: "1.0",
+      id: randomUUID(),
+      source: "/contoso/envs",
+      type: "com.contoso.env.requested",
+      data: { env },
+    });
+    const deliver = (body: unknown, headers: Record<string, string>, source = "apps") =>
+      check("deliverEvents", `/events/${source}`, {
+        method: "POST",
+        headers: { "content-type": "application/cloudevents+json", ...headers },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+    expect((await deliver(cloudEvent("ok-contract"), secret)).status).toBe(200);
+    const validation = [
+      {
+        id: randomUUID(),
+        topic: "/subscriptions/x",
+        subject: "",
+        eventType: "Microsoft.EventGrid.SubscriptionValidationEvent",
+        eventTime: new Date().toISOString(),
+        data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" },
+        dataVersion: "2",
+        metadataVersion: "1",
+      },
+    ];
+    const handshake = {
+      ...secret,
+      "content-type": "application/json",
+      "aeg-event-type": "SubscriptionValidation",
+    };
+    const validated = await deliver(validation, handshake);
+    expect(await validated.json()).toEqual({ validationResponse: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" });
+    expect((await deliver("[1", secret)).status).toBe(400);
+    expect((await deliver(cloudEvent("ok-x"), { "x-armbridge-secret": "wrong" })).status).toBe(401);
+    expect((await deliver(cloudEvent("prod"), secret)).status).toBe(403);
+    expect((await deliver(cloudEvent("ok-x"), secret, "nowhere")).status).toBe(404);
+    const batch = Array.from({ length: 6 }, () => cloudEvent("ok-batch"));
+    const tooMany = await deliver(batch, { ...secret, "content-type": "application/cloudevents-batch+json" });
+    expect(tooMany.status).toBe(413);
+    expect((await deliver(cloudEvent("ok-x"), bearer(KEYS.limited), "limited")).status).toBe(429);
+
+    const options = (source: string, headers: Record<string, string>) =>
+      check("eventsHandshake", `/events/${source}`, { method: "OPTIONS", headers });
+    const origin = { "webhook-request-origin": "eventgrid.azure.net" };
+    expect((await options("apps", origin)).status).toBe(200);
+    expect((await options("apps", {})).status).toBe(400);
+    expect((await options("apps", { "webhook-request-origin": "evil.example" })).status).toBe(403);
+    expect((await options("nowhere", origin)).status).toBe(404);
   });
 
   it("answers whoami, job status and the operator endpoints as documented", async () => {

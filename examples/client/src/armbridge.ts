@@ -54,6 +54,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events/{sourceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver Event Grid events (Event Grid schema or CloudEvents 1.0) to a source
+         * @description One event or a batch (up to the source's `maxEvents` and `maxBodyBytes`), all or nothing: 200 only once every job is durably stored. An Event Grid-schema delivery with `aeg-event-type: SubscriptionValidation` is the validation handshake, answered after the delivery authenticated. CloudEvents come in structured, batch or binary (`ce-*` headers) mode. 400, 401, 403 and 413 are final (Event Grid does not retry them); 429 and 503 ask for a retry.
+         */
+        post: operations["deliverEvents"];
+        delete?: never;
+        /** The CloudEvents abuse-protection handshake */
+        options: operations["eventsHandshake"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operations/resourceGroup.ensure": {
         parameters: {
             query?: never;
@@ -476,7 +497,7 @@ export interface components {
              * @description Stable machine-readable code
              * @enum {string}
              */
-            code: "bad_request" | "malformed_json" | "invalid_parameters" | "unauthenticated" | "bad_signature" | "forbidden" | "not_found" | "unknown_hook" | "job_not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+            code: "bad_request" | "malformed_json" | "invalid_parameters" | "unauthenticated" | "bad_signature" | "forbidden" | "not_found" | "unknown_hook" | "unknown_source" | "job_not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
             /** @description The request path */
             instance: string;
             /** @description Also in the X-Request-Id response header and in the request's log lines */
@@ -570,8 +591,9 @@ export interface components {
             caller: {
                 id: string;
                 /** @enum {string} */
-                kind: "github-webhook" | "standard-webhook" | "api-key" | "oidc";
+                kind: "github-webhook" | "standard-webhook" | "api-key" | "oidc" | "eventgrid";
                 subject: string;
+                onBehalfOf?: components["schemas"]["OnBehalfOf"];
             };
             /** @description The route that made the job; `api` for the direct API */
             routeId: string | null;
@@ -600,6 +622,28 @@ export interface components {
                 /** @description This job's status URL */
                 self: string;
             };
+        };
+        /** @description The original actor an event names (asserted by the event, trusted as far as its deliverer) */
+        OnBehalfOf: {
+            /** @description The principal's stable id: the Entra object id, or the CloudEvents `authid` */
+            id: string;
+            name?: string;
+            /** @description `entra-principal`, or a CloudEvents `authtype` */
+            kind: string;
+            /**
+             * @description Where it was read
+             * @enum {string}
+             */
+            source: "data.claims" | "data.authorization" | "authcontext";
+            appId?: string;
+        };
+        EventsAccepted: {
+            /** @description Events in the delivery */
+            events: number;
+            /** @description Jobs the events map to (new or already stored) */
+            jobs: number;
+            /** @description Jobs stored by this delivery; 0 for a redelivery */
+            created: number;
         };
         ResourceGroupEnsureInput: {
             /** Format: uuid */
@@ -809,7 +853,7 @@ export interface components {
             /** @description The configured caller id */
             id: string;
             /** @enum {string} */
-            kind: "github-webhook" | "standard-webhook" | "api-key" | "oidc";
+            kind: "github-webhook" | "standard-webhook" | "api-key" | "oidc" | "eventgrid";
             subject: string;
             /** @description The verified claims that matter; never secrets */
             claims: {
@@ -1090,6 +1134,302 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "unavailable";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    deliverEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                "aeg-event-type"?: "Notification" | "SubscriptionValidation";
+                "aeg-subscription-name"?: string;
+                "aeg-delivery-count"?: string;
+                /** @description W3C trace context the jobs continue (a CloudEvent's own traceparent wins) */
+                traceparent?: string;
+                /** @description A binary-mode CloudEvent: its other attributes in `ce-*` headers, its data the body */
+                "ce-specversion"?: string;
+            };
+            path: {
+                sourceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "id": "5f8f1c2e-0a4b-4c3d-9e8f-7a6b5c4d3e2f",
+                 *         "topic": "/subscriptions/00000000-0000-0000-0000-000000000001",
+                 *         "subject": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/app-web",
+                 *         "eventType": "Microsoft.Resources.ResourceWriteSuccess",
+                 *         "eventTime": "2025-06-01T10:00:00Z",
+                 *         "data": {
+                 *           "operationName": "Microsoft.Resources/subscriptions/resourceGroups/write",
+                 *           "status": "Succeeded"
+                 *         },
+                 *         "dataVersion": "2",
+                 *         "metadataVersion": "1"
+                 *       }
+                 *     ]
+                 */
+                "application/json": (({
+                    id: string;
+                    topic?: string;
+                    subject: string;
+                    eventType: string;
+                    eventTime: string;
+                    data?: unknown;
+                    dataVersion: string;
+                    metadataVersion: string;
+                } & {
+                    [key: string]: unknown;
+                }) | ({
+                    /** @enum {string} */
+                    specversion: "1.0";
+                    id: string;
+                    source: string;
+                    type: string;
+                    subject?: string;
+                    time?: string;
+                    data?: unknown;
+                } & {
+                    [key: string]: unknown;
+                }))[];
+                "application/cloudevents+json": {
+                    /** @enum {string} */
+                    specversion: "1.0";
+                    id: string;
+                    source: string;
+                    type: string;
+                    subject?: string;
+                    time?: string;
+                    data?: unknown;
+                } & {
+                    [key: string]: unknown;
+                };
+                "application/cloudevents-batch+json": ({
+                    /** @enum {string} */
+                    specversion: "1.0";
+                    id: string;
+                    source: string;
+                    type: string;
+                    subject?: string;
+                    time?: string;
+                    data?: unknown;
+                } & {
+                    [key: string]: unknown;
+                })[];
+            };
+        };
+        responses: {
+            /** @description Every event stored, or the validation handshake's answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsAccepted"] | {
+                        /** @description The validation event's code */
+                        validationResponse: string;
+                    };
+                };
+            };
+            /** @description Problem: `bad_request`, `malformed_json`, `invalid_parameters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "bad_request" | "malformed_json" | "invalid_parameters";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `unauthenticated`, `bad_signature` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "unauthenticated" | "bad_signature";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "forbidden";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `unknown_source` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "unknown_source";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds after which a retry may succeed */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "internal";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds after which a retry may succeed */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    eventsHandshake: {
+        parameters: {
+            query?: never;
+            header: {
+                "WebHook-Request-Origin": string;
+            };
+            path: {
+                sourceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The origin may deliver */
+            200: {
+                headers: {
+                    "WebHook-Allowed-Origin": string;
+                    "WebHook-Allowed-Rate": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "bad_request";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "forbidden";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `unknown_source` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "unknown_source";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "internal";
                     } & {
                         [key: string]: unknown;
                     });

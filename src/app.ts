@@ -1,15 +1,18 @@
 // Builds the HTTP app from explicit dependencies. Pure: no listening, no globals; tests use it directly.
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { BlankEnv, BlankSchema } from "hono/types";
 import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
 import { createRateLimiter } from "./callers/rate-limit.ts";
 import type { Config } from "./config/schema.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
+import { registerDocsRoutes } from "./http/docs-routes.ts";
 import { BridgeError, isBridgeError, problemResponse } from "./http/errors.ts";
 import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
 import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
 import { registerApiRoutes } from "./ingress/api.ts";
+import { registerEventRoutes } from "./ingress/events.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
@@ -31,14 +34,25 @@ export interface AppDeps {
   authentication?: AuthenticatorOptions;
 }
 
-export function createApp(deps: AppDeps): Hono {
+export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   const { config, store, waiter, logger } = deps;
   const onAccepted = deps.onAccepted ?? (() => {});
-  const app = new Hono();
+  const app = new OpenAPIHono<BlankEnv, BlankSchema>({
+    // A parameter, query or header that fails its route's schema is a precise 400 like any other.
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      throw new BridgeError(
+        "bad_request",
+        `${result.target} ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+      );
+    },
+  });
 
   app.use(requestIds());
   app.use(accessLog(logger));
-  app.use(limitBody(config.server.bodyLimitBytes));
+  const sourceLimits = new Map(config.sources.map((s) => [`/events/${s.id}`, s.maxBodyBytes]));
+  app.use(limitBody(config.server.bodyLimitBytes, (path) => sourceLimits.get(path)));
 
   const gate = createCallerGate({
     authenticate: createAuthenticator(config.callers, deps.authentication),
@@ -48,16 +62,12 @@ export function createApp(deps: AppDeps): Hono {
     logger,
   });
 
+  const accepting = { store, authorize: createAuthorizer(config.grants), logger, onAccepted };
+  const route = createRouter(config.routes);
   registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
-  const acceptDeps = { store, authorize: createAuthorizer(config.grants), logger, onAccepted };
-  registerHookRoutes(app, {
-    ...acceptDeps,
-    hooks: config.hooks,
-    gate,
-    route: createRouter(config.routes),
-    waiter,
-  });
-  registerApiRoutes(app, { ...acceptDeps, gate, callerIds: config.callers.map((c) => c.id), waiter });
+  registerHookRoutes(app, { ...accepting, hooks: config.hooks, gate, route, waiter });
+  registerEventRoutes(app, { ...accepting, sources: config.sources, gate, route });
+  registerApiRoutes(app, { ...accepting, gate, callerIds: config.callers.map((c) => c.id), waiter });
   registerWhoamiRoutes(app, {
     gate,
     callerIds: config.callers.map((c) => c.id),
@@ -65,6 +75,7 @@ export function createApp(deps: AppDeps): Hono {
     operationNames,
   });
   registerJobRoutes(app, { store, waiter, operators: config.operators, onAccepted });
+  registerDocsRoutes(app);
 
   app.notFound((c) => {
     const err = new BridgeError("not_found", `no route for ${c.req.method} ${c.req.path}`);

@@ -1,5 +1,5 @@
 // The common tail of every ingress adapter: authorize each operation request, then store them as jobs.
-import type { Caller } from "../callers/caller.ts";
+import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
 import { BridgeError } from "../http/errors.ts";
 import type { JobDraft } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
@@ -21,45 +21,71 @@ export interface Submission {
   requestId: string;
   /** The delivery's idempotency key (e.g. `hook:deploy:<X-GitHub-Delivery>`); each action gets its own. */
   idempotencyKey: string | undefined;
+  /** W3C trace context the jobs continue (the delivery's `traceparent`, or the event's own). */
+  traceparent?: string;
 }
 
 /** All or nothing: one refused operation refuses the whole submission, and nothing is stored. */
-export async function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
-  const refusals: string[] = [];
-  for (const request of s.requests) {
-    const decision = deps.authorize(s.caller.id, request.operation, request.scope, request.action);
-    deps.logger.info(
-      {
+export function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
+  return acceptAll(deps, [s]);
+}
+
+/** Several submissions (the events of one batch) authorized together and stored in one transaction. */
+export async function acceptAll(deps: AcceptDeps, submissions: readonly Submission[]): Promise<AcceptResult> {
+  const refusals = new Set<string>();
+  // One log line per distinct decision, with its count: a batch of 5,000 alike events logs a few lines.
+  const decisions = new Map<string, { line: Record<string, unknown>; count: number }>();
+  for (const s of submissions) {
+    const onBehalfOf = describeOnBehalfOf(s.caller.onBehalfOf);
+    for (const request of s.requests) {
+      const decision = deps.authorize(s.caller.id, request.operation, request.scope, request.action);
+      const line = {
         requestId: s.requestId,
         callerId: s.caller.id,
+        ...(onBehalfOf ? { onBehalfOf } : {}),
         operation: request.operation,
         scope: request.scope.path,
         decision: decision.allowed ? "allow" : "deny",
         ...(decision.allowed ? {} : { reason: decision.reason }),
-      },
-      "policy decision",
-    );
-    if (!decision.allowed) refusals.push(decision.reason);
+      };
+      const key = JSON.stringify(line);
+      const seen = decisions.get(key);
+      if (seen) seen.count++;
+      else decisions.set(key, { line, count: 1 });
+      if (!decision.allowed) refusals.add(decision.reason);
+    }
   }
-  if (refusals.length > 0) {
-    throw new BridgeError("forbidden", refusals[0] as string, { extensions: { reasons: refusals } });
+  for (const { line, count } of decisions.values()) {
+    deps.logger.info(count > 1 ? { ...line, count } : line, "policy decision");
   }
-  const drafts: JobDraft[] = s.requests.map((r) => ({
-    idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
-    requestId: s.requestId,
-    caller: s.caller,
-    routeId: r.routeId,
-    actionIndex: r.actionIndex,
-    operation: r.operation,
-    params: r.params,
-    scope: r.scope.path,
-    ...(r.after ? { after: r.after } : {}),
-  }));
+  if (refusals.size > 0) {
+    const reasons = [...refusals];
+    throw new BridgeError("forbidden", reasons[0] as string, { extensions: { reasons } });
+  }
+  const drafts: JobDraft[] = [];
+  for (const s of submissions) {
+    // `after` indexes a submission's own requests; in the combined list they start further on.
+    const offset = drafts.length;
+    for (const r of s.requests) {
+      drafts.push({
+        idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
+        requestId: s.requestId,
+        caller: s.caller,
+        routeId: r.routeId,
+        actionIndex: r.actionIndex,
+        operation: r.operation,
+        params: r.params,
+        scope: r.scope.path,
+        ...(r.after ? { after: r.after.map((i) => i + offset) } : {}),
+      });
+    }
+  }
+  const requestId = submissions[0]?.requestId;
   let result: AcceptResult;
   try {
     result = await deps.store.accept(drafts);
   } catch (err) {
-    deps.logger.error({ err, requestId: s.requestId }, "job store refused the submission");
+    deps.logger.error({ err, requestId }, "job store refused the submission");
     throw new BridgeError("unavailable", "the job store is unavailable; nothing was accepted, retry later", {
       retryAfterSeconds: 5,
       cause: err,

@@ -2,6 +2,7 @@
 // classify what happened. The worker turns the outcome into the job's next state.
 import type { ArmClients } from "../azure/arm-clients.ts";
 import { describeArmError } from "../azure/errors.ts";
+import { describeOnBehalfOf } from "../callers/caller.ts";
 import type { OperationContext, OperationDefinition } from "../operations/operation.ts";
 import { type Attribution, withAttribution } from "../telemetry/attribution.ts";
 import type { Job, JobError } from "./job.ts";
@@ -25,6 +26,7 @@ export function attributionOf(job: Job): Attribution {
     jobId: job.id,
     requestId: job.requestId,
     callerId: job.caller.id,
+    ...(job.caller.onBehalfOf ? { onBehalfOf: describeOnBehalfOf(job.caller.onBehalfOf) } : {}),
     routeId: job.routeId,
     operation: job.operation,
     scope: job.scope,

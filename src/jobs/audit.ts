@@ -1,5 +1,6 @@
 // The audit log: who asked for what, what policy decided, which ARM calls were made, how each job ended.
 import type { ArmCall } from "../azure/arm-clients.ts";
+import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
 import type { Job, JobError } from "./job.ts";
 
 export type AuditKind = "decision" | "arm-call" | "job";
@@ -44,12 +45,18 @@ export interface AuditPage {
   nextCursor: string | undefined;
 }
 
+/** The `callerId` and `onBehalfOf` of a job's audit records. */
+export function auditActor(caller: Caller): Pick<AuditRecord, "callerId" | "onBehalfOf"> {
+  const onBehalfOf = describeOnBehalfOf(caller.onBehalfOf);
+  return { callerId: caller.id, ...(onBehalfOf ? { onBehalfOf } : {}) };
+}
+
 /** The audit record of a job's terminal state (or re-queue), with the error that ended it. */
 export function jobRecord(job: Job, outcome: string, error?: JobError): AuditRecord {
   return {
     time: new Date().toISOString(),
     requestId: job.requestId,
-    callerId: job.caller.id,
+    ...auditActor(job.caller),
     ...(job.routeId ? { routeId: job.routeId } : {}),
     operation: job.operation,
     scope: job.scope,
@@ -70,6 +77,7 @@ export function armCallRecord(call: ArmCall): AuditRecord | undefined {
     time: new Date().toISOString(),
     requestId: a.requestId,
     callerId: a.callerId,
+    ...(a.onBehalfOf ? { onBehalfOf: a.onBehalfOf } : {}),
     ...(a.routeId ? { routeId: a.routeId } : {}),
     operation: a.operation,
     scope: a.scope,

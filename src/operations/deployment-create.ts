@@ -6,6 +6,7 @@ import { validateDeployment, whatIfDeployment } from "./deployment-checks.ts";
 import {
   capturingOptions,
   deploymentBody,
+  deploymentExample,
   deploymentFailure,
   deploymentFields,
   deploymentScope,
@@ -22,6 +23,7 @@ export const deploymentCreate = defineOperation({
   summary: "Run a template deployment at resource-group or subscription scope; long-running.",
   kind: "write",
   input,
+  example: deploymentExample,
   actions: ["Microsoft.Resources/deployments/write", "Microsoft.Resources/deployments/read"],
   scope: (p) => deploymentScope(p),
   async execute(p, ctx) {

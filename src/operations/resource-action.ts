@@ -5,7 +5,7 @@ import { z } from "zod";
 import { invokeProviderAction } from "../azure/provider-action.ts";
 import { plannedRequest } from "./dry-run.ts";
 import { defineOperation } from "./operation.ts";
-import { dryRun } from "./params.ts";
+import { dryRun, EXAMPLE_VM } from "./params.ts";
 import { resolveApiVersion, resourceRef } from "./resource-common.ts";
 
 const input = z.strictObject({
@@ -20,6 +20,7 @@ export const resourceAction = defineOperation({
   summary: "Run a provider action on a resource (POST {id}/{action}), e.g. start or deallocate a VM.",
   kind: "write",
   input,
+  example: { resourceId: EXAMPLE_VM, action: "start" },
   actions: ["{resourceType}/{action}/action"],
   scope: (p) => p.resourceId,
   providerAction: (p) => p.action,

@@ -23,6 +23,8 @@ export const resourceBody = z.strictObject({
   properties: z.record(z.string(), z.unknown()).optional(),
 });
 
+const resourceWriteInput = z.strictObject({ ...resourceRef, body: resourceBody, dryRun });
+
 export async function resolveApiVersion(
   p: { resourceId: string; apiVersion?: string | undefined },
   ctx: OperationContext,
@@ -34,13 +36,18 @@ export async function resolveApiVersion(
  * The two body-carrying writes by id, PUT and PATCH: same input shape, same long-running tracking;
  * they differ in the SDK method and in what the body means (the whole resource, or a change).
  */
-export function defineResourceWrite(spec: { name: string; summary: string; method: "PUT" | "PATCH" }) {
-  const input = z.strictObject({ ...resourceRef, body: resourceBody, dryRun });
+export function defineResourceWrite(spec: {
+  name: string;
+  summary: string;
+  method: "PUT" | "PATCH";
+  example: z.input<typeof resourceWriteInput>;
+}) {
   return defineOperation({
     name: spec.name,
     summary: spec.summary,
     kind: "write",
-    input,
+    input: resourceWriteInput,
+    example: spec.example,
     actions: ["{resourceType}/write"],
     scope: (p) => p.resourceId,
     async execute(p, ctx) {

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
-import { dryRun, subscriptionOfId } from "./params.ts";
+import { dryRun, EXAMPLE_GROUP, subscriptionOfId } from "./params.ts";
 import { resolveApiVersion, resourceRef } from "./resource-common.ts";
 
 const input = z.strictObject({ ...resourceRef, dryRun });
@@ -14,6 +14,7 @@ export const resourceDelete = defineOperation({
   summary: "Delete a resource by id; long-running.",
   kind: "delete",
   input,
+  example: { resourceId: `${EXAMPLE_GROUP}/providers/Microsoft.Storage/storageAccounts/appwebdata` },
   actions: ["{resourceType}/delete"],
   scope: (p) => p.resourceId,
   async execute(p, ctx) {

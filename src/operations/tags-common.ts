@@ -9,13 +9,20 @@ import { armScope, dryRun, subscriptionOfId, tags } from "./params.ts";
 
 type TagPatch = "Merge" | "Replace";
 
-export function defineTagOperation(name: string, operation: TagPatch, summary: string) {
-  const input = z.strictObject({ scope: armScope, tags, dryRun });
+const input = z.strictObject({ scope: armScope, tags, dryRun });
+
+export function defineTagOperation(
+  name: string,
+  operation: TagPatch,
+  summary: string,
+  example: z.input<typeof input>,
+) {
   return defineOperation({
     name,
     summary,
     kind: "write",
     input,
+    example,
     actions: ["Microsoft.Resources/tags/write"],
     scope: (p) => p.scope,
     async execute(p, ctx) {

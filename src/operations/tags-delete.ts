@@ -5,7 +5,7 @@ import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
-import { armScope, dryRun, subscriptionOfId } from "./params.ts";
+import { armScope, dryRun, EXAMPLE_GROUP, subscriptionOfId } from "./params.ts";
 
 const input = z.strictObject({
   scope: armScope,
@@ -18,6 +18,7 @@ export const tagsDelete = defineOperation({
   summary: "Remove tags by key at a scope.",
   kind: "write",
   input,
+  example: { scope: EXAMPLE_GROUP, keys: ["costCenter"] },
   actions: ["Microsoft.Resources/tags/read", "Microsoft.Resources/tags/write"],
   scope: (p) => p.scope,
   async execute(p, ctx) {

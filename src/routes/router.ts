@@ -7,17 +7,31 @@ import type { BridgeEvent } from "./event.ts";
 import { matchesFilter } from "./filter.ts";
 import { renderTemplate, TemplateError } from "./template.ts";
 
-export type Router = (hookId: string, event: BridgeEvent, caller: Caller) => OperationRequest[];
+/** An entry point whose events routes listen to: `hook:{id}` or `source:{id}`. */
+export type EntryPoint = `hook:${string}` | `source:${string}`;
+
+export type Router = (entry: EntryPoint, event: BridgeEvent, caller: Caller) => OperationRequest[];
+
+function entryOf(trigger: RouteConfig["trigger"]): EntryPoint {
+  return trigger.hook !== undefined ? `hook:${trigger.hook}` : `source:${trigger.source}`;
+}
 
 export function createRouter(routes: readonly RouteConfig[]): Router {
-  return (hookId, event, caller) => {
+  const entries = routes.map((r) => entryOf(r.trigger));
+  return (entry, event, caller) => {
     const context = {
       event,
-      caller: { id: caller.id, kind: caller.kind, subject: caller.subject, claims: caller.claims },
+      caller: {
+        id: caller.id,
+        kind: caller.kind,
+        subject: caller.subject,
+        claims: caller.claims,
+        ...(caller.onBehalfOf ? { onBehalfOf: caller.onBehalfOf } : {}),
+      },
     };
     const matched = routes.filter(
-      (r) =>
-        r.trigger.hook === hookId &&
+      (r, i) =>
+        entries[i] === entry &&
         (r.trigger.events.length === 0 || r.trigger.events.includes(event.type)) &&
         (r.trigger.filter === undefined || matchesFilter(r.trigger.filter, context)),
     );

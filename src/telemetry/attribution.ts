@@ -7,6 +7,8 @@ export interface Attribution {
   /** The HTTP request that accepted the job. */
   requestId: string;
   callerId: string;
+  /** The original actor the caller delivered for (`describeOnBehalfOf`), when the event named one. */
+  onBehalfOf?: string;
   routeId: string | undefined;
   operation: string;
   scope: string;

@@ -207,7 +207,9 @@ export function describeJobStoreContract(
     });
 
     it("refuses an order that points forward", async () => {
-      await expect(store.accept([{ ...draft("f#0"), after: [1] }, draft("f#1", 1)])).rejects.toThrow(/earlier/);
+      await expect(store.accept([{ ...draft("f#0"), after: [1] }, draft("f#1", 1)])).rejects.toThrow(
+        /earlier/,
+      );
     });
   });
 }

@@ -2,12 +2,14 @@
 // caller it describes, run through HTTP end to end against the emulator.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseDocument } from "yaml";
+import { parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
 import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
+import { ACTOR_OID, eventGridDelivery, eventGridEvent, resourceWriteData } from "../helpers/eventgrid.ts";
 import { type Harness, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
 import {
   bearer,
   entraClaims,
+  eventGridClaims,
   githubActionsClaims,
   startTestIssuer,
   type TestIssuer,
@@ -15,11 +17,15 @@ import {
 
 const RG = `/subscriptions/${SUBSCRIPTION}/resourceGroups`;
 
-/** The example's OIDC callers fetch their keys from the test issuer instead of the real ones. */
+/** The example's token callers fetch their keys from the test issuer instead of the real ones. */
 function exampleConfig(jwksUrl: string): string {
   const doc = parseDocument(readFileSync("config/example.yaml", "utf8"));
-  const callers = doc.get("callers") as { items: { set(key: string, value: unknown): void }[] };
-  for (const caller of callers.items) caller.set("jwksUrl", jwksUrl);
+  const callers = doc.get("callers") as YAMLSeq<YAMLMap>;
+  for (const caller of callers.items) {
+    if (caller.get("kind") === "eventgrid")
+      doc.setIn(["callers", callers.items.indexOf(caller), "entra", "jwksUrl"], jwksUrl);
+    else caller.set("jwksUrl", jwksUrl);
+  }
   return doc.toString();
 }
 
@@ -78,6 +84,34 @@ describe("config/example.yaml", () => {
   it("github-deploys-app: refuses another repository and a branch that is neither main nor a tag", async () => {
     expect((await deployFromWorkflow({ repository_id: "999", run_id: "2" })).status).toBe(401);
     expect((await deployFromWorkflow({ ref: "refs/heads/feature/x", run_id: "3" })).status).toBe(401);
+  });
+
+  it("tag-written-resources: tags a written resource with who wrote it, and leaves tag writes alone", async () => {
+    const { resources } = armClients(h.emulator, managedIdentity(h.emulator));
+    await resources.resourceGroups.createOrUpdate("written-by-alice", { location: "westeurope" });
+    const token = await issuer.sign(eventGridClaims());
+    const deliver = (event: Record<string, unknown>) =>
+      h.request("/events/resource-writes", eventGridDelivery([event], { headers: bearer(token) }));
+
+    const res = await deliver(eventGridEvent({ data: resourceWriteData("written-by-alice") }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ events: 1, jobs: 1, created: 1 });
+    const { jobs } = await h.runtime.store.list({ limit: 50 });
+    const job = jobs.find((j) => j.operation === "tags.merge" && j.scope.endsWith("/written-by-alice"));
+    expect(job?.caller.onBehalfOf).toMatchObject({ id: ACTOR_OID, name: "Alice Example" });
+    expect((await h.waitForJob(job?.id as string)).state).toBe("succeeded");
+    expect((h.emulator.resource(`${RG}/written-by-alice`) as { tags: unknown }).tags).toEqual({
+      writtenBy: "Alice Example",
+      writtenByObjectId: ACTOR_OID,
+    });
+
+    const tagWrite = {
+      ...resourceWriteData("written-by-alice"),
+      operationName: "Microsoft.Resources/tags/write",
+    };
+    const ignored = await deliver(eventGridEvent({ data: tagWrite }));
+    expect(ignored.status).toBe(200);
+    expect(await ignored.json()).toMatchObject({ events: 1, jobs: 0 });
   });
 
   it("vm-scheduler: starts and deallocates the lab's VMs through the direct API, and nothing else", async () => {

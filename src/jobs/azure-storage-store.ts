@@ -1,7 +1,8 @@
 // The scale-out job store: Azure Storage tables and one queue, shared by every replica. Jobs are
 // table entities changed only with ETag checks; each runnable job has a queue message, and a
 // received message's visibility timeout is the job's lease, so a replica that dies lets its jobs
-// reappear for the others. Accept batches: azure-storage-batches.ts; leases: azure-storage-leases.ts.
+// reappear for the others. Accept batches: azure-storage-batches.ts; leases: azure-storage-leases.ts;
+// scope serialisation and ordered actions: azure-storage-order.ts.
 import type { TokenCredential } from "@azure/core-auth";
 import { odata } from "@azure/data-tables";
 import type { DequeuedMessageItem } from "@azure/storage-queue";

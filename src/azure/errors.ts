@@ -1,6 +1,5 @@
 // Classifies what went wrong in an ARM call: ARM's own code and message, and whether a retry can help.
 import { isRestError } from "@azure/core-rest-pipeline";
-import { AuthenticationError, CredentialUnavailableError } from "@azure/identity";
 import { parseRetryAfter } from "./throttle.ts";
 
 export interface ArmFailure {
@@ -38,11 +37,18 @@ export function armErrorFromBody(body: unknown, status?: number): ArmOperationEr
   return new ArmOperationError(error.code, String(error.message ?? error.code), status, error.details);
 }
 
+/** What @azure/identity throws when the managed identity gets no token (by name: it loads lazily). */
+const TOKEN_ERRORS = new Set([
+  "CredentialUnavailableError",
+  "AuthenticationError",
+  "AuthenticationRequiredError",
+]);
+
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const TRANSIENT_CONFLICTS = new Set(["AnotherOperationInProgress", "OperationNotAllowed", "Conflict"]);
 
 export function describeArmError(err: unknown): ArmFailure {
-  if (err instanceof CredentialUnavailableError || err instanceof AuthenticationError) {
+  if (err instanceof Error && TOKEN_ERRORS.has(err.name)) {
     // The managed identity could not get a token (IMDS down or slow): wait and retry, never fail the job.
     return { code: "TokenUnavailable", message: firstLine(err.message), retryable: true };
   }

@@ -1,0 +1,85 @@
+// Loads the config (or runs `armbridge roles`), starts the in-process emulator if asked, serves, and
+// drains on signals.
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { runRolesCommand } from "./cli/roles.ts";
+import { ConfigError, loadProcessConfig } from "./config/load.ts";
+import type { Config } from "./config/schema.ts";
+import { operationNames } from "./operations/catalog.ts";
+import { createRuntime } from "./runtime.ts";
+import { createLogger } from "./telemetry/logger.ts";
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "roles") {
+    process.exitCode = runRolesCommand(
+      argv.slice(1),
+      (t) => process.stdout.write(t),
+      (t) => process.stderr.write(t),
+    );
+    return;
+  }
+  let loaded: { path: string; config: Config };
+  try {
+    loaded = loadProcessConfig(argv, operationNames);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`armbridge: ${err.message}\n`);
+    process.exit(2);
+  }
+  let { config } = loaded;
+  const logger = createLogger(config.telemetry.logLevel);
+
+  const emulator = config.emulator.enabled
+    ? // Loaded only when asked for, so a production start does not pay for the emulator's modules.
+      await (await import("./emulator/index.ts")).startEmulator({
+        armPort: config.emulator.armPort,
+        imdsPort: config.emulator.imdsPort,
+        subscriptions: config.emulator.subscriptions,
+      })
+    : undefined;
+  if (emulator) {
+    config = {
+      ...config,
+      azure: { ...config.azure, resourceManagerEndpoint: emulator.armUrl, imdsEndpoint: emulator.imdsUrl },
+    };
+    logger.info({ arm: emulator.armUrl, imds: emulator.imdsUrl }, "local Azure emulator started in-process");
+  }
+
+  const runtime = createRuntime(config, { logger, trustedCaPem: emulator?.caCertPem });
+  await runtime.start();
+  const server = serve(
+    { fetch: runtime.app.fetch, hostname: config.server.host, port: config.server.port },
+    (info) => {
+      logger.info({ url: `http://${hostOf(info)}:${info.port}`, config: loaded.path }, "armbridge listening");
+    },
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const deadlineMs = config.server.shutdownTimeoutSeconds * 1000;
+    logger.info({ signal, deadlineMs }, "shutting down: no new requests, draining running jobs");
+    // Requests in flight finish (and store their jobs) before the store closes.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
+    await runtime.stop(deadlineMs);
+    await emulator?.stop();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+function hostOf(info: AddressInfo): string {
+  return info.family === "IPv6" ? `[${info.address}]` : info.address;
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(
+    `armbridge: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`,
+  );
+  process.exit(1);
+});

@@ -1,10 +1,12 @@
 // Builds the HTTP app from explicit dependencies. Pure: no listening, no globals; tests use it directly.
+import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
 import { createRateLimiter } from "./callers/rate-limit.ts";
 import type { Config } from "./config/schema.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
 import { BridgeError, isBridgeError, problemResponse } from "./http/errors.ts";
+import { registerAuditRoutes } from "./http/audit-routes.ts";
 import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
@@ -15,7 +17,9 @@ import type { JobWaiter } from "./jobs/waiter.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createAuthorizer } from "./policy/authorize.ts";
 import { createRouter } from "./routes/router.ts";
+import { traceRequests } from "./telemetry/http-spans.ts";
 import type { Logger } from "./telemetry/logger.ts";
+import { type BridgeMetrics, noopMetrics } from "./telemetry/metrics.ts";
 
 export interface AppDeps {
   config: Config;
@@ -28,14 +32,20 @@ export interface AppDeps {
   onAccepted?: () => void;
   /** JWKS caching and the clock of caller authentication (tests shorten the JWKS cooldown). */
   authentication?: AuthenticatorOptions;
+  metrics?: BridgeMetrics;
+  /** The telemetry instance of this process (jobs it accepts are parented to their request's span). */
+  instanceId?: string;
 }
 
 export function createApp(deps: AppDeps): Hono {
   const { config, store, waiter, logger } = deps;
   const onAccepted = deps.onAccepted ?? (() => {});
+  const metrics = deps.metrics ?? noopMetrics();
+  const instanceId = deps.instanceId ?? randomUUID();
   const app = new Hono();
 
   app.use(requestIds());
+  app.use(traceRequests(metrics));
   app.use(accessLog(logger));
   app.use(limitBody(config.server.bodyLimitBytes));
 
@@ -45,6 +55,8 @@ export function createApp(deps: AppDeps): Hono {
       new Map(config.callers.flatMap((c) => (c.rateLimit ? [[c.id, c.rateLimit]] : []))),
     ),
     logger,
+    audit: (records) => store.appendAudit(records),
+    metrics,
   });
 
   registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
@@ -55,6 +67,8 @@ export function createApp(deps: AppDeps): Hono {
     store,
     authorize: createAuthorizer(config.grants),
     logger,
+    metrics,
+    instanceId,
     onAccepted,
     waiter,
   });
@@ -65,6 +79,7 @@ export function createApp(deps: AppDeps): Hono {
     operationNames,
   });
   registerJobRoutes(app, { store, waiter, operators: config.operators, onAccepted });
+  registerAuditRoutes(app, { store, operators: config.operators });
 
   app.notFound((c) => {
     const err = new BridgeError("not_found", `no route for ${c.req.method} ${c.req.path}`);

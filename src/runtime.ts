@@ -1,5 +1,6 @@
 // Wires the real dependencies for a config: credential, ARM clients, store, worker and app.
 // main.ts serves what this builds; tests build the same thing against the emulator.
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
@@ -12,7 +13,10 @@ import { openSqliteJobStore } from "./jobs/sqlite-store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
+import { startAuditRetention } from "./telemetry/audit-retention.ts";
 import type { Logger } from "./telemetry/logger.ts";
+import { countTokenRefreshes, noopMetrics } from "./telemetry/metrics.ts";
+import type { Telemetry } from "./telemetry/setup.ts";
 
 export interface Runtime {
   app: Hono;
@@ -28,19 +32,27 @@ export interface RuntimeOptions {
   logger: Logger;
   /** Extra CA certificate (PEM) to trust for ARM calls, e.g. the in-process emulator's. */
   trustedCaPem?: string;
+  /** Started before the runtime (main.ts does); without it spans and metrics go nowhere. */
+  telemetry?: Pick<Telemetry, "metrics" | "instanceId">;
 }
 
-export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeOptions): Runtime {
-  const credential = createManagedIdentityCredential(config.azure);
+export function createRuntime(config: Config, { logger, trustedCaPem, telemetry }: RuntimeOptions): Runtime {
+  const metrics = telemetry?.metrics ?? noopMetrics();
+  const instanceId = telemetry?.instanceId ?? randomUUID();
+  const credential = countTokenRefreshes(createManagedIdentityCredential(config.azure), metrics);
   const store = openSqliteJobStore(join(config.dataDir, "armbridge.db"));
+  metrics.observeQueue(() => store.countUnfinished());
   const arm = createArmClients(credential, config.azure, {
     ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
+    ...(config.audit.callerTag ? { callerTag: config.audit.callerTag } : {}),
     limiter: createThrottleLimiter(config.azure.throttle),
     // Every ARM request a job makes is in the audit log before its response is acted on.
     onCall: async (call) => {
+      metrics.armCall(call.attribution?.operation ?? "(none)", call.method, call.status);
       const record = armCallRecord(call);
       if (record) await store.appendAudit([record]);
     },
+    onThrottleWait: (kind, ms) => metrics.throttleWait(kind, ms),
   });
   const waiter = createJobWaiter(store);
   const worker = createWorker({
@@ -48,6 +60,8 @@ export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeO
     arm,
     logger,
     settings: config.jobs,
+    metrics,
+    instanceId,
     onFinished: (id) => waiter.notify(id),
   });
   const tokenScope = `${config.azure.audience.replace(/\/$/, "")}/.default`;
@@ -56,6 +70,8 @@ export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeO
     store,
     waiter,
     logger,
+    metrics,
+    instanceId,
     onAccepted: () => worker.wake(),
     readiness: {
       token: async () => {
@@ -63,12 +79,17 @@ export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeO
       },
     },
   });
+  let retention: { stop(): void } | undefined;
   return {
     app,
     store,
     worker,
-    start: () => worker.start(),
+    async start() {
+      retention = startAuditRetention(store, config.audit.retentionDays, logger);
+      await worker.start();
+    },
     async stop(deadlineMs) {
+      retention?.stop();
       await worker.stop(deadlineMs);
       await store.close();
     },

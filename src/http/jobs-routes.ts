@@ -8,6 +8,7 @@ import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
 import { BridgeError } from "./errors.ts";
 import { requireOperator } from "./operator-auth.ts";
+import { nextLink, pageOrBadCursor, parseQuery } from "./query.ts";
 
 /** The longest `Prefer: wait` honoured; Event Grid and most CI systems give up after 30 s. */
 export const MAX_WAIT_SECONDS = 60;
@@ -109,30 +110,18 @@ export function registerJobRoutes(app: Hono, { store, waiter, operators, onAccep
   });
 
   app.get("/v1/jobs", operator, async (c) => {
-    const parsed = listQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new BridgeError("bad_request", `query ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
-    }
-    const q = parsed.data;
-    try {
-      const page = await store.list({
+    const q = parseQuery(listQuery, c);
+    const page = await pageOrBadCursor(() =>
+      store.list({
         ...(q.state ? { state: q.state as Job["state"] } : {}),
         ...(q.caller ? { callerId: q.caller } : {}),
         ...(q.since ? { since: q.since } : {}),
         ...(q.until ? { until: q.until } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
         limit: q.limit,
-      });
-      const next = page.nextCursor
-        ? `/v1/jobs?${new URLSearchParams({ ...c.req.query(), cursor: page.nextCursor })}`
-        : null;
-      return c.json({ jobs: page.jobs.map(jobView), links: { next } });
-    } catch (err) {
-      if (err instanceof RangeError)
-        throw new BridgeError("bad_request", "query cursor: not a cursor of this list");
-      throw err;
-    }
+      }),
+    );
+    return c.json({ jobs: page.jobs.map(jobView), links: { next: nextLink(c, page.nextCursor) } });
   });
 
   app.post("/v1/jobs/:id/retry", operator, async (c) => {

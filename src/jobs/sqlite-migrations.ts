@@ -56,6 +56,9 @@ const migrations: readonly string[] = [
   CREATE INDEX audit_by_time ON audit (time, seq);
   CREATE INDEX audit_by_caller ON audit (caller_id, time, seq);
   CREATE INDEX audit_by_job ON audit (job_id, seq);`,
+  // Telemetry: the accepting request's trace context, and audit look-ups by ARM correlation id.
+  `ALTER TABLE jobs ADD COLUMN trace_context TEXT;
+  CREATE INDEX audit_by_correlation ON audit (correlation_id, seq);`,
 ];
 
 export function migrate(db: DatabaseSync): void {

@@ -140,7 +140,9 @@ export function createArmClients(
     ...(ca ? { tlsOptions: { ca } } : {}),
     additionalPolicies: [
       { policy: attributionPolicy(azure.requestTimeoutMs), position: "perCall" as const },
-      ...(options.callerTag ? [{ policy: callerTagPolicy(options.callerTag), position: "perCall" as const }] : []),
+      ...(options.callerTag
+        ? [{ policy: callerTagPolicy(options.callerTag), position: "perCall" as const }]
+        : []),
       { policy: throttleAndReportPolicy(options), position: "perRetry" as const },
     ],
     retryOptions: {

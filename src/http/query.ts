@@ -22,7 +22,8 @@ export async function pageOrBadCursor<T>(query: () => Promise<T>): Promise<T> {
   try {
     return await query();
   } catch (err) {
-    if (err instanceof RangeError) throw new BridgeError("bad_request", "query cursor: not a cursor of this list");
+    if (err instanceof RangeError)
+      throw new BridgeError("bad_request", "query cursor: not a cursor of this list");
     throw err;
   }
 }

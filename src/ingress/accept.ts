@@ -7,7 +7,7 @@ import type { JobDraft } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { Authorizer } from "../policy/authorize.ts";
 import type { OperationRequest } from "../routes/router.ts";
-import { annotateRequest, onBehalfOf } from "../telemetry/attribution.ts";
+import { annotateRequest, callerAttribution, onBehalfOf } from "../telemetry/attribution.ts";
 import { acceptingTrace } from "../telemetry/job-spans.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
@@ -37,6 +37,8 @@ export interface Submission {
 export async function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
   const actor = onBehalfOf(s.caller);
   annotateRequest({
+    // The caller again: an adapter may have learned more of it from the payload (a repository's name).
+    ...callerAttribution(s.caller),
     routeIds: [...new Set(s.requests.map((r) => r.routeId))],
     operations: [...new Set(s.requests.map((r) => r.operation))],
     scopes: [...new Set(s.requests.map((r) => r.scope.path))],

@@ -3,8 +3,8 @@
 import type { Logger } from "pino";
 import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
-import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { findOperation } from "../operations/catalog.ts";
+import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
 import type { AuditRecord } from "./audit.ts";
 import type { Job, JobError } from "./job.ts";
@@ -131,7 +131,11 @@ export function createWorker({
       await finish(job, "failed", { error: { code: "UnknownOperation", message: job.operation } });
       return;
     }
-    await settle(job, await attempt(job, operation, { store, arm, signal: shutdown.signal, instanceId }), log);
+    await settle(
+      job,
+      await attempt(job, operation, { store, arm, signal: shutdown.signal, instanceId }),
+      log,
+    );
   }
 
   async function tick(): Promise<void> {

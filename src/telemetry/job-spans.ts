@@ -65,7 +65,9 @@ export function inJobSpan<T>(job: Job, instanceId: string, fn: () => Promise<T>)
   // Parented while the accepting process runs it; after a restart that request's trace has ended, so
   // the new attempt starts its own trace and keeps only a link back.
   const parent =
-    accepted && job.trace?.origin === instanceId ? trace.setSpanContext(ROOT_CONTEXT, accepted) : ROOT_CONTEXT;
+    accepted && job.trace?.origin === instanceId
+      ? trace.setSpanContext(ROOT_CONTEXT, accepted)
+      : ROOT_CONTEXT;
   return inSpan(
     "Job.execute",
     {

@@ -1,7 +1,8 @@
 // armbridge's metrics, through the OpenTelemetry metrics API: whatever exporter telemetry set up
 // (Azure Monitor, OTLP, or none) receives them. Call sites record domain facts, not instruments.
-import type { Attributes, Meter } from "@opentelemetry/api";
+
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
+import type { Attributes, Meter } from "@opentelemetry/api";
 
 export type EventOutcome = "accepted" | "duplicate" | "refused";
 
@@ -37,7 +38,11 @@ export function createMetrics(meter: Meter): BridgeMetrics {
   });
   return {
     request(route, method, status, ms) {
-      const attributes = { "http.route": route, "http.request.method": method, "http.response.status_code": status };
+      const attributes = {
+        "http.route": route,
+        "http.request.method": method,
+        "http.response.status_code": status,
+      };
       requests.add(1, attributes);
       duration.record(ms, attributes);
     },
@@ -51,7 +56,8 @@ export function createMetrics(meter: Meter): BridgeMetrics {
     tokenRefresh: () => tokens.add(1),
     observeQueue(depth) {
       queue.addCallback(async (result) => {
-        for (const [state, count] of Object.entries(await depth())) result.observe(count ?? 0, { state });
+        const counts = await depth();
+        for (const state of ["accepted", "running", "waiting"]) result.observe(counts[state] ?? 0, { state });
       });
     },
   };

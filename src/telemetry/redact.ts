@@ -12,7 +12,10 @@ const PATTERNS: readonly [RegExp, string][] = [
   [/\bv1,[A-Za-z0-9+/=]{16,}/g, `v1,${CENSOR}`],
   [/\bwhsec_[A-Za-z0-9+/=]+/g, CENSOR],
   // Connection strings and SAS tokens.
-  [/\b(InstrumentationKey|AccountKey|SharedAccessKey|SharedAccessSignature|sig)=[^;&"'\s]+/gi, `$1=${CENSOR}`],
+  [
+    /\b(InstrumentationKey|AccountKey|SharedAccessKey|SharedAccessSignature|sig)=[^;&"'\s]+/gi,
+    `$1=${CENSOR}`,
+  ],
 ];
 
 export function redactText(text: string): string {

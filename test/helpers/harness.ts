@@ -10,6 +10,7 @@ import { TERMINAL_STATES } from "../../src/jobs/job.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";
+import type { Telemetry } from "../../src/telemetry/setup.ts";
 
 export const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
 export const HOOK_SECRET = "integration-hook-secret";
@@ -46,7 +47,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { config?: string; emulator?: EmulatorOptions; jobs?: Record<string, number> } = {},
+  options: {
+    config?: string;
+    emulator?: EmulatorOptions;
+    jobs?: Record<string, number>;
+    telemetry?: Telemetry;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Harness> {
   const emulator = await startEmulator({
     subscriptions: [SUBSCRIPTION],
@@ -56,7 +63,7 @@ export async function startHarness(
   const dataDir = mkdtempSync(join(tmpdir(), "armbridge-it-"));
   const parsed = parseConfig(
     options.config ?? BASE_CONFIG,
-    { HOOK_SECRET, HOOK_SECRET_NEXT: "rotated-in-secret" },
+    { HOOK_SECRET, HOOK_SECRET_NEXT: "rotated-in-secret", ...options.env },
     operationNames,
   );
   const config = {
@@ -80,6 +87,7 @@ export async function startHarness(
   const runtime = createRuntime(config, {
     logger: createLogger("info", sink),
     trustedCaPem: emulator.caCertPem,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   await runtime.start();
   return {

@@ -8,7 +8,7 @@ import type { Config } from "./config/schema.ts";
 import { startEmulator } from "./emulator/index.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createRuntime } from "./runtime.ts";
-import { createLogger } from "./telemetry/logger.ts";
+import { createLogger, routeLibraryLogs } from "./telemetry/logger.ts";
 import { startTelemetry } from "./telemetry/setup.ts";
 
 async function main(argv: string[]): Promise<void> {
@@ -48,6 +48,7 @@ async function main(argv: string[]): Promise<void> {
 
   // Before the runtime: the Azure SDK clients and the app find the registered providers from the start.
   const telemetry = await startTelemetry(config.telemetry, { dataDir: config.dataDir });
+  routeLibraryLogs(logger);
   logger.info({ exporter: telemetry.exporter, instanceId: telemetry.instanceId }, "telemetry started");
   const runtime = createRuntime(config, { logger, trustedCaPem: emulator?.caCertPem, telemetry });
   await runtime.start();

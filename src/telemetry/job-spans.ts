@@ -71,7 +71,8 @@ export function inJobSpan<T>(job: Job, instanceId: string, fn: () => Promise<T>)
   return inSpan(
     "Job.execute",
     {
-      kind: SpanKind.CONSUMER,
+      // Internal, not a consumer span: Application Insights shows it beneath the accepting request.
+      kind: SpanKind.INTERNAL,
       ...(accepted ? { links: [{ context: accepted }] } : {}),
       attributes: { "armbridge.job.attempt": job.attempts },
     },

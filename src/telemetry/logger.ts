@@ -1,6 +1,8 @@
 // Structured JSON logs correlated with traces; anything that can carry a credential is redacted
 // before it is written, by field name and, behind that, by the shape of the value.
-import { context, isSpanContextValid, trace } from "@opentelemetry/api";
+import { createRequire } from "node:module";
+import { AzureLogger } from "@azure/logger";
+import { context, DiagLogLevel, diag, isSpanContextValid, trace } from "@opentelemetry/api";
 import { type DestinationStream, type Logger, pino } from "pino";
 import { redactDeep } from "./redact.ts";
 
@@ -58,4 +60,37 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+}
+
+/**
+ * Sends the libraries' own log output through this logger, so stdout stays one JSON object per
+ * line and the same redaction applies: the Azure SDK's (warnings such as a deprecated client option,
+ * or verbose traces when AZURE_LOG_LEVEL asks for them) and OpenTelemetry's diagnostics. Call it
+ * after telemetry started: the Azure Monitor distro installs console loggers of its own. The ES
+ * module and CommonJS builds of @azure/logger keep separate state, so both are routed.
+ */
+export function routeLibraryLogs(logger: Logger): void {
+  const otel = logger.child({ namespace: "opentelemetry" });
+  diag.setLogger(
+    {
+      error: (message, ...args) => otel.error({ args }, message),
+      warn: (message, ...args) => otel.warn({ args }, message),
+      info: (message) => otel.debug(message),
+      debug: (message) => otel.debug(message),
+      verbose: (message) => otel.trace(message),
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  const commonJs = createRequire(import.meta.url)("@azure/logger") as { AzureLogger: typeof AzureLogger };
+  const route = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    const [, namespace, level, message] =
+      /^(azure:[\w-]+(?::[\w-]+)*?):(verbose|info|warning|error) (.*)$/s.exec(text) ?? [];
+    const log = { namespace: namespace ?? "azure" };
+    if (level === "error") logger.error(log, message ?? text);
+    else if (level === "warning") logger.warn(log, message ?? text);
+    else logger.debug(log, message ?? text);
+  };
+  AzureLogger.log = route;
+  commonJs.AzureLogger.log = route;
 }

@@ -66,7 +66,7 @@ describe("telemetry of a webhook-triggered job", () => {
     expect(server.attributes["http.response.status_code"]).toBe(202);
 
     const job = named("Job.execute");
-    expect(job.kind).toBe(SpanKind.CONSUMER);
+    expect(job.kind).toBe(SpanKind.INTERNAL);
     expect(job.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
     expect(job.links[0]?.context.spanId).toBe(server.spanContext().spanId);
 

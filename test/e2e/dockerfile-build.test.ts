@@ -107,7 +107,8 @@ describe("the Dockerfile, reproduced without Docker", () => {
     }
     expect(await container.exit).toBe(0);
     expect(await container.healthcheck()).not.toBe(0);
-  });
+    // The production dependencies include the OpenTelemetry SDK, so copying them takes a while.
+  }, 90_000);
 
   it("fails when .dockerignore leaves out a source file the runtime imports", async () => {
     const { container, ready } = await buildAndStart(DOCKERFILE, `${DOCKERIGNORE}\nsrc/emulator/**\n`);

@@ -87,6 +87,7 @@ describe("the Dockerfile, reproduced without Docker", () => {
     expect(validate(`${DOCKERFILE}\nEXPOSE not-a-port\n`)).not.toEqual([]);
   });
 
+  // The production dependencies include the OpenTelemetry SDK, so copying them takes a while.
   it("builds, runs as its non-root user, is ready against the emulator, passes its HEALTHCHECK, drains on SIGTERM", async () => {
     const { image, container, ready } = await buildAndStart(DOCKERFILE, DOCKERIGNORE);
     try {
@@ -107,7 +108,6 @@ describe("the Dockerfile, reproduced without Docker", () => {
     }
     expect(await container.exit).toBe(0);
     expect(await container.healthcheck()).not.toBe(0);
-    // The production dependencies include the OpenTelemetry SDK, so copying them takes a while.
   }, 90_000);
 
   it("fails when .dockerignore leaves out a source file the runtime imports", async () => {

@@ -1,16 +1,20 @@
 // Builds the HTTP app from explicit dependencies. Pure: no listening, no globals; tests use it directly.
 import { randomUUID } from "node:crypto";
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { BlankEnv, BlankSchema } from "hono/types";
 import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
 import { createRateLimiter } from "./callers/rate-limit.ts";
 import type { Config } from "./config/schema.ts";
 import { registerAuditRoutes } from "./http/audit-routes.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
+import { registerDocsRoutes } from "./http/docs-routes.ts";
 import { BridgeError, isBridgeError, problemResponse } from "./http/errors.ts";
 import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
 import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
+import { registerApiRoutes } from "./ingress/api.ts";
+import { registerEventRoutes } from "./ingress/events.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
@@ -37,17 +41,28 @@ export interface AppDeps {
   instanceId?: string;
 }
 
-export function createApp(deps: AppDeps): Hono {
+export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   const { config, store, waiter, logger } = deps;
   const onAccepted = deps.onAccepted ?? (() => {});
   const metrics = deps.metrics ?? noopMetrics();
   const instanceId = deps.instanceId ?? randomUUID();
-  const app = new Hono();
+  const app = new OpenAPIHono<BlankEnv, BlankSchema>({
+    // A parameter, query or header that fails its route's schema is a precise 400 like any other.
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      throw new BridgeError(
+        "bad_request",
+        `${result.target} ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+      );
+    },
+  });
 
   app.use(requestIds());
   app.use(traceRequests(metrics));
   app.use(accessLog(logger));
-  app.use(limitBody(config.server.bodyLimitBytes));
+  const sourceLimits = new Map(config.sources.map((s) => [`/events/${s.id}`, s.maxBodyBytes]));
+  app.use(limitBody(config.server.bodyLimitBytes, (path) => sourceLimits.get(path)));
 
   const gate = createCallerGate({
     authenticate: createAuthenticator(config.callers, deps.authentication),
@@ -59,19 +74,19 @@ export function createApp(deps: AppDeps): Hono {
     metrics,
   });
 
-  registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
-  registerHookRoutes(app, {
-    hooks: config.hooks,
-    gate,
-    route: createRouter(config.routes),
+  const accepting = {
     store,
     authorize: createAuthorizer(config.grants),
     logger,
     metrics,
     instanceId,
     onAccepted,
-    waiter,
-  });
+  };
+  const route = createRouter(config.routes);
+  registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
+  registerHookRoutes(app, { ...accepting, hooks: config.hooks, gate, route, waiter });
+  registerEventRoutes(app, { ...accepting, sources: config.sources, gate, route });
+  registerApiRoutes(app, { ...accepting, gate, callerIds: config.callers.map((c) => c.id), waiter });
   registerWhoamiRoutes(app, {
     gate,
     callerIds: config.callers.map((c) => c.id),
@@ -80,6 +95,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   registerJobRoutes(app, { store, waiter, operators: config.operators, onAccepted });
   registerAuditRoutes(app, { store, operators: config.operators });
+  registerDocsRoutes(app);
 
   app.notFound((c) => {
     const err = new BridgeError("not_found", `no route for ${c.req.method} ${c.req.path}`);

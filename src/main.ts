@@ -5,7 +5,6 @@ import { serve } from "@hono/node-server";
 import { runRolesCommand } from "./cli/roles.ts";
 import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
-import { startEmulator } from "./emulator/index.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createRuntime } from "./runtime.ts";
 import { createLogger, routeLibraryLogs } from "./telemetry/logger.ts";
@@ -32,7 +31,8 @@ async function main(argv: string[]): Promise<void> {
   const logger = createLogger(config.telemetry.logLevel);
 
   const emulator = config.emulator.enabled
-    ? await startEmulator({
+    ? // Loaded only when asked for, so a production start does not pay for the emulator's modules.
+      await (await import("./emulator/index.ts")).startEmulator({
         armPort: config.emulator.armPort,
         imdsPort: config.emulator.imdsPort,
         subscriptions: config.emulator.subscriptions,

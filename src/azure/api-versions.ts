@@ -1,23 +1,7 @@
 // Resolves the api-version for a resource type from the provider's registered versions, cached,
 // so a route can name a resource without pinning an api-version.
 import type { ResourceManagementClient } from "@azure/arm-resources";
-
-export interface ResourceType {
-  namespace: string;
-  /** The type path below the namespace, e.g. `virtualMachines` or `sites/slots`. */
-  type: string;
-}
-
-/** The provider namespace and type of a resource id (`…/providers/Microsoft.Web/sites/a/slots/b`). */
-export function resourceTypeOf(resourceId: string): ResourceType | undefined {
-  const segments = resourceId.split("/").filter(Boolean);
-  const at = segments.map((s) => s.toLowerCase()).lastIndexOf("providers");
-  const rest = at >= 0 ? segments.slice(at + 1) : [];
-  if (rest.length < 3 || rest.length % 2 === 0) return undefined;
-  const [namespace, ...pairs] = rest;
-  const types = pairs.filter((_, i) => i % 2 === 0);
-  return { namespace: namespace as string, type: types.join("/") };
-}
+import { resourceTypeOf } from "../policy/scope.ts";
 
 export type ApiVersionResolver = (client: ResourceManagementClient, resourceId: string) => Promise<string>;
 

@@ -6,6 +6,7 @@ import { ResourceManagementClient } from "@azure/arm-resources";
 import { DeploymentsClient } from "@azure/arm-resourcesdeployments";
 import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { type Client, getClient } from "@azure-rest/core-client";
 import type { Config } from "../config/schema.ts";
 import { type Attribution, currentAttribution } from "../telemetry/attribution.ts";
 import { createApiVersionResolver } from "./api-versions.ts";
@@ -14,6 +15,8 @@ import { parseRetryAfter, requestKind, type ThrottleLimiter } from "./throttle.t
 export interface ArmClients {
   resources(subscriptionId: string): ResourceManagementClient;
   deployments(subscriptionId: string): DeploymentsClient;
+  /** A client for ARM calls the typed SDKs do not cover (provider actions), on the same pipeline. */
+  rest: Client;
   /** The api-version to use for a resource id: the newest stable one its provider registers, cached. */
   apiVersionFor(subscriptionId: string, resourceId: string): Promise<string>;
   /** Poll interval for long-running operations when ARM sends no Retry-After. */
@@ -168,6 +171,7 @@ export function createArmClients(
     pollIntervalMs: azure.pollIntervalMs,
     apiVersionFor: (subscriptionId, resourceId) =>
       resolveApiVersion(clients.resources(subscriptionId), resourceId),
+    rest: getClient(azure.resourceManagerEndpoint, credential, clientOptions),
     resources: cached((s) => new ResourceManagementClient(credential, s, clientOptions)),
     deployments: cached((s) => new DeploymentsClient(credential, s, clientOptions)),
   };

@@ -2,6 +2,7 @@
 import type { CallerConfig } from "../config/schema.ts";
 import { apiKeyVerifier } from "./api-key.ts";
 import type { Authentication, CallerRequest, CallerVerifier, RefusalCode } from "./caller.ts";
+import { eventGridVerifier } from "./eventgrid.ts";
 import { githubWebhookVerifier } from "./github-webhook.ts";
 import { type KeySetOptions, KeySets } from "./jwt.ts";
 import { oidcVerifier } from "./oidc.ts";
@@ -20,6 +21,7 @@ const CREDENTIAL_OF: Record<CallerConfig["kind"], string> = {
   "standard-webhook": "webhook-signature",
   "api-key": "Authorization: Bearer <API key>",
   oidc: "Authorization: Bearer <OIDC token>",
+  eventgrid: "Authorization: Bearer <Entra ID token> or the delivery secret",
 };
 
 export function createAuthenticator(
@@ -38,6 +40,8 @@ export function createAuthenticator(
         return apiKeyVerifier(c, options.now);
       case "oidc":
         return oidcVerifier(c, keySets);
+      case "eventgrid":
+        return eventGridVerifier(c, keySets);
     }
   };
   const verifiers = new Map(callers.map((c) => [c.id, verifierOf(c)]));

@@ -11,6 +11,32 @@ export interface Caller {
   subject: string;
   /** Verified claims that routes and grants may use. Never secrets. */
   claims: Record<string, unknown>;
+  /** Whom the caller acted for, as the delivered event says (the caller is who delivered it). */
+  onBehalfOf?: OnBehalfOf;
+}
+
+/**
+ * The original actor behind a delivery: the principal whose ARM write raised a `Microsoft.Resources.*`
+ * event, or the one a CloudEvent names in its `authcontext` extension. Asserted by the event,
+ * trusted as far as its authenticated deliverer is.
+ */
+export interface OnBehalfOf {
+  /** The principal's stable id: the Entra object id, or the CloudEvents `authid`. */
+  id: string;
+  /** A display name or UPN, when the event carries one. */
+  name?: string;
+  /** `entra-principal`, or the CloudEvents `authtype` (`user`, `app_user`, `service_account`, …). */
+  kind: string;
+  /** Where it was read. */
+  source: "data.claims" | "data.authorization" | "authcontext";
+  /** The client application the principal used (Entra `appid`), when known. */
+  appId?: string;
+}
+
+/** The one-line form of the original actor in audit records and logs: `kind:id (name)`. */
+export function describeOnBehalfOf(o: OnBehalfOf | undefined): string | undefined {
+  if (!o) return undefined;
+  return o.name ? `${o.kind}:${o.id} (${o.name})` : `${o.kind}:${o.id}`;
 }
 
 /** What an ingress adapter hands to authentication: the request as it arrived, body unparsed. */

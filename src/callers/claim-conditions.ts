@@ -10,17 +10,18 @@ export function compileCondition(condition: ClaimCondition): ValueMatcher {
   return (v) => globs.some((re) => re.test(v));
 }
 
-/** `*` matches within one `/`-separated part, `**` across parts; everything else is literal. */
+/** `*` matches within one `/`-separated part, `**` across parts, `?` one character; the rest is literal. */
 export function globToRegex(glob: string): RegExp {
-  const body = glob
-    .split("**")
-    .map((part) =>
-      part
-        .split("*")
-        .map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-        .join("[^/]*"),
-    )
-    .join(".*");
+  let body = "";
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i] as string;
+    if (ch === "*" && glob[i + 1] === "*") {
+      body += ".*";
+      i++;
+    } else if (ch === "*") body += "[^/]*";
+    else if (ch === "?") body += "[^/]";
+    else body += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
   return new RegExp(`^${body}$`, "s");
 }
 

@@ -58,6 +58,9 @@ export const PINNING_CLAIMS: Record<(typeof OIDC_PRESETS)[number], readonly stri
   custom: [],
 };
 
+/** Event Grid's first-party application in the public cloud: the `appid`/`azp` of its delivery tokens. */
+export const EVENT_GRID_APP_ID = "4962773b-9cdb-44cf-a8bf-237846a00ab7";
+
 const SHA256_HASH = /^sha256:[0-9a-f]{64}$/;
 
 export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) {
@@ -142,7 +145,13 @@ export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) 
       }
     });
 
-  return z.discriminatedUnion("kind", [githubWebhook, standardWebhook, apiKey, oidc]);
+  return z.discriminatedUnion("kind", [
+    githubWebhook,
+    standardWebhook,
+    apiKey,
+    oidc,
+    eventGridSchema(secretRef),
+  ]);
 }
 
 /** The key bytes of a Standard Webhooks secret (`whsec_<base64>`), or undefined when malformed. */
@@ -151,4 +160,60 @@ export function decodeStandardWebhookSecret(secret: string): Buffer | undefined 
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return undefined;
   const key = Buffer.from(b64, "base64");
   return key.length > 0 ? key : undefined;
+}
+
+/**
+ * Event Grid deliveries: an Entra ID token Event Grid obtains for the webhook's app, and/or a secret
+ * in the query string or a header (the subscription's endpoint URL or delivery attribute carries it).
+ */
+function eventGridSchema(secretRef: () => z.ZodType<Secret, unknown>) {
+  const guidList = z.union([z.guid(), z.array(z.guid()).min(1)]);
+  const entra = z.strictObject({
+    tenantId: z.guid(),
+    /** The webhook app's client id or App ID URI: what the subscription's `azureActiveDirectoryApplicationIdOrUri` names. */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** `appid` (v1) or `azp` (v2) of the token: Event Grid's first-party app, another one in other clouds. */
+    appId: guidList.default(EVENT_GRID_APP_ID),
+    /** An app role the token must carry, e.g. `AzureEventGridSecureWebhookSubscriber`. */
+    role: z.string().min(1).optional(),
+    /** Accepted issuers; by default the tenant's v1 and v2 issuers in the public cloud. */
+    issuers: z
+      .array(z.url({ protocol: /^https$/ }))
+      .min(1)
+      .optional(),
+    jwksUrl: jwksUrl.optional(),
+    algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(["RS256"]),
+    clockSkewSeconds: z.number().int().min(0).max(300).default(60),
+  });
+  const secret = z
+    .strictObject({
+      /** The query parameter that carries it (`https://host/events/azure?code=...`). */
+      query: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a query parameter name")
+        .optional(),
+      /** Or the header that carries it (an Event Grid delivery attribute). */
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/, "must be a header name")
+        .transform((h) => h.toLowerCase())
+        .optional(),
+      /** One value, or two while it is rotated. */
+      values: z
+        .array(secretRef().refine((s) => s.reveal().length >= 16, "must be at least 16 characters"))
+        .min(1)
+        .max(2),
+    })
+    .refine((s) => (s.query === undefined) !== (s.header === undefined), "set exactly one of query, header");
+  return z
+    .strictObject({
+      id: callerId,
+      rateLimit: rateLimitSchema.optional(),
+      kind: z.literal("eventgrid"),
+      entra: entra.optional(),
+      secret: secret.optional(),
+      /** With both `entra` and `secret`: whether a delivery needs both (`all`) or one of them (`any`). */
+      require: z.enum(["all", "any"]).default("all"),
+    })
+    .refine((c) => c.entra !== undefined || c.secret !== undefined, "set entra, secret or both");
 }

@@ -136,6 +136,31 @@ const hookSchema = z.strictObject({
   callers: z.array(id).min(1),
 });
 
+/** The most events Event Grid puts in one delivery, and its 1 MB batch limit plus the JSON around it. */
+export const MAX_BATCH_EVENTS = 5000;
+const DEFAULT_EVENTS_BODY_BYTES = 1_572_864;
+
+const sourceSchema = z.strictObject({
+  id,
+  /** Which delivery schemas `POST /events/{id}` accepts. */
+  schema: z.enum(["eventgrid", "cloudevents", "both"]),
+  /** The callers allowed to deliver to this source (usually one of kind `eventgrid`). */
+  callers: z.array(id).min(1),
+  /** Origins the CloudEvents abuse-protection handshake (`OPTIONS`) allows; Event Grid sends its own. */
+  allowedOrigins: z.array(z.string().min(1)).default(["eventgrid.azure.net"]),
+  /** `WebHook-Allowed-Rate`: deliveries per minute the source accepts, or `*`. */
+  webhookAllowedRate: z.union([z.number().int().min(1), z.literal("*")]).default("*"),
+  /** A larger batch is refused with 413 (Event Grid does not retry it). */
+  maxEvents: z.number().int().min(1).max(MAX_BATCH_EVENTS).default(MAX_BATCH_EVENTS),
+  /** Body limit of `POST /events/{id}` (instead of `server.bodyLimitBytes`). */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(DEFAULT_EVENTS_BODY_BYTES),
+});
+
 const scopePattern = z.string().superRefine((pattern, ctx) => {
   const problem = checkScopePattern(pattern);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -149,10 +174,29 @@ const grantSchema = z.strictObject({
     .array(z.string().regex(/^(\*|[A-Za-z][A-Za-z0-9]{0,63})$/, "must be an action name such as 'start'"))
     .min(1)
     .optional(),
+  /**
+   * Resource types (`Microsoft.Compute/virtualMachines`) the generic resource operations (`resource.*`)
+   * may touch; without it, any type within the scopes. Also narrows `armbridge roles`.
+   */
+  resourceTypes: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z0-9]+(\.[A-Za-z0-9]+)+(\/[A-Za-z0-9]+)+$/,
+          "must be a resource type such as 'Microsoft.Compute/virtualMachines'",
+        ),
+    )
+    .min(1)
+    .optional(),
   scopes: z.array(scopePattern).min(1),
 });
 
 const routeActionSchema = z.strictObject({
+  /** Names the action so that another action of the route can run `after` it. */
+  id: id.optional(),
+  /** Actions of the same route this one runs after; it runs only when they all succeeded. */
+  after: z.array(id).min(1).optional(),
   operation: z.string(),
   /** Parameters with `{{ event.… }}`, `{{ caller.… }}` templates; rendered, then validated. */
   parameters: z.record(z.string(), z.unknown()).default({}),
@@ -160,13 +204,17 @@ const routeActionSchema = z.strictObject({
 
 const routeSchema = z.strictObject({
   id,
-  trigger: z.strictObject({
-    hook: id,
-    /** Event types that fire the route (for GitHub, the X-GitHub-Event header); empty means any. */
-    events: z.array(z.string()).default([]),
-    /** Conditions over `event.…` and `caller.…` that must hold as well. */
-    filter: filterSchema.optional(),
-  }),
+  trigger: z
+    .strictObject({
+      /** The hook (`POST /hooks/{id}`) or the event source (`POST /events/{id}`) whose events fire the route. */
+      hook: id.optional(),
+      source: id.optional(),
+      /** Event types that fire the route (X-GitHub-Event, Event Grid `eventType`, CloudEvents `type`); empty means any. */
+      events: z.array(z.string()).default([]),
+      /** Conditions over `event.…` and `caller.…` that must hold as well. */
+      filter: filterSchema.optional(),
+    })
+    .refine((t) => (t.hook === undefined) !== (t.source === undefined), "set exactly one of hook, source"),
   actions: z.array(routeActionSchema).min(1),
 });
 
@@ -213,6 +261,7 @@ export function createConfigSchema(
       operators: z.array(operatorSchema).default([]),
       callers: z.array(callerSchema).default([]),
       hooks: z.array(hookSchema).default([]),
+      sources: z.array(sourceSchema).default([]),
       grants: z.array(grantSchema).default([]),
       routes: z.array(routeSchema).default([]),
     })
@@ -223,8 +272,13 @@ interface References {
   operators: { id: string }[];
   callers: { id: string }[];
   hooks: { id: string; callers: string[] }[];
+  sources: { id: string; callers: string[] }[];
   grants: { caller: string; operations: string[] }[];
-  routes: { id: string; trigger: { hook: string }; actions: { operation: string }[] }[];
+  routes: {
+    id: string;
+    trigger: { hook?: string; source?: string };
+    actions: { id?: string | undefined; after?: string[] | undefined; operation: string }[];
+  }[];
 }
 
 /** Cross-field checks: every name a config uses must exist, and ids must be unique. */
@@ -241,14 +295,17 @@ function checkReferences(config: References, operations: readonly string[], ctx:
   };
   const callers = unique(config.callers, "callers");
   const hooks = unique(config.hooks, "hooks");
+  const sources = unique(config.sources, "sources");
   unique(config.routes, "routes");
   unique(config.operators, "operators");
   const knownOperation = new Set(operations);
-  config.hooks.forEach((hook, i) => {
-    hook.callers.forEach((c, j) => {
-      if (!callers.has(c)) issue(["hooks", i, "callers", j], `unknown caller '${c}'`);
+  for (const key of ["hooks", "sources"] as const) {
+    config[key].forEach((entry, i) => {
+      entry.callers.forEach((c, j) => {
+        if (!callers.has(c)) issue([key, i, "callers", j], `unknown caller '${c}'`);
+      });
     });
-  });
+  }
   config.grants.forEach((grant, i) => {
     if (!callers.has(grant.caller)) issue(["grants", i, "caller"], `unknown caller '${grant.caller}'`);
     grant.operations.forEach((op, j) => {
@@ -257,11 +314,25 @@ function checkReferences(config: References, operations: readonly string[], ctx:
     });
   });
   config.routes.forEach((route, i) => {
-    if (!hooks.has(route.trigger.hook))
-      issue(["routes", i, "trigger", "hook"], `unknown hook '${route.trigger.hook}'`);
+    const { hook, source } = route.trigger;
+    if (hook !== undefined && !hooks.has(hook))
+      issue(["routes", i, "trigger", "hook"], `unknown hook '${hook}'`);
+    if (source !== undefined && !sources.has(source))
+      issue(["routes", i, "trigger", "source"], `unknown source '${source}'`);
+    const earlier = new Set<string>();
     route.actions.forEach((action, j) => {
       if (!knownOperation.has(action.operation)) {
         issue(["routes", i, "actions", j, "operation"], `unknown operation '${action.operation}'`);
+      }
+      action.after?.forEach((name, k) => {
+        if (!earlier.has(name)) {
+          issue(["routes", i, "actions", j, "after", k], `no earlier action '${name}' in this route`);
+        }
+      });
+      if (action.id !== undefined) {
+        if (earlier.has(action.id))
+          issue(["routes", i, "actions", j, "id"], `duplicate action id '${action.id}'`);
+        earlier.add(action.id);
       }
     });
   });
@@ -272,6 +343,7 @@ export type ConfigInput = z.input<ConfigSchema>;
 export type Config = z.output<ConfigSchema>;
 export type CallerConfig = Config["callers"][number];
 export type HookConfig = Config["hooks"][number];
+export type SourceConfig = Config["sources"][number];
 export type GrantConfig = Config["grants"][number];
 export type RouteConfig = Config["routes"][number];
 export type CallerKind = CallerConfig["kind"];
@@ -279,5 +351,6 @@ export type OidcCallerConfig = Extract<CallerConfig, { kind: "oidc" }>;
 export type ApiKeyCallerConfig = Extract<CallerConfig, { kind: "api-key" }>;
 export type StandardWebhookCallerConfig = Extract<CallerConfig, { kind: "standard-webhook" }>;
 export type GithubWebhookCallerConfig = Extract<CallerConfig, { kind: "github-webhook" }>;
+export type EventGridCallerConfig = Extract<CallerConfig, { kind: "eventgrid" }>;
 export type OperatorConfig = Config["operators"][number];
 export type ThrottleConfig = Config["azure"]["throttle"];

@@ -1,14 +1,17 @@
 // Job status and administration: GET /v1/jobs/{id} (a capability URL: an unguessable UUID handed
 // only to the caller), and for operators GET /v1/jobs and POST /v1/jobs/{id}/retry.
-import type { Context, Hono } from "hono";
-import { z } from "zod";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { OperatorConfig } from "../config/schema.ts";
+import { auditActor } from "../jobs/audit.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
 import { BridgeError } from "./errors.ts";
+import { acceptedHeaders, JobPageSchema, JobSchema, type JobViewData, PreferHeader } from "./job-schemas.ts";
 import { requireOperator } from "./operator-auth.ts";
-import { nextLink, pageOrBadCursor, parseQuery } from "./query.ts";
+import { problemResponses } from "./problem-docs.ts";
+import { NO_SECURITY, OPERATOR_SECURITY } from "./security-docs.ts";
 
 /** The longest `Prefer: wait` honoured; Event Grid and most CI systems give up after 30 s. */
 export const MAX_WAIT_SECONDS = 60;
@@ -18,13 +21,18 @@ export function jobLocation(id: string): string {
 }
 
 /** The public view of a job: what was asked, by whom, and how it ended; no internal bookkeeping. */
-export function jobView(job: Job) {
+export function jobView(job: Job): JobViewData {
   return {
     id: job.id,
     state: job.state,
     operation: job.operation,
     scope: job.scope,
-    caller: { id: job.caller.id, kind: job.caller.kind, subject: job.caller.subject },
+    caller: {
+      id: job.caller.id,
+      kind: job.caller.kind,
+      subject: job.caller.subject,
+      ...(job.caller.onBehalfOf ? { onBehalfOf: job.caller.onBehalfOf } : {}),
+    },
     routeId: job.routeId ?? null,
     attempts: job.attempts,
     correlationId: job.correlationId,
@@ -78,12 +86,63 @@ export async function acceptedResponse(
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const listQuery = z.strictObject({
-  state: z.enum(JOB_STATES as [string, ...string[]]).optional(),
-  caller: z.string().min(1).max(63).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
+  state: z.enum(JOB_STATES as [Job["state"], ...Job["state"][]]).optional(),
+  caller: z.string().min(1).max(63).optional().describe("A caller id"),
+  since: z.iso.datetime({ offset: true }).optional().describe("Jobs created at or after this time"),
+  until: z.iso.datetime({ offset: true }).optional().describe("Jobs created before this time"),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(512).optional(),
+  cursor: z.string().max(512).optional().describe("From the previous page's `links.next`"),
+});
+
+// Any string: an id that is not a UUID is simply a job that does not exist (404), like any unknown id.
+const jobIdParam = z.object({
+  id: z.string().openapi({ format: "uuid", example: "0b5e0c3e-7e0c-4a4e-9a56-4f6f2b8c9d10" }),
+});
+
+const json = <S extends z.ZodType>(schema: S) => ({ "application/json": { schema } });
+
+const getJob = createRoute({
+  method: "get",
+  path: "/v1/jobs/{id}",
+  operationId: "getJob",
+  tags: ["Jobs"],
+  summary: "A job's state and result",
+  description:
+    "The job id is an unguessable capability handed only to the caller that made the job; with `Prefer: wait=N` the answer waits until the job finished or N seconds passed.",
+  security: NO_SECURITY,
+  request: { params: jobIdParam, headers: z.object({ Prefer: PreferHeader }) },
+  responses: {
+    200: { description: "The job", content: json(JobSchema) },
+    ...problemResponses("job_not_found"),
+  },
+});
+
+const listJobs = createRoute({
+  method: "get",
+  path: "/v1/jobs",
+  operationId: "listJobs",
+  tags: ["Operators"],
+  summary: "Jobs newest first, filtered, page by page",
+  security: OPERATOR_SECURITY,
+  request: { query: listQuery },
+  responses: {
+    200: { description: "One page of jobs", content: json(JobPageSchema) },
+    ...problemResponses("bad_request", "unauthenticated"),
+  },
+});
+
+const retryJob = createRoute({
+  method: "post",
+  path: "/v1/jobs/{id}/retry",
+  operationId: "retryJob",
+  tags: ["Operators"],
+  summary: "Re-queue a dead job with fresh attempts",
+  security: OPERATOR_SECURITY,
+  request: { params: jobIdParam },
+  responses: {
+    202: { description: "Re-queued", headers: acceptedHeaders, content: json(JobSchema) },
+    ...problemResponses("unauthenticated", "job_not_found", "conflict"),
+  },
 });
 
 export interface JobRouteDeps {
@@ -94,7 +153,10 @@ export interface JobRouteDeps {
   onAccepted: () => void;
 }
 
-export function registerJobRoutes(app: Hono, { store, waiter, operators, onAccepted }: JobRouteDeps): void {
+export function registerJobRoutes(
+  app: OpenAPIHono,
+  { store, waiter, operators, onAccepted }: JobRouteDeps,
+): void {
   const operator = requireOperator(operators);
   const find = async (id: string) => {
     const job = UUID.test(id) ? await store.get(id.toLowerCase()) : undefined;
@@ -102,34 +164,41 @@ export function registerJobRoutes(app: Hono, { store, waiter, operators, onAccep
     return job;
   };
 
-  app.get("/v1/jobs/:id", async (c) => {
-    const job = await find(c.req.param("id"));
+  app.openapi(getJob, async (c) => {
+    const job = await find(c.req.valid("param").id);
     const wait = preferredWait(c);
     const [current] = wait > 0 ? await waitFor(c, waiter, [job.id], wait) : [job];
-    return c.json(jobView(current ?? job));
+    return c.json(jobView(current ?? job), 200);
   });
 
-  app.get("/v1/jobs", operator, async (c) => {
-    const q = parseQuery(listQuery, c);
-    const page = await pageOrBadCursor(() =>
-      store.list({
-        ...(q.state ? { state: q.state as Job["state"] } : {}),
+  app.openapi({ ...listJobs, middleware: [operator] }, async (c) => {
+    const q = c.req.valid("query");
+    try {
+      const page = await store.list({
+        ...(q.state ? { state: q.state } : {}),
         ...(q.caller ? { callerId: q.caller } : {}),
         ...(q.since ? { since: q.since } : {}),
         ...(q.until ? { until: q.until } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
         limit: q.limit,
-      }),
-    );
-    return c.json({ jobs: page.jobs.map(jobView), links: { next: nextLink(c, page.nextCursor) } });
+      });
+      const next = page.nextCursor
+        ? `/v1/jobs?${new URLSearchParams({ ...c.req.query(), cursor: page.nextCursor })}`
+        : null;
+      return c.json({ jobs: page.jobs.map(jobView), links: { next } }, 200);
+    } catch (err) {
+      if (err instanceof RangeError)
+        throw new BridgeError("bad_request", "query cursor: not a cursor of this list");
+      throw err;
+    }
   });
 
-  app.post("/v1/jobs/:id/retry", operator, async (c) => {
-    const job = await find(c.req.param("id"));
+  app.openapi({ ...retryJob, middleware: [operator] }, async (c) => {
+    const job = await find(c.req.valid("param").id);
     const outcome = await store.requeue(job.id, {
       time: new Date().toISOString(),
       requestId: c.get("requestId"),
-      callerId: job.caller.id,
+      ...auditActor(job.caller),
       ...(job.routeId ? { routeId: job.routeId } : {}),
       operation: job.operation,
       scope: job.scope,

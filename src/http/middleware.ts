@@ -34,12 +34,26 @@ export const accessLog =
     );
   };
 
-export const limitBody = (maxBytes: number): MiddlewareHandler =>
-  bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new BridgeError("payload_too_large", `the request body exceeds ${maxBytes} bytes`, {
-        extensions: { limitBytes: maxBytes },
+/** `maxBytes` for every request, unless `limitOf(path)` names another limit (an event source's). */
+export const limitBody = (
+  maxBytes: number,
+  limitOf: (path: string) => number | undefined = () => undefined,
+): MiddlewareHandler => {
+  const limiters = new Map<number, MiddlewareHandler>();
+  const limiter = (limit: number) => {
+    let handler = limiters.get(limit);
+    if (!handler) {
+      handler = bodyLimit({
+        maxSize: limit,
+        onError: () => {
+          throw new BridgeError("payload_too_large", `the request body exceeds ${limit} bytes`, {
+            extensions: { limitBytes: limit },
+          });
+        },
       });
-    },
-  });
+      limiters.set(limit, handler);
+    }
+    return handler;
+  };
+  return (c, next) => limiter(limitOf(c.req.path) ?? maxBytes)(c, next);
+};

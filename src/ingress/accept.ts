@@ -1,13 +1,13 @@
 // The common tail of every ingress adapter: authorize each operation request, audit the decisions,
 // then store the requests as jobs with the trace context that accepted them.
-import type { Caller } from "../callers/caller.ts";
+import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
 import { BridgeError } from "../http/errors.ts";
 import type { AuditRecord } from "../jobs/audit.ts";
 import type { JobDraft } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
+import type { OperationRequest } from "../operations/request.ts";
 import type { Authorizer } from "../policy/authorize.ts";
-import type { OperationRequest } from "../routes/router.ts";
-import { annotateRequest, callerAttribution, onBehalfOf } from "../telemetry/attribution.ts";
+import { annotateRequest, callerAttribution } from "../telemetry/attribution.ts";
 import { acceptingTrace } from "../telemetry/job-spans.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
@@ -29,83 +29,116 @@ export interface Submission {
   requestId: string;
   /** The delivery's idempotency key (e.g. `hook:deploy:<X-GitHub-Delivery>`); each action gets its own. */
   idempotencyKey: string | undefined;
-  /** The trace context an event carried itself; preferred over the HTTP request's as the jobs' parent. */
+  /** W3C trace context the jobs continue (the delivery's `traceparent`, or the event's own). */
   traceparent?: string;
 }
 
 /** All or nothing: one refused operation refuses the whole submission, and nothing is stored. */
-export async function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
-  const actor = onBehalfOf(s.caller);
-  annotateRequest({
-    // The caller again: an adapter may have learned more of it from the payload (a repository's name).
-    ...callerAttribution(s.caller),
-    routeIds: [...new Set(s.requests.map((r) => r.routeId))],
-    operations: [...new Set(s.requests.map((r) => r.operation))],
-    scopes: [...new Set(s.requests.map((r) => r.scope.path))],
-  });
-  const refusals: string[] = [];
-  const decisions: AuditRecord[] = [];
-  for (const request of s.requests) {
-    const decision = deps.authorize(s.caller.id, request.operation, request.scope);
-    const verdict = decision.allowed ? "allow" : "deny";
-    deps.logger.info(
-      {
+export function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
+  return acceptAll(deps, [s]);
+}
+
+/** Several submissions (the events of one batch) authorized together and stored in one transaction. */
+export async function acceptAll(deps: AcceptDeps, submissions: readonly Submission[]): Promise<AcceptResult> {
+  const first = submissions[0];
+  if (first) {
+    const all = submissions.flatMap((s) => s.requests);
+    annotateRequest({
+      // The caller again: an adapter may have learned more of it from the payload (a repository's name).
+      ...callerAttribution(first.caller),
+      routeIds: [...new Set(all.map((r) => r.routeId))],
+      operations: [...new Set(all.map((r) => r.operation))],
+      scopes: [...new Set(all.map((r) => r.scope.path))],
+    });
+  }
+  const refusals = new Set<string>();
+  const audit: AuditRecord[] = [];
+  // One log line per distinct decision, with its count: a batch of 5,000 alike events logs a few lines.
+  const decisions = new Map<string, { line: Record<string, unknown>; count: number }>();
+  for (const s of submissions) {
+    const onBehalfOf = describeOnBehalfOf(s.caller.onBehalfOf);
+    for (const request of s.requests) {
+      const decision = deps.authorize(s.caller.id, request.operation, request.scope, request.action);
+      const line = {
         requestId: s.requestId,
         callerId: s.caller.id,
+        ...(onBehalfOf ? { onBehalfOf } : {}),
         operation: request.operation,
         scope: request.scope.path,
-        decision: verdict,
+        decision: decision.allowed ? "allow" : "deny",
         ...(decision.allowed ? {} : { reason: decision.reason }),
-      },
-      "policy decision",
-    );
-    decisions.push({
-      time: new Date().toISOString(),
-      requestId: s.requestId,
-      callerId: s.caller.id,
-      ...(actor ? { onBehalfOf: actor } : {}),
-      routeId: request.routeId,
-      operation: request.operation,
-      scope: request.scope.path,
-      kind: "decision",
-      decision: verdict,
-      ...(decision.allowed ? {} : { reason: decision.reason }),
-    });
-    if (!decision.allowed) refusals.push(decision.reason);
+      };
+      const key = JSON.stringify(line);
+      const seen = decisions.get(key);
+      if (seen) seen.count++;
+      else decisions.set(key, { line, count: 1 });
+      if (!decision.allowed) refusals.add(decision.reason);
+      audit.push({
+        time: new Date().toISOString(),
+        requestId: s.requestId,
+        callerId: s.caller.id,
+        ...(onBehalfOf ? { onBehalfOf } : {}),
+        routeId: request.routeId,
+        operation: request.operation,
+        scope: request.scope.path,
+        kind: "decision",
+        decision: decision.allowed ? "allow" : "deny",
+        ...(decision.allowed ? {} : { reason: decision.reason }),
+      });
+    }
   }
-  if (refusals.length > 0) {
-    await deps.store.appendAudit(decisions).catch((err) => {
-      deps.logger.error({ err, requestId: s.requestId }, "could not audit a refusal");
-    });
-    deps.metrics.events("refused", 1, { stage: "policy" });
-    throw new BridgeError("forbidden", refusals[0] as string, { extensions: { reasons: refusals } });
+  for (const { line, count } of decisions.values()) {
+    deps.logger.info(count > 1 ? { ...line, count } : line, "policy decision");
   }
-  const trace = acceptingTrace(deps.instanceId, s.traceparent);
-  const drafts: JobDraft[] = s.requests.map((r) => ({
-    idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
-    requestId: s.requestId,
-    caller: s.caller,
-    routeId: r.routeId,
-    actionIndex: r.actionIndex,
-    operation: r.operation,
-    params: r.params,
-    scope: r.scope.path,
-    trace,
-  }));
+  if (refusals.size > 0) {
+    await deps.store.appendAudit(audit).catch((err) => {
+      deps.logger.error({ err, requestId: first?.requestId }, "could not audit a refusal");
+    });
+    deps.metrics.events("refused", submissions.length, { stage: "policy" });
+    const reasons = [...refusals];
+    throw new BridgeError("forbidden", reasons[0] as string, { extensions: { reasons } });
+  }
+  const drafts: JobDraft[] = [];
+  for (const s of submissions) {
+    // `after` indexes a submission's own requests; in the combined list they start further on.
+    const offset = drafts.length;
+    const trace = acceptingTrace(deps.instanceId, s.traceparent);
+    for (const r of s.requests) {
+      drafts.push({
+        idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
+        requestId: s.requestId,
+        caller: s.caller,
+        routeId: r.routeId,
+        actionIndex: r.actionIndex,
+        operation: r.operation,
+        params: r.params,
+        scope: r.scope.path,
+        ...(r.after ? { after: r.after.map((i) => i + offset) } : {}),
+        ...(trace ? { trace } : {}),
+      });
+    }
+  }
+  const requestId = submissions[0]?.requestId;
   let result: AcceptResult;
   try {
     // The decisions and the jobs share the store's next commit: no job exists without its decision.
-    const [, accepted] = await Promise.all([deps.store.appendAudit(decisions), deps.store.accept(drafts)]);
+    const [, accepted] = await Promise.all([deps.store.appendAudit(audit), deps.store.accept(drafts)]);
     result = accepted;
   } catch (err) {
-    deps.logger.error({ err, requestId: s.requestId }, "job store refused the submission");
+    deps.logger.error({ err, requestId }, "job store refused the submission");
     throw new BridgeError("unavailable", "the job store is unavailable; nothing was accepted, retry later", {
       retryAfterSeconds: 5,
       cause: err,
     });
   }
+  // An event is a duplicate when none of its jobs is new; its drafts follow each other in the list.
+  let at = 0;
+  for (const s of submissions) {
+    const fresh = result.created.slice(at, at + s.requests.length).some(Boolean);
+    deps.metrics.events(fresh ? "accepted" : "duplicate", 1);
+    at += s.requests.length;
+  }
   const created = result.jobs.filter((_, i) => result.created[i]);
-  deps.metrics.events(created.length > 0 ? "accepted" : "duplicate", 1);
   for (const job of created) deps.metrics.job("accepted", job.operation);
   if (created.length > 0) deps.onAccepted();
   return result;

@@ -1,11 +1,14 @@
 // POST /hooks/{hookId}: CI and generic webhooks, authenticated on the raw body before it is parsed.
-import type { Hono } from "hono";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Caller } from "../callers/caller.ts";
 import { githubPayloadClaims } from "../callers/github-webhook.ts";
 import type { HookConfig } from "../config/schema.ts";
 import type { CallerGate } from "../http/caller-gate.ts";
 import { BridgeError } from "../http/errors.ts";
+import { acceptedContent, acceptedHeaders, PreferHeader } from "../http/job-schemas.ts";
 import { acceptedResponse } from "../http/jobs-routes.ts";
+import { problemResponses } from "../http/problem-docs.ts";
+import { CALLER_SECURITY } from "../http/security-docs.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
 import type { Router } from "../routes/router.ts";
 import { type AcceptDeps, accept } from "./accept.ts";
@@ -44,10 +47,84 @@ function eventType(caller: Caller, githubEvent: string | undefined, payload: unk
   return type;
 }
 
-export function registerHookRoutes(app: Hono, deps: HookDeps): void {
-  const hooks = new Map(deps.hooks.map((h) => [h.id, h]));
+// Documented, not validated by zod: signatures cover the raw body bytes, which the handler reads itself.
+const deliverHook = createRoute({
+  method: "post",
+  path: "/hooks/{hookId}",
+  operationId: "deliverHook",
+  tags: ["Webhooks"],
+  summary: "Deliver a webhook from one of the hook's callers",
+  description:
+    "The caller is one of the hook's configured callers, found by its credential. GitHub deliveries name their event in `X-GitHub-Event`; all others in the body's top-level string `type`. The hook's routes turn the event into jobs; if any action is invalid or refused, none is queued.",
+  security: CALLER_SECURITY,
+  request: {
+    params: z.object({ hookId: z.string().openapi({ example: "deploy" }) }),
+    headers: z.object({
+      "X-GitHub-Event": z
+        .string()
+        .optional()
+        .openapi({ description: "A GitHub delivery's event", example: "push" }),
+      "X-GitHub-Delivery": z
+        .string()
+        .optional()
+        .openapi({ description: "A GitHub delivery's id: the same id answers with the same jobs" }),
+      "webhook-id": z
+        .string()
+        .optional()
+        .openapi({ description: "A Standard Webhooks message id: the same id answers with the same jobs" }),
+      "webhook-timestamp": z
+        .string()
+        .regex(/^\d+$/)
+        .optional()
+        .openapi({ description: "Standard Webhooks: Unix seconds, within the caller's tolerance" }),
+      "Idempotency-Key": z.string().optional().openapi({
+        description: "For bearer callers (API key, OIDC): the same key answers with the same jobs",
+      }),
+      Prefer: PreferHeader,
+    }),
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z
+            .record(z.string(), z.unknown())
+            .openapi({ description: "The event as the sender sends it" }),
+          example: { ref: "refs/heads/main", repository: { name: "web", full_name: "contoso/web", id: 42 } },
+        },
+        "application/x-www-form-urlencoded": {
+          schema: z.object({ payload: z.string().describe("The JSON event (GitHub's form content type)") }),
+        },
+      },
+    },
+  },
+  responses: {
+    202: { description: "Jobs accepted", headers: acceptedHeaders, content: acceptedContent },
+    200: {
+      description:
+        "A repeated delivery id (`replayed`), an event no route wants (no jobs, a `message`), or with `Prefer: wait` jobs that all finished",
+      content: acceptedContent,
+    },
+    ...problemResponses(
+      "bad_request",
+      "malformed_json",
+      "invalid_parameters",
+      "unauthenticated",
+      "bad_signature",
+      "forbidden",
+      "unknown_hook",
+      "payload_too_large",
+      "unsupported_media_type",
+      "rate_limited",
+      "unavailable",
+    ),
+  },
+});
 
-  app.post("/hooks/:hookId", async (c) => {
+export function registerHookRoutes(app: OpenAPIHono, deps: HookDeps): void {
+  const hooks = new Map(deps.hooks.map((h) => [h.id, h]));
+  app.openAPIRegistry.registerPath(deliverHook);
+
+  app.post(deliverHook.getRoutingPath(), async (c) => {
     const hookId = c.req.param("hookId");
     const hook = hooks.get(hookId);
     if (!hook) throw new BridgeError("unknown_hook", `no hook '${hookId}' is configured`);
@@ -66,7 +143,7 @@ export function registerHookRoutes(app: Hono, deps: HookDeps): void {
       FORWARDED_HEADERS.flatMap((h) => (c.req.header(h) ? [[h, c.req.header(h) as string]] : [])),
     );
     const requests = deps.route(
-      hookId,
+      `hook:${hookId}`,
       { source: `hook:${hookId}`, id: authed.deliveryId, type, subject: undefined, data: payload, headers },
       caller,
     );

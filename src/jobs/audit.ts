@@ -1,5 +1,6 @@
 // The audit log: who asked for what, what policy decided, which ARM calls were made, how each job ended.
 import type { ArmCall } from "../azure/arm-clients.ts";
+import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
 
 export type AuditKind = "decision" | "arm-call" | "job";
 
@@ -49,6 +50,12 @@ export interface AuditPage {
   nextCursor: string | undefined;
 }
 
+/** The `callerId` and `onBehalfOf` of a job's audit records. */
+export function auditActor(caller: Caller): Pick<AuditRecord, "callerId" | "onBehalfOf"> {
+  const onBehalfOf = describeOnBehalfOf(caller.onBehalfOf);
+  return { callerId: caller.id, ...(onBehalfOf ? { onBehalfOf } : {}) };
+}
+
 /** The audit record of one ARM request a job made; none for requests outside a job. */
 export function armCallRecord(call: ArmCall): AuditRecord | undefined {
   const a = call.attribution;
@@ -57,6 +64,7 @@ export function armCallRecord(call: ArmCall): AuditRecord | undefined {
     time: new Date().toISOString(),
     requestId: a.requestId,
     callerId: a.callerId,
+    ...(a.onBehalfOf ? { onBehalfOf: a.onBehalfOf } : {}),
     ...(a.routeId ? { routeId: a.routeId } : {}),
     operation: a.operation,
     scope: a.scope,

@@ -41,9 +41,13 @@ export interface JobDraft {
   params: unknown;
   scope: string;
   trace?: JobTrace | undefined;
+  /** Indexes of drafts of the same submission this one runs after (each must succeed first). */
+  after?: readonly number[];
 }
 
-export interface Job extends JobDraft {
+export interface Job extends Omit<JobDraft, "after"> {
+  /** Ids of the jobs this one runs after; it runs only once all of them succeeded. */
+  after: string[];
   id: string;
   state: JobState;
   attempts: number;

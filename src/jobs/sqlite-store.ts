@@ -27,12 +27,14 @@ export function openSqliteJobStore(path: string): JobStore {
   const insert =
     db.prepare(`INSERT INTO jobs (id, idempotency_key, state, operation, params, scope, caller_id, caller,
       route_id, action_index, request_id, correlation_id, attempts, not_before, created_at, updated_at,
-      scope_key, accepted_at, trace_context)
-    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`);
+      scope_key, accepted_at, after_jobs, trace_context)
+    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`);
 
   const claimSql = (eligible: string) =>
     db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
       WHERE id IN (SELECT id FROM jobs j WHERE state = 'accepted' AND not_before <= ? ${eligible}
+        AND (j.after_jobs IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(j.after_jobs) d
+          JOIN jobs p ON p.id = d.value WHERE p.state != 'succeeded'))
         ORDER BY not_before, created_at, rowid LIMIT ?)
       RETURNING *`);
   const claimAny = claimSql("");
@@ -42,6 +44,38 @@ export function openSqliteJobStore(path: string): JobStore {
 
   const commit = groupCommit(db);
 
+  const dependentsOf = db.prepare(`SELECT j.* FROM jobs j, json_each(j.after_jobs) d
+    WHERE d.value = ? AND j.state = 'accepted'`);
+  const failDependent =
+    db.prepare(`UPDATE jobs SET state = 'failed', error = ?, updated_at = ?, finished_at = ?
+    WHERE id = ?`);
+  /** Jobs that run after a failed one can never run: they fail too, each with its audit record. */
+  const failDependents = (id: string, state: string, cause: AuditRecord) => {
+    for (const row of dependentsOf.all(id) as Row[]) {
+      const job = toJob(row);
+      const error = {
+        code: "DependencyFailed",
+        message: `job ${id}, which this job runs after, ended ${state}`,
+      };
+      const now = Date.now();
+      failDependent.run(JSON.stringify(error), now, now, job.id);
+      audit.append([
+        {
+          ...withoutStatus(cause),
+          time: new Date(now).toISOString(),
+          ...(job.routeId ? { routeId: job.routeId } : {}),
+          operation: job.operation,
+          scope: job.scope,
+          outcome: "failed",
+          jobId: job.id,
+          correlationId: job.correlationId,
+          reason: `${error.code}: ${error.message}`,
+        },
+      ]);
+      failDependents(job.id, "failed", cause);
+    }
+  };
+
   return {
     async accept(drafts: readonly JobDraft[]): Promise<AcceptResult> {
       return commit(() => {
@@ -49,6 +83,11 @@ export function openSqliteJobStore(path: string): JobStore {
         const jobs: Job[] = [];
         const created: boolean[] = [];
         for (const d of drafts) {
+          const after = (d.after ?? []).map((i) => {
+            const before = jobs[i];
+            if (!before || i >= jobs.length) throw new RangeError(`a job can only run after an earlier one`);
+            return before.id;
+          });
           const existing = d.idempotencyKey ? (byKey.get(d.idempotencyKey) as Row | undefined) : undefined;
           if (existing) {
             jobs.push(toJob(existing));
@@ -73,6 +112,7 @@ export function openSqliteJobStore(path: string): JobStore {
             now,
             d.scope.toLowerCase(),
             now,
+            after.length > 0 ? JSON.stringify(after) : null,
             d.trace ? JSON.stringify(d.trace) : null,
           );
           jobs.push(toJob(byId.get(id) as Row));
@@ -155,6 +195,7 @@ export function openSqliteJobStore(path: string): JobStore {
           id,
         );
         audit.append([record]);
+        if (state !== "succeeded") failDependents(id, state, record);
       });
     },
 
@@ -215,6 +256,10 @@ export function openSqliteJobStore(path: string): JobStore {
   };
 }
 
+function withoutStatus({ status: _status, ...record }: AuditRecord): AuditRecord {
+  return record;
+}
+
 function toJob(row: Row): Job {
   const iso = (v: SQLInputValue | undefined) => new Date(Number(v)).toISOString();
   const json = (v: SQLInputValue | undefined) =>
@@ -222,6 +267,7 @@ function toJob(row: Row): Job {
   return {
     id: String(row.id),
     idempotencyKey: row.idempotency_key === null ? undefined : String(row.idempotency_key),
+    after: json(row.after_jobs) ?? [],
     state: String(row.state) as JobState,
     operation: String(row.operation),
     params: json(row.params),

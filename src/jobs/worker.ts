@@ -6,7 +6,7 @@ import type { Config } from "../config/schema.ts";
 import { findOperation } from "../operations/catalog.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
-import type { AuditRecord } from "./audit.ts";
+import { type AuditRecord, auditActor } from "./audit.ts";
 import type { Job, JobError } from "./job.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";
@@ -65,7 +65,7 @@ export function createWorker({
     const record: AuditRecord = {
       time: new Date().toISOString(),
       requestId: job.requestId,
-      callerId: job.caller.id,
+      ...auditActor(job.caller),
       ...(job.routeId ? { routeId: job.routeId } : {}),
       operation: job.operation,
       scope: job.scope,

@@ -7,7 +7,13 @@ import { z } from "zod";
 import { ArmOperationError, armErrorFromBody } from "../azure/errors.ts";
 import { lroOptions } from "./long-running.ts";
 import type { OperationContext } from "./operation.ts";
-import { deploymentName, location, resourceGroupName, subscriptionId } from "./params.ts";
+import {
+  deploymentName,
+  EXAMPLE_SUBSCRIPTION,
+  location,
+  resourceGroupName,
+  subscriptionId,
+} from "./params.ts";
 
 const parameterValue = z.union([
   z.strictObject({ value: z.unknown() }),
@@ -51,6 +57,30 @@ export function withDeploymentChecks<S extends z.ZodType<DeploymentFields>>(sche
 }
 
 export const deploymentInput = withDeploymentChecks(deploymentFields);
+
+/** A resource-group deployment of a one-resource template, for the OpenAPI document. */
+export const deploymentExample = {
+  subscriptionId: EXAMPLE_SUBSCRIPTION,
+  resourceGroupName: "app-web",
+  deploymentName: "web-release-42",
+  template: {
+    $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+    contentVersion: "1.0.0.0",
+    parameters: { name: { type: "string" } },
+    resources: [
+      {
+        type: "Microsoft.Storage/storageAccounts",
+        apiVersion: "2023-05-01",
+        name: "[parameters('name')]",
+        location: "westeurope",
+        sku: { name: "Standard_LRS" },
+        kind: "StorageV2",
+      },
+    ],
+  },
+  parameters: { name: "appwebdata" },
+  mode: "Incremental" as const,
+};
 export type DeploymentInput = DeploymentFields;
 
 export function deploymentScope(p: DeploymentInput): string {

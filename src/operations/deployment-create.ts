@@ -1,16 +1,18 @@
 // Runs a template deployment (incremental or complete) to its terminal state; outputs go in the result.
 // A dry run validates and runs what-if instead.
+import { restorePoller } from "@azure/arm-resourcesdeployments";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { validateDeployment, whatIfDeployment } from "./deployment-checks.ts";
 import {
   capturingOptions,
   deploymentBody,
+  deploymentExample,
   deploymentFailure,
   deploymentFields,
   deploymentScope,
   withDeploymentChecks,
 } from "./deployment-common.ts";
-import { untilDone } from "./long-running.ts";
+import { trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun } from "./params.ts";
 
@@ -21,6 +23,7 @@ export const deploymentCreate = defineOperation({
   summary: "Run a template deployment at resource-group or subscription scope; long-running.",
   kind: "write",
   input,
+  example: deploymentExample,
   actions: ["Microsoft.Resources/deployments/write", "Microsoft.Resources/deployments/read"],
   scope: (p) => deploymentScope(p),
   async execute(p, ctx) {
@@ -31,19 +34,29 @@ export const deploymentCreate = defineOperation({
         whatIf: await whatIfDeployment(p, ctx),
       };
     }
-    const client = ctx.arm.deployments(p.subscriptionId).deployments;
+    const deployments = ctx.arm.deployments(p.subscriptionId);
+    const client = deployments.deployments;
     const { options, rethrow } = capturingOptions(ctx);
     const body = deploymentBody(p);
+    const group = p.resourceGroupName;
     try {
-      const deployment = await untilDone(
-        p.resourceGroupName
-          ? client.createOrUpdate(p.resourceGroupName, p.deploymentName, body, options)
-          : client.createOrUpdateAtSubscriptionScope(
-              p.deploymentName,
-              { ...body, location: p.location ?? "" },
-              options,
-            ),
+      const deployment = await trackedWrite(
         ctx,
+        () =>
+          group
+            ? client.createOrUpdate(group, p.deploymentName, body, options)
+            : client.createOrUpdateAtSubscriptionScope(
+                p.deploymentName,
+                { ...body, location: p.location ?? "" },
+                options,
+              ),
+        (state) =>
+          restorePoller(
+            deployments,
+            state,
+            group ? client.createOrUpdate : client.createOrUpdateAtSubscriptionScope,
+            options,
+          ),
       );
       return {
         id: deployment.id,

@@ -1,7 +1,7 @@
 // Validates a template deployment without running it.
 
 import { validateDeployment } from "./deployment-checks.ts";
-import { deploymentInput, deploymentScope } from "./deployment-common.ts";
+import { deploymentExample, deploymentInput, deploymentScope } from "./deployment-common.ts";
 import { defineOperation } from "./operation.ts";
 
 export const deploymentValidate = defineOperation({
@@ -9,6 +9,7 @@ export const deploymentValidate = defineOperation({
   summary: "Validate a template deployment at resource-group or subscription scope.",
   kind: "read",
   input: deploymentInput,
+  example: deploymentExample,
   actions: ["Microsoft.Resources/deployments/validate/action"],
   scope: deploymentScope,
   execute: validateDeployment,

@@ -1,6 +1,6 @@
 // Predicts the changes a template deployment would make.
 import { whatIfDeployment } from "./deployment-checks.ts";
-import { deploymentInput, deploymentScope } from "./deployment-common.ts";
+import { deploymentExample, deploymentInput, deploymentScope } from "./deployment-common.ts";
 import { defineOperation } from "./operation.ts";
 
 export const deploymentWhatIf = defineOperation({
@@ -8,6 +8,7 @@ export const deploymentWhatIf = defineOperation({
   summary: "Predict the changes of a template deployment (what-if).",
   kind: "read",
   input: deploymentInput,
+  example: deploymentExample,
   actions: ["Microsoft.Resources/deployments/whatIf/action"],
   scope: deploymentScope,
   execute: whatIfDeployment,

@@ -26,15 +26,20 @@ export interface OperationContext {
 /** Whether an earlier attempt's effect is already in place, and the result it would have returned. */
 export type Applied = { applied: true; result: unknown } | { applied: false };
 
-export interface OperationDefinition<Input = unknown> {
+export interface OperationDefinition<Input = unknown, Raw = unknown> {
   name: string;
   summary: string;
   kind: OperationKind;
-  input: z.ZodType<Input>;
+  /** Validates the parameters; also the request body of `POST /v1/operations/{name}` in the OpenAPI document. */
+  input: z.ZodType<Input, Raw>;
+  /** A valid input, shown in the OpenAPI document (a test parses it with `input`). */
+  example: Raw;
   /** The ARM RBAC actions the managed identity needs; `armbridge roles` builds the custom role from these. */
   actions: readonly string[];
   /** The ARM scope the operation acts on; grants are matched against it. */
   scope(input: Input): string;
+  /** For operations that run a provider action: its name, which the caller's grant must list. */
+  providerAction?(input: Input): string;
   execute(input: Input, ctx: OperationContext): Promise<unknown>;
   /**
    * Asked (with reads only) before a write is sent again after an attempt that may have reached ARM
@@ -45,6 +50,8 @@ export interface OperationDefinition<Input = unknown> {
 }
 
 /** Erases the input type so definitions of different operations fit in one catalog. */
-export function defineOperation<Input>(definition: OperationDefinition<Input>): OperationDefinition {
+export function defineOperation<Input, Raw>(
+  definition: OperationDefinition<Input, Raw>,
+): OperationDefinition {
   return definition as unknown as OperationDefinition;
 }

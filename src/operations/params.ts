@@ -45,6 +45,11 @@ export const deploymentName = z
   .max(64)
   .regex(/^[-\w.()]+$/, "may contain letters, digits, '_', '-', '.', '(' and ')'");
 
+/** Ids the operations' examples in the OpenAPI document use. */
+export const EXAMPLE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
+export const EXAMPLE_GROUP = `/subscriptions/${EXAMPLE_SUBSCRIPTION}/resourceGroups/app-web`;
+export const EXAMPLE_VM = `${EXAMPLE_GROUP}/providers/Microsoft.Compute/virtualMachines/web-vm`;
+
 /** The subscription of an ARM id or scope (`/subscriptions/{id}/…`). */
 export function subscriptionOfId(id: string): string {
   return id.split("/")[2] ?? "";

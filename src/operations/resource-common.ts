@@ -1,7 +1,11 @@
 // What the generic resource operations share: the id, an optional api-version, and its resolution.
+import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
-import type { OperationContext } from "./operation.ts";
-import { apiVersion, resourceId, subscriptionOfId } from "./params.ts";
+import { plannedRequest } from "./dry-run.ts";
+import { lroOptions, trackedWrite } from "./long-running.ts";
+import { defineOperation, type OperationContext } from "./operation.ts";
+import { apiVersion, dryRun, resourceId, subscriptionOfId } from "./params.ts";
+import { resourceView } from "./views.ts";
 
 export const resourceRef = {
   resourceId,
@@ -19,9 +23,46 @@ export const resourceBody = z.strictObject({
   properties: z.record(z.string(), z.unknown()).optional(),
 });
 
+const resourceWriteInput = z.strictObject({ ...resourceRef, body: resourceBody, dryRun });
+
 export async function resolveApiVersion(
   p: { resourceId: string; apiVersion?: string | undefined },
   ctx: OperationContext,
 ): Promise<string> {
   return p.apiVersion ?? ctx.arm.apiVersionFor(subscriptionOfId(p.resourceId), p.resourceId);
+}
+
+/**
+ * The two body-carrying writes by id, PUT and PATCH: same input shape, same long-running tracking;
+ * they differ in the SDK method and in what the body means (the whole resource, or a change).
+ */
+export function defineResourceWrite(spec: {
+  name: string;
+  summary: string;
+  method: "PUT" | "PATCH";
+  example: z.input<typeof resourceWriteInput>;
+}) {
+  return defineOperation({
+    name: spec.name,
+    summary: spec.summary,
+    kind: "write",
+    input: resourceWriteInput,
+    example: spec.example,
+    actions: ["{resourceType}/write"],
+    scope: (p) => p.resourceId,
+    async execute(p, ctx) {
+      const version = await resolveApiVersion(p, ctx);
+      if (p.dryRun)
+        return plannedRequest({ method: spec.method, path: p.resourceId, apiVersion: version, body: p.body });
+      const client = ctx.arm.resources(subscriptionOfId(p.resourceId));
+      const method =
+        spec.method === "PUT" ? client.resources.createOrUpdateById : client.resources.updateById;
+      const resource = await trackedWrite(
+        ctx,
+        () => method(p.resourceId, version, p.body, lroOptions(ctx)),
+        (state) => restorePoller(client, state, method, lroOptions(ctx)),
+      );
+      return { ...resourceView(resource), apiVersion: version };
+    },
+  });
 }

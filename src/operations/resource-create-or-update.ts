@@ -1,28 +1,14 @@
-// Creates or replaces a resource by id (PUT), followed to its terminal provisioning state.
-import { z } from "zod";
-import { plannedRequest } from "./dry-run.ts";
-import { lroOptions, untilDone } from "./long-running.ts";
-import { defineOperation } from "./operation.ts";
-import { dryRun, subscriptionOfId } from "./params.ts";
-import { resolveApiVersion, resourceBody, resourceRef } from "./resource-common.ts";
-import { resourceView } from "./views.ts";
+// Creates or replaces a resource by id (PUT `body`: the whole resource), followed to its terminal state.
+import { EXAMPLE_GROUP } from "./params.ts";
+import { defineResourceWrite } from "./resource-common.ts";
 
-const input = z.strictObject({ ...resourceRef, resource: resourceBody, dryRun });
-
-export const resourceCreateOrUpdate = defineOperation({
+export const resourceCreateOrUpdate = defineResourceWrite({
   name: "resource.createOrUpdate",
   summary: "Create or replace a resource by id (PUT); long-running.",
-  kind: "write",
-  input,
-  actions: ["{resourceType}/write"],
-  scope: (p) => p.resourceId,
-  async execute(p, ctx) {
-    const version = await resolveApiVersion(p, ctx);
-    if (p.dryRun)
-      return plannedRequest({ method: "PUT", path: p.resourceId, apiVersion: version, body: p.resource });
-    const poller = ctx.arm
-      .resources(subscriptionOfId(p.resourceId))
-      .resources.createOrUpdateById(p.resourceId, version, p.resource, lroOptions(ctx));
-    return { ...resourceView(await untilDone(poller, ctx)), apiVersion: version };
+  method: "PUT",
+  example: {
+    resourceId: `${EXAMPLE_GROUP}/providers/Microsoft.Storage/storageAccounts/appwebdata`,
+    apiVersion: "2023-05-01",
+    body: { location: "westeurope", kind: "StorageV2", sku: { name: "Standard_LRS" }, properties: {} },
   },
 });

@@ -1,9 +1,10 @@
 // Deletes a resource by id, followed until ARM reports it gone.
+import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
-import { lroOptions, untilDone } from "./long-running.ts";
+import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
-import { dryRun, subscriptionOfId } from "./params.ts";
+import { dryRun, EXAMPLE_GROUP, subscriptionOfId } from "./params.ts";
 import { resolveApiVersion, resourceRef } from "./resource-common.ts";
 
 const input = z.strictObject({ ...resourceRef, dryRun });
@@ -13,15 +14,19 @@ export const resourceDelete = defineOperation({
   summary: "Delete a resource by id; long-running.",
   kind: "delete",
   input,
+  example: { resourceId: `${EXAMPLE_GROUP}/providers/Microsoft.Storage/storageAccounts/appwebdata` },
   actions: ["{resourceType}/delete"],
   scope: (p) => p.resourceId,
   async execute(p, ctx) {
     const version = await resolveApiVersion(p, ctx);
     if (p.dryRun) return plannedRequest({ method: "DELETE", path: p.resourceId, apiVersion: version });
-    const poller = ctx.arm
-      .resources(subscriptionOfId(p.resourceId))
-      .resources.deleteById(p.resourceId, version, lroOptions(ctx));
-    await untilDone(poller, ctx);
+    const client = ctx.arm.resources(subscriptionOfId(p.resourceId));
+    const done = trackedWrite(
+      ctx,
+      () => client.resources.deleteById(p.resourceId, version, lroOptions(ctx)),
+      (state) => restorePoller(client, state, client.resources.deleteById, lroOptions(ctx)),
+    );
+    await done;
     return { id: p.resourceId, deleted: true };
   },
 });

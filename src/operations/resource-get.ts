@@ -1,7 +1,7 @@
 // Reads a resource by id.
 import { z } from "zod";
 import { defineOperation } from "./operation.ts";
-import { subscriptionOfId } from "./params.ts";
+import { EXAMPLE_VM, subscriptionOfId } from "./params.ts";
 import { resolveApiVersion, resourceRef } from "./resource-common.ts";
 import { resourceView } from "./views.ts";
 
@@ -12,6 +12,7 @@ export const resourceGet = defineOperation({
   summary: "Read a resource by id.",
   kind: "read",
   input,
+  example: { resourceId: EXAMPLE_VM },
   actions: ["{resourceType}/read"],
   scope: (p) => p.resourceId,
   async execute(p, ctx) {

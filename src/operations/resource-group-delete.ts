@@ -3,7 +3,7 @@ import { restorePoller } from "@azure/arm-resources";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
 import { defineOperation } from "./operation.ts";
-import { resourceGroupName, subscriptionId } from "./params.ts";
+import { EXAMPLE_SUBSCRIPTION, resourceGroupName, subscriptionId } from "./params.ts";
 
 const input = z.strictObject({ subscriptionId, resourceGroupName });
 
@@ -15,6 +15,7 @@ export const resourceGroupDelete = defineOperation({
   summary: "Delete a resource group and all its resources (long-running; resumed after a restart).",
   kind: "delete",
   input,
+  example: { subscriptionId: EXAMPLE_SUBSCRIPTION, resourceGroupName: "app-web" },
   actions: ["Microsoft.Resources/subscriptions/resourceGroups/delete"],
   scope: groupId,
   async execute(p, { arm, signal, resumeFrom, trackLongRunning }) {

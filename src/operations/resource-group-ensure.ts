@@ -3,7 +3,7 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { defineOperation } from "./operation.ts";
-import { dryRun, location, resourceGroupName, subscriptionId, tags } from "./params.ts";
+import { dryRun, EXAMPLE_SUBSCRIPTION, location, resourceGroupName, subscriptionId, tags } from "./params.ts";
 import { resourceGroupView } from "./views.ts";
 
 const input = z.strictObject({
@@ -25,6 +25,12 @@ export const resourceGroupEnsure = defineOperation({
   summary: "Create or update a resource group with its location and tags.",
   kind: "write",
   input,
+  example: {
+    subscriptionId: EXAMPLE_SUBSCRIPTION,
+    resourceGroupName: "app-web",
+    location: "westeurope",
+    tags: { owner: "platform" },
+  },
   actions: ["Microsoft.Resources/subscriptions/resourceGroups/write"],
   scope: (p) => `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroupName}`,
   async execute(p, { arm, signal }) {

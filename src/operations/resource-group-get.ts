@@ -1,7 +1,7 @@
 // Reads a resource group.
 import { z } from "zod";
 import { defineOperation } from "./operation.ts";
-import { resourceGroupName, subscriptionId } from "./params.ts";
+import { EXAMPLE_SUBSCRIPTION, resourceGroupName, subscriptionId } from "./params.ts";
 import { resourceGroupView } from "./views.ts";
 
 const input = z.strictObject({ subscriptionId, resourceGroupName });
@@ -11,6 +11,7 @@ export const resourceGroupGet = defineOperation({
   summary: "Read a resource group.",
   kind: "read",
   input,
+  example: { subscriptionId: EXAMPLE_SUBSCRIPTION, resourceGroupName: "app-web" },
   actions: ["Microsoft.Resources/subscriptions/resourceGroups/read"],
   scope: (p) => `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroupName}`,
   async execute(p, { arm, signal }) {

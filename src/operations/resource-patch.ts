@@ -1,28 +1,10 @@
-// Updates part of a resource by id (PATCH), followed to its terminal state.
-import { z } from "zod";
-import { plannedRequest } from "./dry-run.ts";
-import { lroOptions, untilDone } from "./long-running.ts";
-import { defineOperation } from "./operation.ts";
-import { dryRun, subscriptionOfId } from "./params.ts";
-import { resolveApiVersion, resourceBody, resourceRef } from "./resource-common.ts";
-import { resourceView } from "./views.ts";
+// Updates part of a resource by id (PATCH `body`: only what changes), followed to its terminal state.
+import { EXAMPLE_VM } from "./params.ts";
+import { defineResourceWrite } from "./resource-common.ts";
 
-const input = z.strictObject({ ...resourceRef, patch: resourceBody, dryRun });
-
-export const resourcePatch = defineOperation({
+export const resourcePatch = defineResourceWrite({
   name: "resource.patch",
   summary: "Update part of a resource by id (PATCH); long-running.",
-  kind: "write",
-  input,
-  actions: ["{resourceType}/write"],
-  scope: (p) => p.resourceId,
-  async execute(p, ctx) {
-    const version = await resolveApiVersion(p, ctx);
-    if (p.dryRun)
-      return plannedRequest({ method: "PATCH", path: p.resourceId, apiVersion: version, body: p.patch });
-    const poller = ctx.arm
-      .resources(subscriptionOfId(p.resourceId))
-      .resources.updateById(p.resourceId, version, p.patch, lroOptions(ctx));
-    return { ...resourceView(await untilDone(poller, ctx)), apiVersion: version };
-  },
+  method: "PATCH",
+  example: { resourceId: EXAMPLE_VM, body: { tags: { env: "prod" } } },
 });

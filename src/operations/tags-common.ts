@@ -1,30 +1,40 @@
 // Merge and replace of tags: one PATCH of `{scope}/providers/Microsoft.Resources/tags/default` with
 // ARM's Merge or Replace semantics, at any scope (subscription, resource group or resource).
+import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
-import { lroOptions, untilDone } from "./long-running.ts";
+import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { armScope, dryRun, subscriptionOfId, tags } from "./params.ts";
 
 type TagPatch = "Merge" | "Replace";
 
-export function defineTagOperation(name: string, operation: TagPatch, summary: string) {
-  const input = z.strictObject({ scope: armScope, tags, dryRun });
+const input = z.strictObject({ scope: armScope, tags, dryRun });
+
+export function defineTagOperation(
+  name: string,
+  operation: TagPatch,
+  summary: string,
+  example: z.input<typeof input>,
+) {
   return defineOperation({
     name,
     summary,
     kind: "write",
     input,
+    example,
     actions: ["Microsoft.Resources/tags/write"],
     scope: (p) => p.scope,
     async execute(p, ctx) {
       const body = { operation, properties: { tags: p.tags } };
       const path = `${p.scope}/providers/Microsoft.Resources/tags/default`;
       if (p.dryRun) return plannedRequest({ method: "PATCH", path, body });
-      const poller = ctx.arm
-        .resources(subscriptionOfId(p.scope))
-        .tagsOperations.updateAtScope(p.scope, body, lroOptions(ctx));
-      const result = await untilDone(poller, ctx);
+      const client = ctx.arm.resources(subscriptionOfId(p.scope));
+      const result = await trackedWrite(
+        ctx,
+        () => client.tagsOperations.updateAtScope(p.scope, body, lroOptions(ctx)),
+        (state) => restorePoller(client, state, client.tagsOperations.updateAtScope, lroOptions(ctx)),
+      );
       return { scope: p.scope, tags: result.properties?.tags ?? {} };
     },
   });

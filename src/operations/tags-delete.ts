@@ -1,10 +1,11 @@
 // Removes tags by key at a scope. ARM's Delete patch matches name/value pairs, so the current values
 // are read first; keys that are not there are reported, not an error.
+import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
-import { lroOptions, untilDone } from "./long-running.ts";
+import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
-import { armScope, dryRun, subscriptionOfId } from "./params.ts";
+import { armScope, dryRun, EXAMPLE_GROUP, subscriptionOfId } from "./params.ts";
 
 const input = z.strictObject({
   scope: armScope,
@@ -17,10 +18,18 @@ export const tagsDelete = defineOperation({
   summary: "Remove tags by key at a scope.",
   kind: "write",
   input,
+  example: { scope: EXAMPLE_GROUP, keys: ["costCenter"] },
   actions: ["Microsoft.Resources/tags/read", "Microsoft.Resources/tags/write"],
   scope: (p) => p.scope,
   async execute(p, ctx) {
-    const client = ctx.arm.resources(subscriptionOfId(p.scope)).tagsOperations;
+    const arm = ctx.arm.resources(subscriptionOfId(p.scope));
+    const client = arm.tagsOperations;
+    const restore = (state: string) => restorePoller(arm, state, client.updateAtScope, lroOptions(ctx));
+    if (ctx.resumeFrom) {
+      // A restart while the patch was being polled: finish that one, do not compute a new one.
+      const result = await trackedWrite(ctx, () => restore(ctx.resumeFrom as string), restore);
+      return { scope: p.scope, tags: result.properties?.tags ?? {}, absent: [] };
+    }
     const current = (await client.getAtScope(p.scope, { abortSignal: ctx.signal })).properties?.tags ?? {};
     const remove = Object.fromEntries(Object.entries(current).filter(([k]) => p.keys.includes(k)));
     const absent = p.keys.filter((k) => !(k in remove));
@@ -28,7 +37,11 @@ export const tagsDelete = defineOperation({
     const path = `${p.scope}/providers/Microsoft.Resources/tags/default`;
     if (p.dryRun) return { ...plannedRequest({ method: "PATCH", path, body }), absent };
     if (Object.keys(remove).length === 0) return { scope: p.scope, tags: current, absent };
-    const result = await untilDone(client.updateAtScope(p.scope, body, lroOptions(ctx)), ctx);
+    const result = await trackedWrite(
+      ctx,
+      () => client.updateAtScope(p.scope, body, lroOptions(ctx)),
+      restore,
+    );
     return { scope: p.scope, tags: result.properties?.tags ?? {}, absent };
   },
 });

@@ -1,6 +1,6 @@
 // Deny-by-default decisions: may this caller run this operation (and action) on this scope, and if not, why.
 import type { GrantConfig } from "../config/schema.ts";
-import { type Scope, scopeMatches } from "./scope.ts";
+import { resourceTypeOf, type Scope, scopeMatches } from "./scope.ts";
 
 export type Decision = { allowed: true; grantIndex: number } | { allowed: false; reason: string };
 
@@ -26,8 +26,15 @@ export function createAuthorizer(grants: readonly GrantConfig[]): Authorizer {
         reason: `caller '${callerId}' is not granted ${what} on scope '${scope.path}'`,
       };
     }
-    if (action === undefined) return { allowed: true, grantIndex: (inScope[0] as { index: number }).index };
-    const match = inScope.find((g) => listed(g.grant.actions ?? [], action));
+    const ofType = inScope.filter((g) => typeAllowed(g.grant.resourceTypes, scope.resourceType));
+    if (ofType.length === 0) {
+      return {
+        allowed: false,
+        reason: `caller '${callerId}' is not granted ${what} on resources of type '${typeAsWritten(scope)}'`,
+      };
+    }
+    if (action === undefined) return { allowed: true, grantIndex: (ofType[0] as { index: number }).index };
+    const match = ofType.find((g) => listed(g.grant.actions ?? [], action));
     if (!match) {
       return {
         allowed: false,
@@ -36,6 +43,18 @@ export function createAuthorizer(grants: readonly GrantConfig[]): Authorizer {
     }
     return { allowed: true, grantIndex: match.index };
   };
+}
+
+/** The resource type with the casing the caller used (the scope's own is lowercased for matching). */
+function typeAsWritten(scope: Scope): string | undefined {
+  const type = resourceTypeOf(scope.path);
+  return type ? `${type.namespace}/${type.type}` : scope.resourceType;
+}
+
+/** A grant's resource types limit only scopes that name a resource; group and subscription scopes pass. */
+function typeAllowed(types: readonly string[] | undefined, resourceType: string | undefined): boolean {
+  if (!types || !resourceType) return true;
+  return types.some((t) => t.toLowerCase() === resourceType.toLowerCase());
 }
 
 function listed(list: readonly string[], name: string): boolean {

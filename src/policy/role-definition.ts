@@ -25,7 +25,14 @@ export function buildRoleDefinition(
   const operations = new Set(
     grants.flatMap((g) => (g.operations.includes("*") ? catalog.map((op) => op.name) : g.operations)),
   );
-  const actions = new Set(catalog.filter((op) => operations.has(op.name)).flatMap((op) => op.actions));
+  const byName = new Map(catalog.map((op) => [op.name, op]));
+  const actions = new Set(
+    grants.flatMap((g) =>
+      (g.operations.includes("*") ? catalog.map((op) => op.name) : g.operations).flatMap((name) =>
+        (byName.get(name)?.actions ?? []).flatMap((template) => expandAction(template, g)),
+      ),
+    ),
+  );
   const scopes = grants.flatMap((g) => g.scopes.map(assignableScope));
   const widened = grants.some((g) => g.scopes.some((s) => s.includes("*")));
   const opList = [...operations].sort().join(", ") || "none";
@@ -41,6 +48,23 @@ export function buildRoleDefinition(
     NotActions: [],
     AssignableScopes: minimalScopes(scopes),
   };
+}
+
+/**
+ * Operations on resources of any type name their actions as templates: `{resourceType}` becomes each
+ * of the grant's resource types (`*` without them), `{action}` each provider action it lists.
+ */
+function expandAction(template: string, grant: GrantConfig): string[] {
+  let expanded = [template];
+  if (template.includes("{resourceType}")) {
+    const types = grant.resourceTypes ?? ["*"];
+    expanded = expanded.flatMap((a) => types.map((t) => a.replace("{resourceType}", t)));
+  }
+  if (template.includes("{action}")) {
+    const names = grant.actions ?? [];
+    expanded = expanded.flatMap((a) => names.map((n) => a.replace("{action}", n)));
+  }
+  return expanded;
 }
 
 /**

@@ -126,3 +126,20 @@ function segmentMatches(pattern: string, segment: string): boolean {
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+export interface ResourceType {
+  namespace: string;
+  /** The type path below the namespace, e.g. `virtualMachines` or `sites/slots`. */
+  type: string;
+}
+
+/** The provider namespace and type of a resource id (`…/providers/Microsoft.Web/sites/a/slots/b`). */
+export function resourceTypeOf(resourceId: string): ResourceType | undefined {
+  const segments = resourceId.split("/").filter(Boolean);
+  const at = segments.map((s) => s.toLowerCase()).lastIndexOf("providers");
+  const rest = at >= 0 ? segments.slice(at + 1) : [];
+  if (rest.length < 3 || rest.length % 2 === 0) return undefined;
+  const [namespace, ...pairs] = rest;
+  const types = pairs.filter((_, i) => i % 2 === 0);
+  return { namespace: namespace as string, type: types.join("/") };
+}

@@ -1,6 +1,7 @@
 // Route filters: conditions over an event and its caller, as expressive as Event Grid advanced filters
 // and EventBridge patterns, combined with all / any / not.
 import { z } from "zod";
+import { globToRegex } from "../callers/claim-conditions.ts";
 import { lookupPath } from "./path.ts";
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -97,19 +98,4 @@ function inRange(value: unknown, r: { gt?: number; gte?: number; lt?: number; lt
     (r.lt === undefined || value < r.lt) &&
     (r.lte === undefined || value <= r.lte)
   );
-}
-
-/** `*` matches any run of characters except `/`, `**` also across `/`, `?` one character. */
-function globToRegex(glob: string): RegExp {
-  let out = "";
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i] as string;
-    if (ch === "*" && glob[i + 1] === "*") {
-      out += ".*";
-      i++;
-    } else if (ch === "*") out += "[^/]*";
-    else if (ch === "?") out += "[^/]";
-    else out += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${out}$`, "s");
 }

@@ -2,44 +2,46 @@
 import type { Caller } from "../callers/caller.ts";
 import type { RouteConfig } from "../config/schema.ts";
 import { BridgeError } from "../http/errors.ts";
-import { findOperation } from "../operations/catalog.ts";
-import { parseScope, type Scope } from "../policy/scope.ts";
+import { type OperationRequest, prepareRequest } from "../operations/request.ts";
 import type { BridgeEvent } from "./event.ts";
 import { matchesFilter } from "./filter.ts";
 import { renderTemplate, TemplateError } from "./template.ts";
 
-export interface OperationRequest {
-  routeId: string;
-  actionIndex: number;
-  operation: string;
-  params: unknown;
-  scope: Scope;
+/** An entry point whose events routes listen to: `hook:{id}` or `source:{id}`. */
+export type EntryPoint = `hook:${string}` | `source:${string}`;
+
+export type Router = (entry: EntryPoint, event: BridgeEvent, caller: Caller) => OperationRequest[];
+
+function entryOf(trigger: RouteConfig["trigger"]): EntryPoint {
+  return trigger.hook !== undefined ? `hook:${trigger.hook}` : `source:${trigger.source}`;
 }
 
-export type Router = (hookId: string, event: BridgeEvent, caller: Caller) => OperationRequest[];
-
 export function createRouter(routes: readonly RouteConfig[]): Router {
-  return (hookId, event, caller) => {
+  const entries = routes.map((r) => entryOf(r.trigger));
+  return (entry, event, caller) => {
     const context = {
       event,
-      caller: { id: caller.id, kind: caller.kind, subject: caller.subject, claims: caller.claims },
+      caller: {
+        id: caller.id,
+        kind: caller.kind,
+        subject: caller.subject,
+        claims: caller.claims,
+        ...(caller.onBehalfOf ? { onBehalfOf: caller.onBehalfOf } : {}),
+      },
     };
     const matched = routes.filter(
-      (r) =>
-        r.trigger.hook === hookId &&
+      (r, i) =>
+        entries[i] === entry &&
         (r.trigger.events.length === 0 || r.trigger.events.includes(event.type)) &&
         (r.trigger.filter === undefined || matchesFilter(r.trigger.filter, context)),
     );
     const problems: string[] = [];
     const requests: OperationRequest[] = [];
     for (const route of matched) {
+      // Where each named action of this route lands in the submission, for `after`.
+      const position = new Map<string, number>();
       route.actions.forEach((action, actionIndex) => {
         const where = `routes.${route.id}.actions[${actionIndex}]`;
-        const operation = findOperation(action.operation);
-        if (!operation) {
-          problems.push(`${where}: unknown operation '${action.operation}'`);
-          return;
-        }
         let rendered: unknown;
         try {
           rendered = renderTemplate(action.parameters, context);
@@ -48,25 +50,19 @@ export function createRouter(routes: readonly RouteConfig[]): Router {
           problems.push(`${where}.${err.message}`);
           return;
         }
-        const parsed = operation.input.safeParse(rendered);
-        if (!parsed.success) {
-          for (const issue of parsed.error.issues) {
-            problems.push(`${where}.parameters.${issue.path.join(".")}: ${issue.message}`);
-          }
+        const prepared = prepareRequest(
+          action.operation,
+          rendered,
+          { routeId: route.id, actionIndex },
+          `${where}.parameters`,
+        );
+        if (!prepared.ok) {
+          problems.push(...prepared.problems);
           return;
         }
-        const scope = parseScope(operation.scope(parsed.data));
-        if (!scope.ok) {
-          problems.push(`${where}: ${scope.reason}`);
-          return;
-        }
-        requests.push({
-          routeId: route.id,
-          actionIndex,
-          operation: operation.name,
-          params: parsed.data,
-          scope: scope.scope,
-        });
+        const after = action.after?.map((name) => position.get(name) as number);
+        if (action.id !== undefined) position.set(action.id, requests.length);
+        requests.push({ ...prepared.request, ...(after ? { after } : {}) });
       });
     }
     if (problems.length > 0) {

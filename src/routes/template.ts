@@ -11,8 +11,8 @@ export class TemplateError extends Error {
   override name = "TemplateError";
 }
 
-const EXPRESSION = /\{\{\s*([^{}]+?)\s*\}\}/g;
-const WHOLE = /^\{\{\s*([^{}]+?)\s*\}\}$/;
+const EXPRESSION = /\{\{\s*(.+?)\s*\}\}/g;
+const WHOLE = /^\{\{\s*(.+?)\s*\}\}$/s;
 const PATH = /^(event|caller)(\.[A-Za-z_$][\w$-]*|\[\d+\])*$/;
 
 /** Renders every string inside `value`; a string that is exactly one expression keeps the value's type. */
@@ -28,8 +28,9 @@ export function renderTemplate(value: unknown, ctx: TemplateContext, at = "param
 }
 
 function renderString(text: string, ctx: TemplateContext, at: string): unknown {
-  const whole = WHOLE.exec(text);
-  if (whole) return evaluate(whole[1] as string, ctx, at);
+  const whole = WHOLE.exec(text)?.[1];
+  // One expression is the whole string (and not two that happen to start and end it).
+  if (whole && !whole.includes("}}")) return evaluate(whole, ctx, at);
   return text.replace(EXPRESSION, (_m, expr: string) => {
     const v = evaluate(expr, ctx, at);
     if (v !== null && typeof v === "object") throw new TemplateError(`${at}: '${expr}' is not a scalar`);

@@ -1,7 +1,7 @@
 // The attribution of the work in progress, carried through async calls so lower layers (the ARM
 // pipeline, logs, spans) can name the caller and job without every call site passing it along.
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Caller } from "../callers/caller.ts";
+import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
 
 /** Who a piece of work is for: the caller, and the actor it said it acted for. */
 export interface CallerAttribution {
@@ -9,7 +9,7 @@ export interface CallerAttribution {
   callerKind?: string;
   /** E.g. `repo:org/app:ref:refs/heads/main`. */
   callerSubject?: string;
-  /** The person or pipeline a caller acted for, when the event names one. */
+  /** The original actor the caller delivered for (`describeOnBehalfOf`), when the event named one. */
   onBehalfOf?: string;
 }
 
@@ -61,14 +61,8 @@ export function annotateRequest(patch: Partial<RequestAttribution>): void {
   if (current) Object.assign(current, patch);
 }
 
-/** The on-behalf-of actor, when the caller carries one (events that name their actor do). */
-export function onBehalfOf(caller: Caller): string | undefined {
-  const actor = (caller as { onBehalfOf?: unknown }).onBehalfOf;
-  return typeof actor === "string" && actor !== "" ? actor : undefined;
-}
-
 export function callerAttribution(caller: Caller): CallerAttribution {
-  const actor = onBehalfOf(caller);
+  const actor = describeOnBehalfOf(caller.onBehalfOf);
   return {
     callerId: caller.id,
     callerKind: caller.kind,

@@ -52,6 +52,7 @@ export async function startHarness(
     emulator?: EmulatorOptions;
     jobs?: Record<string, number>;
     telemetry?: Telemetry;
+    /** Environment the config's secret references resolve against. */
     env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {

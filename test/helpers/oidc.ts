@@ -204,3 +204,20 @@ export function entraClaims(over: Record<string, unknown> = {}): JWTPayload {
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
+
+export const EVENT_GRID_APP = "4962773b-9cdb-44cf-a8bf-237846a00ab7";
+/** The object id of Event Grid's service principal in the test tenant. */
+export const EVENT_GRID_SP_OID = "b5a3c2d1-7e6f-4a8b-9c0d-1e2f3a4b5c6d";
+
+/** The v1 token Event Grid obtains for a webhook's app (audience) when it delivers with Entra ID auth. */
+export function eventGridClaims(over: Record<string, unknown> = {}): JWTPayload {
+  const { xms_mirid: _managedIdentityOnly, ...claims } = entraClaims({
+    aud: "api://armbridge-events",
+    appid: EVENT_GRID_APP,
+    oid: EVENT_GRID_SP_OID,
+    sub: EVENT_GRID_SP_OID,
+    roles: ["AzureEventGridSecureWebhookSubscriber"],
+    ...over,
+  });
+  return claims;
+}

@@ -146,6 +146,34 @@ export function signedDelivery(
   };
 }
 
+/** The header that carries the delivery secret (the hook secret) to `POST /events/azure`. */
+export const EVENTS_SECRET_HEADER = "x-events-secret";
+
+/** An Event Grid-schema batch of `Contoso.Env.Requested` events, as Event Grid delivers it. */
+export function eventGridBatch(secret: string, groups: string[]): RequestInit {
+  const events = groups.map((group) => ({
+    id: randomUUID(),
+    topic: `/subscriptions/${PROCESS_SUBSCRIPTION}`,
+    subject: `envs/${group}`,
+    eventType: "Contoso.Env.Requested",
+    eventTime: new Date().toISOString(),
+    data: { group },
+    dataVersion: "1",
+    metadataVersion: "1",
+  }));
+  return {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "aeg-event-type": "Notification",
+      "aeg-subscription-name": "BENCH",
+      "aeg-delivery-count": "0",
+      [EVENTS_SECRET_HEADER]: secret,
+    },
+    body: JSON.stringify(events),
+  };
+}
+
 export const PROCESS_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
 export const PROCESS_HOOK_SECRET = "process-hook-secret";
 export const OPERATOR_KEY = "process-operator-key";
@@ -159,7 +187,8 @@ export interface ProcessConfigOptions {
 
 /**
  * Writes a config that points armbridge at a separately running emulator: hook `ops` with a `push`
- * that ensures `{{ event.data.group }}` and a `delete` event that deletes it.
+ * that ensures `{{ event.data.group }}` and a `delete` event that deletes it; event source `azure`
+ * whose `Contoso.Env.Requested` events ensure their `data.group`.
  */
 export function writeArmbridgeConfig(
   dir: string,
@@ -181,10 +210,20 @@ azure:
   throttle: ${options.throttle ?? "{}"}
 jobs: ${options.jobs ?? "{}"}
 operators: [{ id: ops, apiKeyHash: "${operatorHash}" }]
-callers: [{ id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }]
+callers:
+  - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
+  - { id: eventgrid, kind: eventgrid, secret: { header: ${EVENTS_SECRET_HEADER}, values: [{ env: HOOK_SECRET }] } }
 hooks: [{ id: ops, callers: [ci] }]
-grants: [{ caller: ci, operations: ["*"], scopes: ["/subscriptions/${PROCESS_SUBSCRIPTION}/resourceGroups/*"] }]
+sources: [{ id: azure, schema: both, callers: [eventgrid] }]
+grants:
+  - { caller: ci, operations: ["*"], scopes: ["/subscriptions/${PROCESS_SUBSCRIPTION}/resourceGroups/*"] }
+  - { caller: eventgrid, operations: [resourceGroup.ensure], scopes: ["/subscriptions/${PROCESS_SUBSCRIPTION}/resourceGroups/*"] }
 routes:
+  - id: event-ensure
+    trigger: { source: azure, events: [Contoso.Env.Requested] }
+    actions:
+      - operation: resourceGroup.ensure
+        parameters: { subscriptionId: "${PROCESS_SUBSCRIPTION}", resourceGroupName: "{{ event.data.group }}", location: westeurope }
   - id: ensure
     trigger: { hook: ops, events: [push] }
     actions:

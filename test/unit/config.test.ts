@@ -64,6 +64,33 @@ routes:
     );
   });
 
+  it("checks event sources and that a route names exactly one of hook and source", () => {
+    const shapes = problemsOf(`
+callers: [{ id: ci, kind: github-webhook, secrets: [{ env: ARMBRIDGE_DEMO_SECRET }] }]
+hooks: [{ id: deploy, callers: [ci] }]
+sources: [{ id: ce, schema: json, callers: [ci] }]
+routes:
+  - { id: b, trigger: { hook: deploy, source: ce }, actions: [{ operation: resourceGroup.ensure }] }
+  - { id: c, trigger: { events: [x] }, actions: [{ operation: resourceGroup.ensure }] }
+`);
+    expect(shapes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^sources\[0\]\.schema: /),
+        "routes[0].trigger: set exactly one of hook, source",
+        "routes[1].trigger: set exactly one of hook, source",
+      ]),
+    );
+    const references = problemsOf(`
+callers: [{ id: ci, kind: github-webhook, secrets: [{ env: ARMBRIDGE_DEMO_SECRET }] }]
+sources: [{ id: azure, schema: eventgrid, callers: [nobody] }]
+routes: [{ id: a, trigger: { source: missing }, actions: [{ operation: resourceGroup.ensure }] }]
+`);
+    expect(references).toEqual([
+      "sources[0].callers[0]: unknown caller 'nobody'",
+      "routes[0].trigger.source: unknown source 'missing'",
+    ]);
+  });
+
   it("refuses OIDC callers that are not pinned, trust HMAC or none, or fetch keys over plain http", () => {
     const problems = problemsOf(`
 callers:

@@ -89,6 +89,7 @@ describe("buildRoleDefinition", () => {
       summary: name,
       kind: "write",
       input: z.unknown(),
+      example: {},
       actions,
       scope: () => "/",
       execute: async () => null,

@@ -155,4 +155,35 @@ describe("SQLite job store", () => {
     const second = await store.claim(10, 60_000, { serializeByScope: true });
     expect(second.map((j) => j.id)).toEqual([jobs[1]?.id]);
   });
+
+  it("runs a job only after the jobs it runs after succeeded", async () => {
+    const { jobs } = await store.accept([
+      draft("o#0"),
+      { ...draft("o#1", 1), after: [0] },
+      { ...draft("o#2", 2), after: [1] },
+    ]);
+    const [first, second, third] = jobs as [Job, Job, Job];
+    expect(second.after).toEqual([first.id]);
+    expect((await store.claim(10, 60_000)).map((j) => j.id)).toEqual([first.id]);
+    await store.finish(first.id, "succeeded", {}, record(first, "succeeded"));
+    expect((await store.claim(10, 60_000)).map((j) => j.id)).toEqual([second.id]);
+    await store.finish(
+      second.id,
+      "dead",
+      { error: { code: "Http503", message: "busy" } },
+      record(second, "dead"),
+    );
+    // The third can never run: it fails with the reason, and its audit record says so.
+    const failed = await store.get(third.id);
+    expect(failed?.state).toBe("failed");
+    expect(failed?.error).toMatchObject({ code: "DependencyFailed" });
+    expect((await store.queryAudit({ limit: 10, jobId: third.id })).records[0]).toMatchObject({
+      outcome: "failed",
+    });
+    expect(await store.claim(10, 60_000)).toEqual([]);
+  });
+
+  it("refuses an order that points forward", async () => {
+    await expect(store.accept([{ ...draft("f#0"), after: [1] }, draft("f#1", 1)])).rejects.toThrow(/earlier/);
+  });
 });

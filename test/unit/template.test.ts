@@ -16,6 +16,12 @@ describe("renderTemplate", () => {
     ).toEqual({ name: "rg-app", id: 42 });
   });
 
+  it("renders several expressions in one string, and object defaults", () => {
+    expect(renderTemplate("{{ event.data.repository.name }}-{{ event.data.list[0] }}", ctx)).toBe("app-a");
+    expect(renderTemplate("{{ event.data.missing ?? {} }}", ctx)).toEqual({});
+    expect(renderTemplate('{{ event.data.missing ?? {"a": [1]} }}', ctx)).toEqual({ a: [1] });
+  });
+
   it("reads caller claims, array items and defaults", () => {
     expect(renderTemplate("{{ caller.claims.repository }}", ctx)).toBe("org/app");
     expect(renderTemplate("{{ event.data.list[1] }}", ctx)).toBe("b");

@@ -1,0 +1,185 @@
+// Decodes an Event Grid delivery: the Event Grid schema (a JSON array, or the validation handshake)
+// or CloudEvents 1.0 in structured, batch or binary mode. Every failure here is permanent (400/413).
+import { type CloudEvent, EventGridDeserializer, type EventGridEvent, isSystemEvent } from "@azure/eventgrid";
+import type { OnBehalfOf } from "../callers/caller.ts";
+import type { SourceConfig } from "../config/schema.ts";
+import { BridgeError } from "../http/errors.ts";
+import { originalActor } from "./events-actor.ts";
+
+export type DeliverySchema = "eventgrid" | "cloudevents";
+
+/** One event as the router needs it, whichever schema it came in. */
+export interface DeliveredEvent {
+  /** Event Grid `topic` or CloudEvents `source`: with `id`, what identifies the event. */
+  source: string;
+  id: string;
+  type: string;
+  subject: string | undefined;
+  time: string | undefined;
+  data: unknown;
+  /** The CloudEvents distributed tracing extension, when the event carries it. */
+  traceparent: string | undefined;
+  onBehalfOf: OnBehalfOf | undefined;
+}
+
+export type Delivery =
+  | { kind: "validation"; validationCode: string }
+  | { kind: "events"; schema: DeliverySchema; mode: string; events: DeliveredEvent[] };
+
+const VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent";
+const deserializer = new EventGridDeserializer();
+
+const malformed = (detail: string) => new BridgeError("bad_request", detail);
+
+function parseJson(body: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch (err) {
+    throw new BridgeError("malformed_json", `${what} is not valid UTF-8 JSON: ${(err as Error).message}`);
+  }
+}
+
+function asList(parsed: unknown, source: SourceConfig): Record<string, unknown>[] {
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  if (list.length > source.maxEvents) {
+    throw new BridgeError(
+      "payload_too_large",
+      `the delivery holds ${list.length} events; source '${source.id}' accepts at most ${source.maxEvents}`,
+      { extensions: { limitEvents: source.maxEvents } },
+    );
+  }
+  list.forEach((e, i) => {
+    if (e === null || typeof e !== "object" || Array.isArray(e))
+      throw malformed(`event [${i}] is not an object`);
+  });
+  return list as Record<string, unknown>[];
+}
+
+/** The SDK's deserializer validates each event; its messages name the missing or mistyped attribute. */
+async function each<In, Out>(list: In[], decode: (e: In) => Promise<Out[]>): Promise<Out[]> {
+  const out: Out[] = [];
+  for (const [i, e] of list.entries()) {
+    try {
+      out.push(...(await decode(e)));
+    } catch (err) {
+      throw malformed(`event [${i}]: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The SDK validates the attributes, but maps `data` as a dictionary, which mangles string and array
+ * data (both allowed by either schema): the data is taken as it was sent.
+ */
+const withSentData = <T extends { data?: unknown }>(sent: Record<string, unknown>, events: T[]): T[] =>
+  "data" in sent ? events.map((e) => ({ ...e, data: sent.data })) : events;
+
+const eventGridEvents = (list: Record<string, unknown>[]): Promise<EventGridEvent<unknown>[]> =>
+  each(list, async (e) => withSentData(e, await deserializer.deserializeEventGridEvents(e)));
+
+function fromEventGrid(e: EventGridEvent<unknown>): DeliveredEvent {
+  return {
+    source: e.topic ?? "",
+    id: e.id,
+    type: e.eventType,
+    subject: e.subject,
+    time: e.eventTime.toISOString(),
+    data: e.data,
+    traceparent: undefined,
+    onBehalfOf: originalActor(e.eventType, e.data, undefined),
+  };
+}
+
+function fromCloudEvent(e: CloudEvent<unknown>): DeliveredEvent {
+  const extensions = e.extensionAttributes;
+  const traceparent = extensions?.traceparent;
+  return {
+    source: e.source,
+    id: e.id,
+    type: e.type,
+    subject: e.subject,
+    time: e.time?.toISOString(),
+    data: e.data,
+    traceparent: typeof traceparent === "string" ? traceparent : undefined,
+    onBehalfOf: originalActor(e.type, e.data, extensions),
+  };
+}
+
+/** Binary mode: attributes in `ce-*` headers (percent-encoded where needed), the data is the body. */
+function binaryCloudEvent(body: Uint8Array, headers: Headers, mediaType: string): Record<string, unknown> {
+  const event: Record<string, unknown> = {};
+  for (const [name, value] of headers) {
+    if (!name.startsWith("ce-")) continue;
+    try {
+      event[name.slice(3)] = decodeURIComponent(value);
+    } catch {
+      event[name.slice(3)] = value;
+    }
+  }
+  if (mediaType) event.datacontenttype = headers.get("content-type");
+  if (body.length === 0) return event;
+  if (mediaType === "application/json" || mediaType.endsWith("+json"))
+    event.data = parseJson(body, "the data");
+  else if (mediaType.startsWith("text/")) event.data = new TextDecoder().decode(body);
+  else event.data_base64 = Buffer.from(body).toString("base64");
+  return event;
+}
+
+function accepts(source: SourceConfig, schema: DeliverySchema): void {
+  if (source.schema !== "both" && source.schema !== schema) {
+    const names = { eventgrid: "the Event Grid schema", cloudevents: "CloudEvents 1.0" };
+    throw malformed(`source '${source.id}' accepts only ${names[source.schema]}, not ${names[schema]}`);
+  }
+}
+
+export async function parseDelivery(
+  body: Uint8Array,
+  headers: Headers,
+  source: SourceConfig,
+): Promise<Delivery> {
+  const mediaType = (headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  const cloudEvents = async (list: Record<string, unknown>[], mode: string): Promise<Delivery> => {
+    accepts(source, "cloudevents");
+    const events = await each(list, async (e) =>
+      withSentData(e, await deserializer.deserializeCloudEvents(e)),
+    );
+    return { kind: "events", schema: "cloudevents", mode, events: events.map(fromCloudEvent) };
+  };
+
+  if (headers.has("ce-specversion"))
+    return cloudEvents([binaryCloudEvent(body, headers, mediaType)], "binary");
+  if (mediaType === "application/cloudevents+json") {
+    const parsed = parseJson(body, "the body");
+    if (Array.isArray(parsed)) throw malformed("a structured CloudEvent must be one JSON object");
+    return cloudEvents(asList(parsed, source), "structured");
+  }
+  if (mediaType === "application/cloudevents-batch+json") {
+    const parsed = parseJson(body, "the body");
+    if (!Array.isArray(parsed)) throw malformed("a CloudEvents batch must be a JSON array");
+    return cloudEvents(asList(parsed, source), "batch");
+  }
+  if (mediaType !== "application/json" && !mediaType.endsWith("+json")) {
+    // 400, not 415: Event Grid retries a 415 for a day, and this delivery will never be different.
+    throw malformed(`content type '${mediaType || "(none)"}' is neither JSON nor CloudEvents`);
+  }
+  const list = asList(parseJson(body, "the body"), source);
+  if (list.length > 0 && list.every((e) => "specversion" in e)) return cloudEvents(list, "batch");
+
+  accepts(source, "eventgrid");
+  if (list.length === 0) throw malformed("the delivery holds no events");
+  const events = await eventGridEvents(list);
+  if (headers.get("aeg-event-type")?.toLowerCase() === "subscriptionvalidation") {
+    const [event] = events;
+    if (events.length !== 1 || !event || !isSystemEvent(VALIDATION_EVENT, event)) {
+      throw malformed(`a SubscriptionValidation delivery must hold one ${VALIDATION_EVENT}`);
+    }
+    const code = event.data?.validationCode;
+    if (typeof code !== "string" || code === "")
+      throw malformed("the validation event has no validationCode");
+    return { kind: "validation", validationCode: code };
+  }
+  // A validation event is only ever answered as a handshake, never routed.
+  const notifications = events.filter((e) => !isSystemEvent(VALIDATION_EVENT, e));
+  return { kind: "events", schema: "eventgrid", mode: "array", events: notifications.map(fromEventGrid) };
+}

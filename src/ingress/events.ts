@@ -1,0 +1,268 @@
+// POST and OPTIONS /events/{sourceId}: Event Grid webhook deliveries (Event Grid schema or CloudEvents 1.0),
+// their handshakes, and batches accepted all or nothing. The status steers Event Grid's retries: 200 only
+// once every event is durably stored; 400/401/403/413 are final; 429/503 make it try again later.
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { SourceConfig } from "../config/schema.ts";
+import type { CallerGate } from "../http/caller-gate.ts";
+import { BridgeError } from "../http/errors.ts";
+import { problemResponses } from "../http/problem-docs.ts";
+import { EVENTS_SECURITY } from "../http/security-docs.ts";
+import type { BridgeEvent } from "../routes/event.ts";
+import type { Router } from "../routes/router.ts";
+import { type AcceptDeps, acceptAll, type Submission } from "./accept.ts";
+import { parseDelivery } from "./events-parse.ts";
+
+export interface EventDeps extends AcceptDeps {
+  sources: readonly SourceConfig[];
+  gate: CallerGate;
+  route: Router;
+}
+
+/** Delivery headers routes may read as `event.headers.…`; credentials are never among them. */
+const FORWARDED_HEADERS = [
+  "aeg-event-type",
+  "aeg-subscription-name",
+  "aeg-delivery-count",
+  "aeg-data-version",
+  "aeg-metadata-version",
+  "content-type",
+  "user-agent",
+];
+
+/** W3C trace context: `version-traceid-parentid-flags`. */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const traceContext = (value: string | undefined) =>
+  value !== undefined && TRACEPARENT.test(value.trim()) ? value.trim() : undefined;
+
+/** The CloudEvents abuse-protection handshake (CloudEvents Web Hook spec, section 4). */
+function handshake(c: Context, source: SourceConfig): Response {
+  const origin = c.req.header("webhook-request-origin")?.trim();
+  if (!origin) throw new BridgeError("bad_request", "missing WebHook-Request-Origin header");
+  if (source.schema === "eventgrid") {
+    throw new BridgeError("forbidden", `source '${source.id}' accepts only the Event Grid schema`);
+  }
+  if (!source.allowedOrigins.some((o) => o.toLowerCase() === origin.toLowerCase())) {
+    throw new BridgeError("forbidden", `origin '${origin}' may not deliver to source '${source.id}'`);
+  }
+  c.header("WebHook-Allowed-Origin", origin);
+  c.header("WebHook-Allowed-Rate", String(source.webhookAllowedRate));
+  c.header("Allow", "POST, OPTIONS");
+  return c.body(null, 200);
+}
+
+const sourceParam = z.object({ sourceId: z.string().openapi({ example: "azure" }) });
+
+const eventGridEvent = z.looseObject({
+  id: z.string(),
+  topic: z.string().optional(),
+  subject: z.string(),
+  eventType: z.string(),
+  eventTime: z.string(),
+  data: z.unknown(),
+  dataVersion: z.string(),
+  metadataVersion: z.string(),
+});
+const cloudEvent = z.looseObject({
+  specversion: z.literal("1.0"),
+  id: z.string(),
+  source: z.string(),
+  type: z.string(),
+  subject: z.string().optional(),
+  time: z.string().optional(),
+  data: z.unknown(),
+});
+
+const EventsAcceptedSchema = z
+  .object({
+    events: z.int().describe("Events in the delivery"),
+    jobs: z.int().describe("Jobs the events map to (new or already stored)"),
+    created: z.int().describe("Jobs stored by this delivery; 0 for a redelivery"),
+  })
+  .openapi("EventsAccepted");
+
+const GROUP = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/app-web";
+
+// Documented, not validated by zod: credentials may cover the raw body, which the handler reads itself.
+const deliverEvents = createRoute({
+  method: "post",
+  path: "/events/{sourceId}",
+  operationId: "deliverEvents",
+  tags: ["Events"],
+  summary: "Deliver Event Grid events (Event Grid schema or CloudEvents 1.0) to a source",
+  description:
+    "One event or a batch (up to the source's `maxEvents` and `maxBodyBytes`), all or nothing: 200 only once every job is durably stored. An Event Grid-schema delivery with `aeg-event-type: SubscriptionValidation` is the validation handshake, answered after the delivery authenticated. CloudEvents come in structured, batch or binary (`ce-*` headers) mode. 400, 401, 403 and 413 are final (Event Grid does not retry them); 429 and 503 ask for a retry.",
+  security: EVENTS_SECURITY,
+  request: {
+    params: sourceParam,
+    headers: z.object({
+      "aeg-event-type": z.enum(["Notification", "SubscriptionValidation"]).optional(),
+      "aeg-subscription-name": z.string().optional(),
+      "aeg-delivery-count": z.string().optional(),
+      traceparent: z.string().optional().openapi({
+        description: "W3C trace context the jobs continue (a CloudEvent's own traceparent wins)",
+      }),
+      "ce-specversion": z.string().optional().openapi({
+        description: "A binary-mode CloudEvent: its other attributes in `ce-*` headers, its data the body",
+      }),
+    }),
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z
+            .array(z.union([eventGridEvent, cloudEvent]))
+            .describe("Event Grid-schema events, or CloudEvents"),
+          example: [
+            {
+              id: "5f8f1c2e-0a4b-4c3d-9e8f-7a6b5c4d3e2f",
+              topic: "/subscriptions/00000000-0000-0000-0000-000000000001",
+              subject: GROUP,
+              eventType: "Microsoft.Resources.ResourceWriteSuccess",
+              eventTime: "2025-06-01T10:00:00Z",
+              data: {
+                operationName: "Microsoft.Resources/subscriptions/resourceGroups/write",
+                status: "Succeeded",
+              },
+              dataVersion: "2",
+              metadataVersion: "1",
+            },
+          ],
+        },
+        "application/cloudevents+json": { schema: cloudEvent },
+        "application/cloudevents-batch+json": { schema: z.array(cloudEvent) },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: "Every event stored, or the validation handshake's answer",
+      content: {
+        "application/json": {
+          schema: z.union([
+            EventsAcceptedSchema,
+            z.object({ validationResponse: z.string().describe("The validation event's code") }),
+          ]),
+        },
+      },
+    },
+    ...problemResponses(
+      "bad_request",
+      "malformed_json",
+      "invalid_parameters",
+      "unauthenticated",
+      "bad_signature",
+      "forbidden",
+      "unknown_source",
+      "payload_too_large",
+      "rate_limited",
+      "unavailable",
+    ),
+  },
+});
+
+const eventsHandshake = createRoute({
+  method: "options",
+  path: "/events/{sourceId}",
+  operationId: "eventsHandshake",
+  tags: ["Events"],
+  summary: "The CloudEvents abuse-protection handshake",
+  security: [],
+  request: {
+    params: sourceParam,
+    headers: z.object({
+      "WebHook-Request-Origin": z.string().openapi({ example: "eventgrid.azure.net" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "The origin may deliver",
+      headers: z.object({
+        "WebHook-Allowed-Origin": z.string().openapi({ example: "eventgrid.azure.net" }),
+        "WebHook-Allowed-Rate": z.string().openapi({ example: "*" }),
+      }),
+    },
+    ...problemResponses("bad_request", "forbidden", "unknown_source"),
+  },
+});
+
+export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
+  app.openAPIRegistry.registerPath(deliverEvents);
+  app.openAPIRegistry.registerPath(eventsHandshake);
+  const sources = new Map(deps.sources.map((s) => [s.id, s]));
+  const sourceOf = (c: Context): SourceConfig => {
+    const id = c.req.param("sourceId") ?? "";
+    const source = sources.get(id);
+    if (!source) throw new BridgeError("unknown_source", `no event source '${id}' is configured`);
+    return source;
+  };
+
+  app.options(eventsHandshake.getRoutingPath(), (c) => handshake(c, sourceOf(c)));
+
+  app.post(deliverEvents.getRoutingPath(), async (c) => {
+    const source = sourceOf(c);
+    const requestId = c.get("requestId");
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    // Authenticated before anything is parsed or answered, the validation handshake included.
+    const { caller } = await deps.gate(c, source.callers, body);
+    const delivery = await parseDelivery(body, c.req.raw.headers, source);
+    const subscription = c.req.header("aeg-subscription-name");
+
+    if (delivery.kind === "validation") {
+      deps.logger.info(
+        { requestId, sourceId: source.id, callerId: caller.id, subscription },
+        "event grid subscription validated",
+      );
+      return c.json({ validationResponse: delivery.validationCode }, 200);
+    }
+
+    const headers = Object.fromEntries(
+      FORWARDED_HEADERS.flatMap((h) => (c.req.header(h) ? [[h, c.req.header(h) as string]] : [])),
+    );
+    const deliveryTrace = traceContext(c.req.header("traceparent"));
+    const submissions: Submission[] = [];
+    for (const e of delivery.events) {
+      const eventCaller = e.onBehalfOf ? { ...caller, onBehalfOf: e.onBehalfOf } : caller;
+      const traceparent = traceContext(e.traceparent) ?? deliveryTrace;
+      const event: BridgeEvent = {
+        source: e.source,
+        id: e.id,
+        type: e.type,
+        subject: e.subject,
+        data: e.data,
+        headers,
+        ...(e.time ? { time: e.time } : {}),
+        ...(traceparent ? { traceparent } : {}),
+      };
+      const requests = deps.route(`source:${source.id}`, event, eventCaller);
+      if (requests.length === 0) continue;
+      submissions.push({
+        caller: eventCaller,
+        requests,
+        requestId,
+        // Event Grid delivers at least once: (topic or source, id) is the event, per source and caller.
+        idempotencyKey: `event:${source.id}:${caller.id}:${e.source}:${e.id}`,
+        ...(traceparent ? { traceparent } : {}),
+      });
+    }
+    const result = submissions.length > 0 ? await acceptAll(deps, submissions) : { jobs: [], created: [] };
+    const created = result.created.filter(Boolean).length;
+    deps.logger.info(
+      {
+        requestId,
+        sourceId: source.id,
+        callerId: caller.id,
+        subscription,
+        deliveryCount: c.req.header("aeg-delivery-count"),
+        schema: delivery.schema,
+        mode: delivery.mode,
+        events: delivery.events.length,
+        jobs: result.jobs.length,
+        created,
+      },
+      "events accepted",
+    );
+    // 200, not 202: Event Grid counts 200-204 as delivered, and every job is durably stored by now.
+    return c.json({ events: delivery.events.length, jobs: result.jobs.length, created }, 200);
+  });
+}

@@ -1,0 +1,123 @@
+import { CloudEvent, HTTP } from "cloudevents";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.ts";
+import { originalActor } from "../../src/ingress/events-actor.ts";
+import { parseDelivery } from "../../src/ingress/events-parse.ts";
+import { operationNames } from "../../src/operations/catalog.ts";
+import { ACTOR_OID, eventGridDelivery, eventGridEvent, resourceWriteData } from "../helpers/eventgrid.ts";
+
+const config = parseConfig(
+  `
+callers: [{ id: eg, kind: eventgrid, secret: { query: code, values: [{ env: S }] } }]
+sources:
+  - { id: both, schema: both, callers: [eg] }
+  - { id: eg, schema: eventgrid, callers: [eg] }
+`,
+  { S: "sixteen-characters" },
+  operationNames,
+);
+const [both, eventGridOnly] = config.sources as [(typeof config.sources)[0], (typeof config.sources)[0]];
+
+const parse = (init: RequestInit, source = both) =>
+  parseDelivery(new TextEncoder().encode(init.body as string), new Headers(init.headers), source);
+
+describe("parsing deliveries", () => {
+  it("reads an Event Grid-schema array with typed times and the actor of resource events", async () => {
+    const delivery = await parse(eventGridDelivery([eventGridEvent({ id: "e1" })]));
+    expect(delivery).toMatchObject({
+      kind: "events",
+      schema: "eventgrid",
+      events: [
+        {
+          id: "e1",
+          source: "/subscriptions/00000000-0000-0000-0000-000000000001",
+          type: "Microsoft.Resources.ResourceWriteSuccess",
+          time: "2025-05-06T09:12:43.113Z",
+          onBehalfOf: { id: ACTOR_OID, source: "data.claims", appId: "04b07795-8ddb-461a-bbee-02f9e1bf7b46" },
+        },
+      ],
+    });
+  });
+
+  it("reads a binary-mode CloudEvent with text data and its extensions", async () => {
+    const message = HTTP.binary(
+      new CloudEvent({
+        type: "com.contoso.note",
+        source: "/notes",
+        datacontenttype: "text/plain",
+        data: "hello",
+        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      }),
+    );
+    const delivery = await parse({
+      headers: message.headers as Record<string, string>,
+      body: message.body as string,
+    });
+    expect(delivery).toMatchObject({
+      schema: "cloudevents",
+      mode: "binary",
+      events: [
+        {
+          type: "com.contoso.note",
+          data: "hello",
+          traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        },
+      ],
+    });
+  });
+
+  it("keeps string and array data as sent", async () => {
+    const delivery = await parse(
+      eventGridDelivery([
+        eventGridEvent({ eventType: "Contoso.A", data: ["a", "b"] }),
+        eventGridEvent({ eventType: "Contoso.B", data: "text" }),
+      ]),
+    );
+    expect(delivery.kind === "events" && delivery.events.map((e) => e.data)).toEqual([["a", "b"], "text"]);
+  });
+
+  it("refuses a CloudEvent at an Event Grid-only source and a CloudEvent without an id", async () => {
+    const structured = HTTP.structured(new CloudEvent({ type: "t", source: "/s" }));
+    const init = { headers: structured.headers as Record<string, string>, body: structured.body as string };
+    await expect(parse(init, eventGridOnly)).rejects.toMatchObject({ status: 400 });
+    const noId = JSON.stringify({ specversion: "1.0", type: "t", source: "/s" });
+    await expect(
+      parse({ headers: { "content-type": "application/cloudevents+json" }, body: noId }),
+    ).rejects.toMatchObject({
+      status: 400,
+      detail: "event [0]: event is missing required property 'id'",
+    });
+  });
+
+  it("requires exactly one validation event in a SubscriptionValidation delivery", async () => {
+    const init = eventGridDelivery([eventGridEvent(), eventGridEvent()], {
+      eventType: "SubscriptionValidation",
+    });
+    await expect(parse(init)).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe("the original actor", () => {
+  it("falls back to the authorization evidence when the claims name nobody", () => {
+    const data = { ...resourceWriteData("g"), claims: {} };
+    expect(originalActor("Microsoft.Resources.ResourceDeleteSuccess", data, undefined)).toEqual({
+      id: ACTOR_OID.replaceAll("-", ""),
+      kind: "entra-principal",
+      source: "data.authorization",
+    });
+  });
+
+  it("reads claims delivered as a JSON string, and nothing from other events' data", () => {
+    const data = { claims: JSON.stringify({ oid: "o-1", name: "Bob" }) };
+    expect(originalActor("Microsoft.Resources.ResourceActionSuccess", data, undefined)).toMatchObject({
+      id: "o-1",
+      name: "Bob",
+    });
+    expect(originalActor("Contoso.Thing", data, undefined)).toBeUndefined();
+    expect(originalActor("Contoso.Thing", {}, { authtype: "service_account", authid: "sa-7" })).toEqual({
+      id: "sa-7",
+      kind: "service_account",
+      source: "authcontext",
+    });
+  });
+});

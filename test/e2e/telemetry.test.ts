@@ -12,6 +12,7 @@ import { type Envelope, type FakeIngestion, startFakeIngestion } from "../helper
 import {
   type ArmbridgeProcess,
   type EmulatorProcess,
+  processConfigHead,
   PROCESS_SUBSCRIPTION as SUBSCRIPTION,
   signedDelivery,
   startArmbridge,
@@ -29,14 +30,7 @@ function writeConfig(dir: string, emulator: EmulatorProcess): string {
   const path = join(dir, "armbridge.yaml");
   writeFileSync(
     path,
-    `
-server: { host: 127.0.0.1, port: 0, shutdownTimeoutSeconds: 5 }
-dataDir: ${JSON.stringify(join(dir, "data"))}
-azure:
-  resourceManagerEndpoint: ${emulator.armUrl}
-  imdsEndpoint: ${emulator.imdsUrl}
-  caCertFile: ${JSON.stringify(emulator.caFile)}
-  pollIntervalMs: 50
+    `${processConfigHead(dir, emulator)}
 operators: [{ id: ops, apiKeyHash: "${sha256(OPERATOR_KEY)}" }]
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }

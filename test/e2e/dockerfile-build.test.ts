@@ -111,10 +111,10 @@ describe("the Dockerfile, reproduced without Docker", () => {
   }, 90_000);
 
   it("fails when .dockerignore leaves out a source file the runtime imports", async () => {
-    const { container, ready } = await buildAndStart(DOCKERFILE, `${DOCKERIGNORE}\nsrc/emulator/**\n`);
+    const { container, ready } = await buildAndStart(DOCKERFILE, `${DOCKERIGNORE}\nsrc/jobs/waiter.ts\n`);
     expect(ready).toBe("exited");
     expect(await container.exit).not.toBe(0);
-    expect(container.output.join("")).toMatch(/ERR_MODULE_NOT_FOUND[\s\S]*emulator/);
+    expect(container.output.join("")).toMatch(/ERR_MODULE_NOT_FOUND[\s\S]*waiter/);
   }, 90_000);
 
   it("fails when the runtime stage does not copy the production dependencies", async () => {

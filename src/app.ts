@@ -1,9 +1,11 @@
 // Builds the HTTP app from explicit dependencies. Pure: no listening, no globals; tests use it directly.
+import { randomUUID } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { BlankEnv, BlankSchema } from "hono/types";
 import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
 import { createRateLimiter } from "./callers/rate-limit.ts";
 import type { Config } from "./config/schema.ts";
+import { registerAuditRoutes } from "./http/audit-routes.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
 import { registerDocsRoutes } from "./http/docs-routes.ts";
 import { BridgeError, isBridgeError, problemResponse } from "./http/errors.ts";
@@ -19,7 +21,9 @@ import type { JobWaiter } from "./jobs/waiter.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createAuthorizer } from "./policy/authorize.ts";
 import { createRouter } from "./routes/router.ts";
+import { traceRequests } from "./telemetry/http-spans.ts";
 import type { Logger } from "./telemetry/logger.ts";
+import { type BridgeMetrics, noopMetrics } from "./telemetry/metrics.ts";
 
 export interface AppDeps {
   config: Config;
@@ -32,11 +36,16 @@ export interface AppDeps {
   onAccepted?: () => void;
   /** JWKS caching and the clock of caller authentication (tests shorten the JWKS cooldown). */
   authentication?: AuthenticatorOptions;
+  metrics?: BridgeMetrics;
+  /** The telemetry instance of this process (jobs it accepts are parented to their request's span). */
+  instanceId?: string;
 }
 
 export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   const { config, store, waiter, logger } = deps;
   const onAccepted = deps.onAccepted ?? (() => {});
+  const metrics = deps.metrics ?? noopMetrics();
+  const instanceId = deps.instanceId ?? randomUUID();
   const app = new OpenAPIHono<BlankEnv, BlankSchema>({
     // A parameter, query or header that fails its route's schema is a precise 400 like any other.
     defaultHook: (result) => {
@@ -50,6 +59,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   });
 
   app.use(requestIds());
+  app.use(traceRequests(metrics));
   app.use(accessLog(logger));
   const sourceLimits = new Map(config.sources.map((s) => [`/events/${s.id}`, s.maxBodyBytes]));
   app.use(limitBody(config.server.bodyLimitBytes, (path) => sourceLimits.get(path)));
@@ -60,9 +70,18 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
       new Map(config.callers.flatMap((c) => (c.rateLimit ? [[c.id, c.rateLimit]] : []))),
     ),
     logger,
+    audit: (records) => store.appendAudit(records),
+    metrics,
   });
 
-  const accepting = { store, authorize: createAuthorizer(config.grants), logger, onAccepted };
+  const accepting = {
+    store,
+    authorize: createAuthorizer(config.grants),
+    logger,
+    metrics,
+    instanceId,
+    onAccepted,
+  };
   const route = createRouter(config.routes);
   registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
   registerHookRoutes(app, { ...accepting, hooks: config.hooks, gate, route, waiter });
@@ -75,6 +94,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
     operationNames,
   });
   registerJobRoutes(app, { store, waiter, operators: config.operators, onAccepted });
+  registerAuditRoutes(app, { store, operators: config.operators });
   registerDocsRoutes(app);
 
   app.notFound((c) => {

@@ -1,5 +1,6 @@
 // Wires the real dependencies for a config: credential, ARM clients, store, worker and app.
 // main.ts serves what this builds; tests build the same thing against the emulator.
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
@@ -13,7 +14,10 @@ import { openSqliteJobStore } from "./jobs/sqlite-store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
+import { startAuditRetention } from "./telemetry/audit-retention.ts";
 import type { Logger } from "./telemetry/logger.ts";
+import { countTokenRefreshes, noopMetrics } from "./telemetry/metrics.ts";
+import type { Telemetry } from "./telemetry/setup.ts";
 
 export interface Runtime {
   app: Hono;
@@ -29,10 +33,14 @@ export interface RuntimeOptions {
   logger: Logger;
   /** Extra CA certificate (PEM) to trust for ARM calls, e.g. the in-process emulator's. */
   trustedCaPem?: string;
+  /** Started before the runtime (main.ts does); without it spans and metrics go nowhere. */
+  telemetry?: Pick<Telemetry, "metrics" | "instanceId">;
 }
 
-export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeOptions): Runtime {
-  const credential = createManagedIdentityCredential(config.azure);
+export function createRuntime(config: Config, { logger, trustedCaPem, telemetry }: RuntimeOptions): Runtime {
+  const metrics = telemetry?.metrics ?? noopMetrics();
+  const instanceId = telemetry?.instanceId ?? randomUUID();
+  const credential = countTokenRefreshes(createManagedIdentityCredential(config.azure), metrics);
   // The one place that knows which engine runs; everything else sees a JobStore.
   const storeConfig = config.store;
   const store =
@@ -41,16 +49,20 @@ export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeO
           (await import("./jobs/azure-storage-store.ts")).openAzureStorageJobStore(storeConfig, credential),
         )
       : openSqliteJobStore(join(config.dataDir, "armbridge.db"));
+  metrics.observeQueue(() => store.countUnfinished());
   const replicas = storeConfig.engine === "azure-storage" ? storeConfig.replicas : 1;
   const arm = createArmClients(credential, config.azure, {
     ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
+    ...(config.audit.callerTag ? { callerTag: config.audit.callerTag } : {}),
     // ARM's buckets are per principal, and replicas share the principal: each keeps its share.
     limiter: createThrottleLimiter(shareOfThrottle(config.azure.throttle, replicas)),
     // Every ARM request a job makes is in the audit log before its response is acted on.
     onCall: async (call) => {
+      metrics.armCall(call.attribution?.operation ?? "(none)", call.method, call.status);
       const record = armCallRecord(call);
       if (record) await store.appendAudit([record]);
     },
+    onThrottleWait: (kind, ms) => metrics.throttleWait(kind, ms),
   });
   const waiter = createJobWaiter(store);
   const worker = createWorker({
@@ -58,6 +70,8 @@ export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeO
     arm,
     logger,
     settings: config.jobs,
+    metrics,
+    instanceId,
     onFinished: (id) => waiter.notify(id),
   });
   const tokenScope = `${config.azure.audience.replace(/\/$/, "")}/.default`;
@@ -66,6 +80,8 @@ export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeO
     store,
     waiter,
     logger,
+    metrics,
+    instanceId,
     onAccepted: () => worker.wake(),
     readiness: {
       token: async () => {
@@ -73,12 +89,17 @@ export function createRuntime(config: Config, { logger, trustedCaPem }: RuntimeO
       },
     },
   });
+  let retention: { stop(): void } | undefined;
   return {
     app,
     store,
     worker,
-    start: () => worker.start(),
+    async start() {
+      retention = startAuditRetention(store, config.audit.retentionDays, logger);
+      await worker.start();
+    },
     async stop(deadlineMs) {
+      retention?.stop();
       await worker.stop(deadlineMs);
       await store.close();
     },

@@ -7,7 +7,8 @@ import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createRuntime } from "./runtime.ts";
-import { createLogger } from "./telemetry/logger.ts";
+import { createLogger, routeLibraryLogs } from "./telemetry/logger.ts";
+import { startTelemetry } from "./telemetry/setup.ts";
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === "roles") {
@@ -45,7 +46,11 @@ async function main(argv: string[]): Promise<void> {
     logger.info({ arm: emulator.armUrl, imds: emulator.imdsUrl }, "local Azure emulator started in-process");
   }
 
-  const runtime = createRuntime(config, { logger, trustedCaPem: emulator?.caCertPem });
+  // Before the runtime: the Azure SDK clients and the app find the registered providers from the start.
+  const telemetry = await startTelemetry(config.telemetry, { dataDir: config.dataDir });
+  routeLibraryLogs(logger);
+  logger.info({ exporter: telemetry.exporter, instanceId: telemetry.instanceId }, "telemetry started");
+  const runtime = createRuntime(config, { logger, trustedCaPem: emulator?.caCertPem, telemetry });
   await runtime.start();
   const server = serve(
     { fetch: runtime.app.fetch, hostname: config.server.host, port: config.server.port },
@@ -65,6 +70,8 @@ async function main(argv: string[]): Promise<void> {
     if ("closeIdleConnections" in server) server.closeIdleConnections();
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
     await runtime.stop(deadlineMs);
+    // Flushes the spans and metrics still buffered.
+    await telemetry.shutdown();
     await emulator?.stop();
     logger.info("stopped");
     process.exit(0);

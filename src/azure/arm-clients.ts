@@ -40,6 +40,10 @@ export interface ArmClientOptions {
   limiter?: ThrottleLimiter;
   /** Told of every request after its response (or failure); awaited, so the record is written first. */
   onCall?: (call: ArmCall) => Promise<void>;
+  /** Told how long a request waited for the throttle limiter, when it waited. */
+  onThrottleWait?: (kind: string, ms: number) => void;
+  /** When set, a PUT (and a PATCH that sets tags) made for a job carries this tag with the caller's id. */
+  callerTag?: string;
 }
 
 function attributionPolicy(timeoutMs: number): PipelinePolicy {
@@ -58,14 +62,17 @@ function attributionPolicy(timeoutMs: number): PipelinePolicy {
 }
 
 /** Runs once per physical attempt (after the SDK's retry policy), so SDK retries are throttled too. */
-function throttleAndReportPolicy({ limiter, onCall }: ArmClientOptions): PipelinePolicy {
+function throttleAndReportPolicy({ limiter, onCall, onThrottleWait }: ArmClientOptions): PipelinePolicy {
   return {
     name: "armbridgeThrottleAndReport",
     async sendRequest(request, next) {
       const url = new URL(request.url);
       const subscription = /^\/subscriptions\/([^/]+)/i.exec(url.pathname)?.[1] ?? "(tenant)";
       const kind = requestKind(request.method);
+      const before = performance.now();
       await limiter?.acquire(subscription, kind, request.abortSignal as AbortSignal | undefined);
+      const waitedMs = performance.now() - before;
+      if (waitedMs >= 1) onThrottleWait?.(kind, waitedMs);
       const call: ArmCall = { method: request.method, path: url.pathname, attribution: currentAttribution() };
       try {
         const response = await next(request);
@@ -90,6 +97,39 @@ function throttleAndReportPolicy({ limiter, onCall }: ArmClientOptions): Pipelin
   };
 }
 
+const TAGS_RESOURCE = /\/providers\/Microsoft\.Resources\/tags\/default$/i;
+
+/**
+ * Writes the caller into a tag of what a job creates or updates, so the resource itself says who
+ * asked. A PUT replaces the tags anyway; a PATCH is touched only when it already sets tags, because
+ * a PATCH with tags replaces all of them. The tags API itself is left alone.
+ */
+function callerTagPolicy(tag: string): PipelinePolicy {
+  return {
+    name: "armbridgeCallerTag",
+    sendRequest(request, next) {
+      const attribution = currentAttribution();
+      const method = request.method.toUpperCase();
+      if (attribution && (method === "PUT" || method === "PATCH") && typeof request.body === "string") {
+        if (!TAGS_RESOURCE.test(new URL(request.url).pathname)) {
+          try {
+            const body = JSON.parse(request.body) as Record<string, unknown>;
+            const tags = body?.tags;
+            const hasTags = tags !== null && typeof tags === "object" && !Array.isArray(tags);
+            if (body && typeof body === "object" && !Array.isArray(body) && (method === "PUT" || hasTags)) {
+              body.tags = { ...(hasTags ? (tags as object) : {}), [tag]: attribution.callerId };
+              request.body = JSON.stringify(body);
+            }
+          } catch {
+            // Not JSON: sent as it is.
+          }
+        }
+      }
+      return next(request);
+    },
+  };
+}
+
 export function createArmClients(
   credential: TokenCredential,
   azure: Config["azure"],
@@ -103,6 +143,9 @@ export function createArmClients(
     ...(ca ? { tlsOptions: { ca } } : {}),
     additionalPolicies: [
       { policy: attributionPolicy(azure.requestTimeoutMs), position: "perCall" as const },
+      ...(options.callerTag
+        ? [{ policy: callerTagPolicy(options.callerTag), position: "perCall" as const }]
+        : []),
       { policy: throttleAndReportPolicy(options), position: "perRetry" as const },
     ],
     retryOptions: {

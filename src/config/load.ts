@@ -95,6 +95,9 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<strin
   if (env.APPLICATIONINSIGHTS_CONNECTION_STRING && telemetry.connectionString === undefined) {
     telemetry.connectionString = { env: "APPLICATIONINSIGHTS_CONNECTION_STRING" };
   }
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT && telemetry.otlpEndpoint === undefined) {
+    telemetry.otlpEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  }
   return out;
 }
 

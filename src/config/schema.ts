@@ -114,6 +114,16 @@ const jobsSchema = z.strictObject({
   serializeByScope: z.boolean().default(false),
 });
 
+const auditSchema = z.strictObject({
+  /** Audit records older than this are purged (hourly). */
+  retentionDays: z.number().int().min(1).max(3650).default(90),
+  /** When set, resources armbridge creates or updates get this tag with the caller's id. */
+  callerTag: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be a tag name (letters, digits, . _ -)")
+    .optional(),
+});
+
 /** Operators may list jobs and re-queue dead letters; the key itself is never in the file. */
 const operatorSchema = z.strictObject({
   id,
@@ -220,10 +230,22 @@ export function createConfigSchema(
   options: { secrets?: "resolve" | "placeholder" } = {},
 ) {
   const placeholders = options.secrets === "placeholder";
-  const telemetrySchema = z.strictObject({
-    logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-    connectionString: secretRef(env, placeholders).optional(),
-  });
+  const telemetrySchema = z
+    .strictObject({
+      logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+      /** Application Insights: traces and metrics go to Azure Monitor through its OpenTelemetry distro. */
+      connectionString: secretRef(env, placeholders).optional(),
+      /** An OTLP/HTTP collector's base URL (`/v1/traces` and `/v1/metrics` are appended). */
+      otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+      serviceName: z.string().min(1).max(128).default("armbridge"),
+      /**
+       * The share of traces kept, decided per trace so a kept request keeps its ARM calls. No
+       * rate-limiting sampler is used: at the default of 1 every ARM call's span is exported.
+       */
+      samplingRatio: z.number().min(0).max(1).default(1),
+      metricIntervalSeconds: z.number().int().min(1).max(3600).default(60),
+    })
+    .refine((t) => !(t.connectionString && t.otlpEndpoint), "set connectionString or otlpEndpoint, not both");
 
   const callerSchema = createCallerSchema(() => secretRef(env, placeholders));
 
@@ -237,6 +259,7 @@ export function createConfigSchema(
       emulator: emulatorSchema.prefault({}),
       jobs: jobsSchema.prefault({}),
       telemetry: telemetrySchema.prefault({}),
+      audit: auditSchema.prefault({}),
       operators: z.array(operatorSchema).default([]),
       callers: z.array(callerSchema).default([]),
       hooks: z.array(hookSchema).default([]),

@@ -1,4 +1,4 @@
-// The unauthenticated inspection API on the ARM server: /_emulator/{requests,stats,configure,reset,ca.pem}.
+// The unauthenticated inspection API on the ARM server: /_emulator/{requests,stats,tokens,configure,reset,ca.pem}.
 import type http from "node:http";
 import type { ArmStore } from "./arm/arm-store.ts";
 import type { RequestLog } from "./request-log.ts";
@@ -35,6 +35,9 @@ export function createControlHandler(deps: ControlDeps) {
         json(200, deps.log.list({ method, pathPrefix }));
         return;
       }
+      case "GET /_emulator/tokens":
+        json(200, deps.log.issuedTokens);
+        return;
       case "GET /_emulator/stats":
         json(200, deps.log.stats(deps.store.effects));
         return;

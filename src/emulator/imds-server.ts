@@ -96,8 +96,8 @@ async function handle(deps: ImdsDeps, req: http.IncomingMessage, res: http.Serve
     send(res, 400, { error: "invalid_request", error_description: identity });
     return;
   }
-  deps.log.imdsTokenRequests++;
   const { token, iat, exp } = await deps.tokens.issue(identity, resource);
+  deps.log.tokenIssued(token);
   send(res, 200, {
     access_token: token,
     client_id: identity.clientId,

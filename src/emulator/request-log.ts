@@ -2,10 +2,13 @@
 import type { EmulatorStats, RecordedRequest } from "./types.ts";
 
 const MAX_ENTRIES = 50_000;
+const MAX_TOKENS = 100;
 
 export class RequestLog {
   private entries: RecordedRequest[] = [];
   private byMethodAndPath = new Map<string, number>();
+  /** The access tokens IMDS handed out, newest last, so a test can look for them where they must not be. */
+  issuedTokens: string[] = [];
   imdsTokenRequests = 0;
   armRequests = 0;
   throttled = 0;
@@ -18,6 +21,12 @@ export class RequestLog {
     const key = `${entry.method} ${entry.canonicalPath}`;
     this.byMethodAndPath.set(key, (this.byMethodAndPath.get(key) ?? 0) + 1);
     return entry;
+  }
+
+  tokenIssued(token: string): void {
+    this.imdsTokenRequests++;
+    this.issuedTokens.push(token);
+    if (this.issuedTokens.length > MAX_TOKENS) this.issuedTokens.shift();
   }
 
   list(filter: { method?: string; pathPrefix?: string } = {}): RecordedRequest[] {
@@ -43,6 +52,7 @@ export class RequestLog {
     this.entries = [];
     this.byMethodAndPath = new Map();
     this.imdsTokenRequests = 0;
+    this.issuedTokens = [];
     this.armRequests = 0;
     this.throttled = 0;
     this.faulted = 0;

@@ -3,13 +3,34 @@ import type { Context } from "hono";
 import type { Authenticator } from "../callers/authenticate.ts";
 import type { Caller } from "../callers/caller.ts";
 import type { RateLimiter } from "../callers/rate-limit.ts";
+import type { AuditRecord } from "../jobs/audit.ts";
+import { annotateRequest, callerAttribution } from "../telemetry/attribution.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { BridgeError } from "./errors.ts";
 
 export interface CallerGateDeps {
   authenticate: Authenticator;
   rateLimit: RateLimiter;
   logger: Logger;
+  /** Refusals are audited (durably, before the answer) as well as logged. */
+  audit: (records: AuditRecord[]) => Promise<void>;
+  metrics: BridgeMetrics;
+}
+
+/** The audit record of a refused request: no operation or ARM scope was reached, so both are empty. */
+function refusal(c: Context, callerId: string, stage: string, reason: string): AuditRecord {
+  return {
+    time: new Date().toISOString(),
+    requestId: c.get("requestId"),
+    callerId,
+    operation: stage,
+    scope: "",
+    kind: "decision",
+    decision: "deny",
+    reason,
+    outcome: `${c.req.method} ${c.req.path}`,
+  };
 }
 
 export type CallerGate = (
@@ -18,7 +39,21 @@ export type CallerGate = (
   body: Uint8Array,
 ) => Promise<{ caller: Caller; deliveryId: string | undefined }>;
 
-export function createCallerGate({ authenticate, rateLimit, logger }: CallerGateDeps): CallerGate {
+export function createCallerGate({
+  authenticate,
+  rateLimit,
+  logger,
+  audit,
+  metrics,
+}: CallerGateDeps): CallerGate {
+  // A store that cannot take the record does not turn a refusal into a server error.
+  const record = async (r: AuditRecord) => {
+    try {
+      await audit([r]);
+    } catch (err) {
+      logger.error({ err, requestId: r.requestId }, "could not audit a refusal");
+    }
+  };
   return async (c, allowed, body) => {
     const requestId = c.get("requestId");
     const auth = await authenticate(
@@ -36,6 +71,10 @@ export function createCallerGate({ authenticate, rateLimit, logger }: CallerGate
         },
         "policy decision",
       );
+      // A refusal names the caller only when exactly one configured caller's credential was tried.
+      const callerId = auth.attempted.length === 1 ? (auth.attempted[0] as string) : "(unknown)";
+      await record(refusal(c, callerId, "authenticate", auth.reason));
+      metrics.events("refused", 1, { stage: "authenticate" });
       throw new BridgeError(
         auth.code,
         auth.reason,
@@ -54,10 +93,13 @@ export function createCallerGate({ authenticate, rateLimit, logger }: CallerGate
         },
         "policy decision",
       );
+      await record(refusal(c, auth.caller.id, "rate-limit", "rate limited"));
+      metrics.events("refused", 1, { stage: "rate-limit" });
       throw new BridgeError("rate_limited", `caller '${auth.caller.id}' is over its rate limit`, {
         retryAfterSeconds: limited.retryAfterSeconds,
       });
     }
+    annotateRequest(callerAttribution(auth.caller));
     logger.info(
       {
         requestId,

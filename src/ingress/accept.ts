@@ -1,16 +1,24 @@
-// The common tail of every ingress adapter: authorize each operation request, then store them as jobs.
+// The common tail of every ingress adapter: authorize each operation request, audit the decisions,
+// then store the requests as jobs with the trace context that accepted them.
 import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
 import { BridgeError } from "../http/errors.ts";
+import type { AuditRecord } from "../jobs/audit.ts";
 import type { JobDraft } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { OperationRequest } from "../operations/request.ts";
 import type { Authorizer } from "../policy/authorize.ts";
+import { annotateRequest, callerAttribution } from "../telemetry/attribution.ts";
+import { acceptingTrace } from "../telemetry/job-spans.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import type { BridgeMetrics } from "../telemetry/metrics.ts";
 
 export interface AcceptDeps {
   store: JobStore;
   authorize: Authorizer;
   logger: Logger;
+  metrics: BridgeMetrics;
+  /** This process's telemetry instance: its jobs' spans are parented to the request that accepted them. */
+  instanceId: string;
   /** Told after new jobs were stored, so a worker can start at once. */
   onAccepted: () => void;
 }
@@ -32,7 +40,19 @@ export function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
 
 /** Several submissions (the events of one batch) authorized together and stored in one transaction. */
 export async function acceptAll(deps: AcceptDeps, submissions: readonly Submission[]): Promise<AcceptResult> {
+  const first = submissions[0];
+  if (first) {
+    const all = submissions.flatMap((s) => s.requests);
+    annotateRequest({
+      // The caller again: an adapter may have learned more of it from the payload (a repository's name).
+      ...callerAttribution(first.caller),
+      routeIds: [...new Set(all.map((r) => r.routeId))],
+      operations: [...new Set(all.map((r) => r.operation))],
+      scopes: [...new Set(all.map((r) => r.scope.path))],
+    });
+  }
   const refusals = new Set<string>();
+  const audit: AuditRecord[] = [];
   // One log line per distinct decision, with its count: a batch of 5,000 alike events logs a few lines.
   const decisions = new Map<string, { line: Record<string, unknown>; count: number }>();
   for (const s of submissions) {
@@ -53,12 +73,28 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
       if (seen) seen.count++;
       else decisions.set(key, { line, count: 1 });
       if (!decision.allowed) refusals.add(decision.reason);
+      audit.push({
+        time: new Date().toISOString(),
+        requestId: s.requestId,
+        callerId: s.caller.id,
+        ...(onBehalfOf ? { onBehalfOf } : {}),
+        routeId: request.routeId,
+        operation: request.operation,
+        scope: request.scope.path,
+        kind: "decision",
+        decision: decision.allowed ? "allow" : "deny",
+        ...(decision.allowed ? {} : { reason: decision.reason }),
+      });
     }
   }
   for (const { line, count } of decisions.values()) {
     deps.logger.info(count > 1 ? { ...line, count } : line, "policy decision");
   }
   if (refusals.size > 0) {
+    await deps.store.appendAudit(audit).catch((err) => {
+      deps.logger.error({ err, requestId: first?.requestId }, "could not audit a refusal");
+    });
+    deps.metrics.events("refused", submissions.length, { stage: "policy" });
     const reasons = [...refusals];
     throw new BridgeError("forbidden", reasons[0] as string, { extensions: { reasons } });
   }
@@ -66,6 +102,7 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
   for (const s of submissions) {
     // `after` indexes a submission's own requests; in the combined list they start further on.
     const offset = drafts.length;
+    const trace = acceptingTrace(deps.instanceId, s.traceparent);
     for (const r of s.requests) {
       drafts.push({
         idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
@@ -77,13 +114,16 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
         params: r.params,
         scope: r.scope.path,
         ...(r.after ? { after: r.after.map((i) => i + offset) } : {}),
+        ...(trace ? { trace } : {}),
       });
     }
   }
   const requestId = submissions[0]?.requestId;
   let result: AcceptResult;
   try {
-    result = await deps.store.accept(drafts);
+    // The decisions and the jobs share the store's next commit: no job exists without its decision.
+    const [, accepted] = await Promise.all([deps.store.appendAudit(audit), deps.store.accept(drafts)]);
+    result = accepted;
   } catch (err) {
     deps.logger.error({ err, requestId }, "job store refused the submission");
     throw new BridgeError("unavailable", "the job store is unavailable; nothing was accepted, retry later", {
@@ -91,6 +131,15 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
       cause: err,
     });
   }
-  if (result.created.some(Boolean)) deps.onAccepted();
+  // An event is a duplicate when none of its jobs is new; its drafts follow each other in the list.
+  let at = 0;
+  for (const s of submissions) {
+    const fresh = result.created.slice(at, at + s.requests.length).some(Boolean);
+    deps.metrics.events(fresh ? "accepted" : "duplicate", 1);
+    at += s.requests.length;
+  }
+  const created = result.jobs.filter((_, i) => result.created[i]);
+  for (const job of created) deps.metrics.job("accepted", job.operation);
+  if (created.length > 0) deps.onAccepted();
   return result;
 }

@@ -2,9 +2,9 @@
 // classify what happened. The worker turns the outcome into the job's next state.
 import type { ArmClients } from "../azure/arm-clients.ts";
 import { describeArmError } from "../azure/errors.ts";
-import { describeOnBehalfOf } from "../callers/caller.ts";
 import type { OperationContext, OperationDefinition } from "../operations/operation.ts";
-import { type Attribution, withAttribution } from "../telemetry/attribution.ts";
+import { type Attribution, callerAttribution, withAttribution } from "../telemetry/attribution.ts";
+import { inJobSpan, inOperationSpan } from "../telemetry/job-spans.ts";
 import type { Job, JobError } from "./job.ts";
 import type { JobStore } from "./store.ts";
 
@@ -19,14 +19,15 @@ export interface AttemptDeps {
   store: JobStore;
   arm: ArmClients;
   signal: AbortSignal;
+  /** This process's telemetry instance, to tell whether it accepted the job itself. */
+  instanceId: string;
 }
 
 export function attributionOf(job: Job): Attribution {
   return {
+    ...callerAttribution(job.caller),
     jobId: job.id,
     requestId: job.requestId,
-    callerId: job.caller.id,
-    ...(job.caller.onBehalfOf ? { onBehalfOf: describeOnBehalfOf(job.caller.onBehalfOf) } : {}),
     routeId: job.routeId,
     operation: job.operation,
     scope: job.scope,
@@ -57,15 +58,19 @@ export async function attempt(
     },
   };
   try {
-    return await withAttribution(attributionOf(job), async () => {
-      // An earlier attempt may have reached ARM (a crash, a timeout, a lost response): look first.
-      if (job.attempts > 1 && !job.lroState && operation.checkApplied) {
-        const seen = await operation.checkApplied(parsed.data, ctx);
-        if (seen.applied) return { kind: "succeeded", result: seen.result, alreadyApplied: true };
-      }
-      const result = await operation.execute(parsed.data, ctx);
-      return { kind: "succeeded", result, alreadyApplied: false };
-    });
+    return await withAttribution(attributionOf(job), () =>
+      inJobSpan(job, deps.instanceId, () =>
+        inOperationSpan(operation.name, async (): Promise<AttemptOutcome> => {
+          // An earlier attempt may have reached ARM (a crash, a timeout, a lost response): look first.
+          if (job.attempts > 1 && !job.lroState && operation.checkApplied) {
+            const seen = await operation.checkApplied(parsed.data, ctx);
+            if (seen.applied) return { kind: "succeeded", result: seen.result, alreadyApplied: true };
+          }
+          const result = await operation.execute(parsed.data, ctx);
+          return { kind: "succeeded", result, alreadyApplied: false };
+        }),
+      ),
+    );
   } catch (err) {
     if (deps.signal.aborted) return { kind: "interrupted" };
     const failure = describeArmError(err);

@@ -32,6 +32,12 @@ export interface AuditFilter {
   callerId?: string;
   jobId?: string;
   kind?: AuditKind;
+  /** The x-ms-correlation-request-id an activity-log entry shows. */
+  correlationId?: string;
+  operation?: string;
+  /** Records at this ARM scope or below it (case-insensitive). */
+  scope?: string;
+  decision?: "allow" | "deny";
   /** ISO timestamps bounding `time`. */
   since?: string;
   until?: string;

@@ -35,6 +35,7 @@ export function auditEntity(r: AuditRecord): Entity {
     time: ms,
   };
   for (const f of FIELDS) if (r[f] !== undefined) e[f] = r[f];
+  e.scopeKey = r.scope.toLowerCase();
   return e;
 }
 
@@ -57,6 +58,14 @@ export async function queryAudit(c: StorageClients, filter: AuditFilter): Promis
     if (created !== undefined) clauses.push(odata`PartitionKey lt ${bound(created - CLOCK_SLACK_MS - 1)}`);
   }
   if (filter.kind) clauses.push(odata`kind eq ${filter.kind}`);
+  if (filter.correlationId) clauses.push(odata`correlationId eq ${filter.correlationId}`);
+  if (filter.operation) clauses.push(odata`operation eq ${filter.operation}`);
+  if (filter.decision) clauses.push(odata`decision eq ${filter.decision}`);
+  if (filter.scope) {
+    // At the scope or below it: the key itself, or keys between `{scope}/` and `{scope}0` ('0' follows '/').
+    const key = filter.scope.toLowerCase();
+    clauses.push(odata`(scopeKey eq ${key} or (scopeKey gt ${`${key}/`} and scopeKey lt ${`${key}0`}))`);
+  }
   // time >= since: keys up to since's; time < until: keys from (until - 1 ms)'s on.
   if (filter.since) clauses.push(odata`PartitionKey lt ${bound(Date.parse(filter.since) - 1)}`);
   if (filter.until) clauses.push(odata`PartitionKey ge ${bound(Date.parse(filter.until) - 1)}`);
@@ -67,4 +76,21 @@ export async function queryAudit(c: StorageClients, filter: AuditFilter): Promis
     timeOf: (row) => Number(row.time),
   });
   return { records: rows.map(toRecord), nextCursor };
+}
+
+/** Retention: deletes the records older than `before`; older times have the larger keys. */
+export async function purgeAudit(c: StorageClients, before: Date): Promise<number> {
+  await c.ready;
+  let purged = 0;
+  const old = c.audit.listEntities({
+    queryOptions: {
+      filter: odata`PartitionKey ge ${bound(before.getTime() - 1)}`,
+      select: ["PartitionKey", "RowKey"],
+    },
+  });
+  for await (const e of old) {
+    await c.audit.deleteEntity(String(e.partitionKey), String(e.rowKey ?? ""));
+    purged++;
+  }
+  return purged;
 }

@@ -1,7 +1,7 @@
 // How the Azure Storage job store lays jobs out in table entities: time-ordered keys (so that the
 // table's own key order is "newest first"), long text split across properties, and Job <-> entity.
 import { createHash, randomBytes } from "node:crypto";
-import type { Job, JobError, JobState } from "./job.ts";
+import type { Job, JobError, JobState, JobTrace } from "./job.ts";
 
 export type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
 /** An entity as read or written, with the ETag that a conditional write must match. */
@@ -101,6 +101,7 @@ export function jobEntity(job: Job, extra: Record<string, unknown> = {}): Entity
   if (job.error !== undefined) putText(e, "error", JSON.stringify(job.error));
   putText(e, "lroState", job.lroState);
   if (job.after.length > 0) putText(e, "after", JSON.stringify(job.after));
+  if (job.trace !== undefined) putText(e, "trace", JSON.stringify(job.trace));
   return e;
 }
 
@@ -127,6 +128,7 @@ export function toJob(e: Record<string, unknown>): Job {
     error: json(getText(e, "error")) as JobError | undefined,
     lroState: getText(e, "lroState"),
     acceptedAt: iso(e.acceptedAt),
+    trace: json(getText(e, "trace")) as JobTrace | undefined,
   };
 }
 

@@ -8,7 +8,7 @@ import { odata } from "@azure/data-tables";
 import type { DequeuedMessageItem } from "@azure/storage-queue";
 import type { AzureStorageConfig } from "../config/store-schema.ts";
 import type { AuditRecord } from "./audit.ts";
-import { auditEntity, queryAudit } from "./azure-storage-audit.ts";
+import { auditEntity, purgeAudit, queryAudit } from "./azure-storage-audit.ts";
 import { BATCH_GRACE_MS, createBatches, inParallel, readEntity, scopeRow } from "./azure-storage-batches.ts";
 import { createStorageClients } from "./azure-storage-clients.ts";
 import {
@@ -24,7 +24,7 @@ import {
 import { createLeases, toSeconds } from "./azure-storage-leases.ts";
 import { createOrdering, isTerminal } from "./azure-storage-order.ts";
 import { queryPage } from "./azure-storage-paging.ts";
-import type { Job } from "./job.ts";
+import type { Job, JobState } from "./job.ts";
 import type { JobFilter, JobPage, JobStore } from "./store.ts";
 
 /** How often claims also sweep batches that a dead process left half done. */
@@ -260,6 +260,24 @@ export function openAzureStorageJobStore(config: AzureStorageConfig, credential:
     },
 
     queryAudit: (filter) => queryAudit(c, filter),
+
+    purgeAudit: (before) => purgeAudit(c, before),
+
+    async countUnfinished() {
+      await c.ready;
+      const counts: Partial<Record<JobState, number>> = {};
+      const unfinished = c.jobs.listEntities({
+        queryOptions: {
+          filter: odata`state eq ${"accepted"} or state eq ${"running"} or state eq ${"waiting"}`,
+          select: ["state"],
+        },
+      });
+      for await (const e of unfinished) {
+        const state = String(e.state) as JobState;
+        counts[state] = (counts[state] ?? 0) + 1;
+      }
+      return counts;
+    },
 
     async recover() {
       // Jobs of a replica that died come back by themselves when their leases lapse; what needs a

@@ -21,6 +21,14 @@ export interface JobError {
   details?: unknown;
 }
 
+/** The trace context of the request (or event) that accepted a job, kept so its spans join that trace. */
+export interface JobTrace {
+  traceparent: string;
+  tracestate?: string;
+  /** The telemetry instance (process) that accepted the job; only it parents the job's spans to the request. */
+  origin: string;
+}
+
 /** What the accepting side knows; the store adds identity, state and bookkeeping. */
 export interface JobDraft {
   /** De-duplication key: the same key always maps to the same job. */
@@ -32,6 +40,7 @@ export interface JobDraft {
   operation: string;
   params: unknown;
   scope: string;
+  trace?: JobTrace | undefined;
   /** Indexes of drafts of the same submission this one runs after (each must succeed first). */
   after?: readonly number[];
 }

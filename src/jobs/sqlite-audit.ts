@@ -8,6 +8,8 @@ type Row = Record<string, SQLInputValue>;
 export interface SqliteAudit {
   append(records: readonly AuditRecord[]): void;
   query(filter: AuditFilter): AuditPage;
+  /** Deletes the records older than `before`; returns how many. */
+  purge(before: Date): number;
 }
 
 export function sqliteAudit(db: DatabaseSync): SqliteAudit {
@@ -42,6 +44,13 @@ export function sqliteAudit(db: DatabaseSync): SqliteAudit {
       if (filter.callerId) add("caller_id = ?", filter.callerId);
       if (filter.jobId) add("job_id = ?", filter.jobId);
       if (filter.kind) add("kind = ?", filter.kind);
+      if (filter.correlationId) add("correlation_id = ?", filter.correlationId);
+      if (filter.operation) add("operation = ?", filter.operation);
+      if (filter.decision) add("decision = ?", filter.decision);
+      if (filter.scope) {
+        const scope = filter.scope.toLowerCase().replace(/\/+$/, "");
+        add("(lower(scope) = ? OR substr(lower(scope), 1, ?) = ?)", scope, scope.length + 1, `${scope}/`);
+      }
       if (filter.since) add("time >= ?", Date.parse(filter.since));
       if (filter.until) add("time < ?", Date.parse(filter.until));
       if (filter.cursor) add("seq < ?", decodeCursor(filter.cursor)[1]);
@@ -54,6 +63,9 @@ export function sqliteAudit(db: DatabaseSync): SqliteAudit {
         records: page.map(toRecord),
         nextCursor: last ? encodeCursor(Number(last.time), Number(last.seq)) : undefined,
       };
+    },
+    purge(before) {
+      return Number(db.prepare("DELETE FROM audit WHERE time < ?").run(before.getTime()).changes);
     },
   };
 }

@@ -58,6 +58,9 @@ const migrations: readonly string[] = [
   CREATE INDEX audit_by_job ON audit (job_id, seq);`,
   // Ordering inside one submission: the ids of the jobs a job runs after (JSON array), or NULL.
   "ALTER TABLE jobs ADD COLUMN after_jobs TEXT;",
+  // Telemetry: the accepting request's trace context, and audit look-ups by ARM correlation id.
+  `ALTER TABLE jobs ADD COLUMN trace_context TEXT;
+  CREATE INDEX audit_by_correlation ON audit (correlation_id, seq);`,
 ];
 
 export function migrate(db: DatabaseSync): void {

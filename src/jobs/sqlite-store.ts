@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { AuditRecord } from "./audit.ts";
-import type { Job, JobDraft, JobError, JobState } from "./job.ts";
+import type { Job, JobDraft, JobError, JobState, JobTrace } from "./job.ts";
 import { sqliteAudit } from "./sqlite-audit.ts";
 import { groupCommit } from "./sqlite-group-commit.ts";
 import { migrate } from "./sqlite-migrations.ts";
@@ -27,8 +27,8 @@ export function openSqliteJobStore(path: string): JobStore {
   const insert =
     db.prepare(`INSERT INTO jobs (id, idempotency_key, state, operation, params, scope, caller_id, caller,
       route_id, action_index, request_id, correlation_id, attempts, not_before, created_at, updated_at,
-      scope_key, accepted_at, after_jobs)
-    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`);
+      scope_key, accepted_at, after_jobs, trace_context)
+    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`);
 
   const claimSql = (eligible: string) =>
     db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
@@ -113,6 +113,7 @@ export function openSqliteJobStore(path: string): JobStore {
             d.scope.toLowerCase(),
             now,
             after.length > 0 ? JSON.stringify(after) : null,
+            d.trace ? JSON.stringify(d.trace) : null,
           );
           jobs.push(toJob(byId.get(id) as Row));
           created.push(true);
@@ -220,6 +221,19 @@ export function openSqliteJobStore(path: string): JobStore {
       return audit.query(filter);
     },
 
+    async purgeAudit(before) {
+      return commit(() => audit.purge(before));
+    },
+
+    async countUnfinished() {
+      const rows = db
+        .prepare(
+          "SELECT state, COUNT(*) AS n FROM jobs WHERE state IN ('accepted', 'running', 'waiting') GROUP BY state",
+        )
+        .all() as { state: JobState; n: number }[];
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+    },
+
     async recover() {
       // One process owns the SQLite file, so whatever it finds running was left by a previous life.
       const result = db
@@ -272,5 +286,6 @@ function toJob(row: Row): Job {
     error: json(row.error) as JobError | undefined,
     lroState: row.lro_state === null || row.lro_state === undefined ? undefined : String(row.lro_state),
     acceptedAt: iso(row.accepted_at),
+    trace: json(row.trace_context) as JobTrace | undefined,
   };
 }

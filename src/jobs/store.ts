@@ -54,6 +54,10 @@ export interface JobStore {
   appendAudit(records: readonly AuditRecord[]): Promise<void>;
   /** Newest first. */
   queryAudit(filter: AuditFilter): Promise<AuditPage>;
+  /** Deletes audit records older than `before` (retention); resolves with how many. */
+  purgeAudit(before: Date): Promise<number>;
+  /** How many jobs are in each unfinished state (`accepted`, `running`, `waiting`): the queue depth. */
+  countUnfinished(): Promise<Partial<Record<JobState, number>>>;
   /** Makes jobs left running by a process that is gone runnable again. */
   recover(): Promise<number>;
   /** Throws when the store cannot serve. */

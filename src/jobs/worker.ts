@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
 import { findOperation } from "../operations/catalog.ts";
+import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
 import { jobRecord } from "./audit.ts";
 import type { Job, JobError } from "./job.ts";
@@ -15,6 +16,9 @@ export interface WorkerDeps {
   arm: ArmClients;
   logger: Logger;
   settings: Config["jobs"];
+  metrics: BridgeMetrics;
+  /** This process's telemetry instance (see AttemptDeps). */
+  instanceId: string;
   /** Told after a job reached a terminal state (and its audit record was stored). */
   onFinished?: (jobId: string) => void;
 }
@@ -29,7 +33,15 @@ export interface Worker {
 
 type Terminal = "succeeded" | "failed" | "dead";
 
-export function createWorker({ store, arm, logger, settings, onFinished }: WorkerDeps): Worker {
+export function createWorker({
+  store,
+  arm,
+  logger,
+  settings,
+  metrics,
+  instanceId,
+  onFinished,
+}: WorkerDeps): Worker {
   const retry: RetryPolicy = { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs };
   const running = new Map<string, Promise<void>>();
   /** Aborts the ARM calls still running when the shutdown deadline passes. */
@@ -52,6 +64,7 @@ export function createWorker({ store, arm, logger, settings, onFinished }: Worke
   async function finish(job: Job, state: Terminal, outcome: { result?: unknown; error?: JobError }) {
     const record = jobRecord(job, state, outcome.error);
     await store.finish(job.id, state, outcome, record);
+    metrics.job(state, job.operation);
     onFinished?.(job.id);
   }
 
@@ -90,6 +103,7 @@ export function createWorker({ store, arm, logger, settings, onFinished }: Worke
         } else {
           // A missing token never reached ARM, so it does not use up the job's attempts.
           await store.reschedule(job.id, new Date(Date.now() + delay), error, !outcome.reachedArm);
+          metrics.job("retrying", job.operation);
           log.info({ error, delayMs: delay }, "job will be retried");
         }
         return;
@@ -104,7 +118,11 @@ export function createWorker({ store, arm, logger, settings, onFinished }: Worke
       await finish(job, "failed", { error: { code: "UnknownOperation", message: job.operation } });
       return;
     }
-    await settle(job, await attempt(job, operation, { store, arm, signal: shutdown.signal }), log);
+    await settle(
+      job,
+      await attempt(job, operation, { store, arm, signal: shutdown.signal, instanceId }),
+      log,
+    );
   }
 
   async function tick(): Promise<void> {

@@ -1,25 +1,48 @@
-// Structured JSON logs; anything that can carry a credential is redacted before it is written.
+// Structured JSON logs correlated with traces; anything that can carry a credential is redacted
+// before it is written, by field name and, behind that, by the shape of the value.
+import { createRequire } from "node:module";
+import { AzureLogger } from "@azure/logger";
+import { context, DiagLogLevel, diag, isSpanContextValid, trace } from "@opentelemetry/api";
 import { type DestinationStream, type Logger, pino } from "pino";
+import { redactDeep } from "./redact.ts";
 
 export type { Logger } from "pino";
 
-const REDACT = [
+const SENSITIVE_KEYS = [
   "authorization",
-  "*.authorization",
-  "*.headers.authorization",
-  "*.headers.cookie",
-  "*.headers['x-hub-signature-256']",
-  "*.headers['x-hub-signature']",
-  "*.headers['webhook-signature']",
-  "*.headers['aeg-sas-key']",
-  "*.headers['x-api-key']",
+  "cookie",
+  "x-hub-signature-256",
+  "x-hub-signature",
+  "webhook-signature",
+  "aeg-sas-key",
+  "x-api-key",
   "access_token",
-  "*.access_token",
-  "secret",
-  "*.secret",
+  "accessToken",
   "token",
-  "*.token",
+  "secret",
+  "secrets",
+  "apiKey",
+  "key",
+  "password",
+  "clientSecret",
+  "signature",
+  "connectionString",
 ];
+
+// Top level, one level down (`{ headers: … }`, `{ caller: … }`) and inside headers two levels down.
+const REDACT = SENSITIVE_KEYS.flatMap((k) => {
+  const key = /^[A-Za-z_$][\w$]*$/.test(k) ? k : `["${k}"]`;
+  const dotted = key.startsWith("[") ? key : `.${key}`;
+  return [key, `*${dotted}`, `*.headers${dotted}`, `*.*.headers${dotted}`];
+});
+
+/** The active span's ids, so a log line can be found from its trace and the other way round. */
+function traceFields(): Record<string, string> {
+  const span = trace.getSpan(context.active());
+  const ids = span?.spanContext();
+  if (!ids || !isSpanContextValid(ids)) return {};
+  return { trace_id: ids.traceId, span_id: ids.spanId };
+}
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
@@ -28,8 +51,46 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: "armbridge" },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: "[redacted]" },
-      formatters: { level: (label) => ({ level: label }) },
+      mixin: traceFields,
+      serializers: { err: (err: Error) => redactDeep(pino.stdSerializers.err(err)) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => redactDeep(object) as Record<string, unknown>,
+      },
     },
     destination,
   );
+}
+
+/**
+ * Sends the libraries' own log output through this logger, so stdout stays one JSON object per
+ * line and the same redaction applies: the Azure SDK's (warnings such as a deprecated client option,
+ * or verbose traces when AZURE_LOG_LEVEL asks for them) and OpenTelemetry's diagnostics. Call it
+ * after telemetry started: the Azure Monitor distro installs console loggers of its own. The ES
+ * module and CommonJS builds of @azure/logger keep separate state, so both are routed.
+ */
+export function routeLibraryLogs(logger: Logger): void {
+  const otel = logger.child({ namespace: "opentelemetry" });
+  diag.setLogger(
+    {
+      error: (message, ...args) => otel.error({ args }, message),
+      warn: (message, ...args) => otel.warn({ args }, message),
+      info: (message) => otel.debug(message),
+      debug: (message) => otel.debug(message),
+      verbose: (message) => otel.trace(message),
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  const commonJs = createRequire(import.meta.url)("@azure/logger") as { AzureLogger: typeof AzureLogger };
+  const route = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    const [, namespace, level, message] =
+      /^(azure:[\w-]+(?::[\w-]+)*?):(verbose|info|warning|error) (.*)$/s.exec(text) ?? [];
+    const log = { namespace: namespace ?? "azure" };
+    if (level === "error") logger.error(log, message ?? text);
+    else if (level === "warning") logger.warn(log, message ?? text);
+    else logger.debug(log, message ?? text);
+  };
+  AzureLogger.log = route;
+  commonJs.AzureLogger.log = route;
 }

@@ -87,6 +87,7 @@ describe("the Dockerfile, reproduced without Docker", () => {
     expect(validate(`${DOCKERFILE}\nEXPOSE not-a-port\n`)).not.toEqual([]);
   });
 
+  // The builds install and copy the production dependencies, OpenTelemetry's SDK among them: slow under load.
   it("builds, runs as its non-root user, is ready against the emulator, passes its HEALTHCHECK, drains on SIGTERM", async () => {
     const { image, container, ready } = await buildAndStart(DOCKERFILE, DOCKERIGNORE);
     try {
@@ -107,14 +108,14 @@ describe("the Dockerfile, reproduced without Docker", () => {
     }
     expect(await container.exit).toBe(0);
     expect(await container.healthcheck()).not.toBe(0);
-  });
+  }, 90_000);
 
   it("fails when .dockerignore leaves out a source file the runtime imports", async () => {
     const { container, ready } = await buildAndStart(DOCKERFILE, `${DOCKERIGNORE}\nsrc/jobs/waiter.ts\n`);
     expect(ready).toBe("exited");
     expect(await container.exit).not.toBe(0);
     expect(container.output.join("")).toMatch(/ERR_MODULE_NOT_FOUND[\s\S]*waiter/);
-  });
+  }, 90_000);
 
   it("fails when the runtime stage does not copy the production dependencies", async () => {
     const withoutDeps = DOCKERFILE.replace(/^COPY --from=deps \/app\/node_modules .*$/m, "");
@@ -122,5 +123,5 @@ describe("the Dockerfile, reproduced without Docker", () => {
     const { container, ready } = await buildAndStart(withoutDeps, DOCKERIGNORE);
     expect(ready).toBe("exited");
     expect(container.output.join("")).toMatch(/Cannot find package/);
-  });
+  }, 90_000);
 });

@@ -10,6 +10,7 @@ import { TERMINAL_STATES } from "../../src/jobs/job.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";
+import type { Telemetry } from "../../src/telemetry/setup.ts";
 
 export const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
 export const HOOK_SECRET = "integration-hook-secret";
@@ -50,6 +51,7 @@ export async function startHarness(
     config?: string;
     emulator?: EmulatorOptions;
     jobs?: Record<string, number>;
+    telemetry?: Telemetry;
     /** Environment the config's secret references resolve against. */
     env?: Record<string, string>;
   } = {},
@@ -86,6 +88,7 @@ export async function startHarness(
   const runtime = createRuntime(config, {
     logger: createLogger("info", sink),
     trustedCaPem: emulator.caCertPem,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   await runtime.start();
   return {

@@ -206,6 +206,45 @@ export function describeJobStoreContract(
       expect(await store.claim(10, 60_000)).toEqual([]);
     });
 
+    it("keeps the accepting trace, counts the unfinished jobs, and filters and purges the audit log", async () => {
+      const trace = {
+        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        origin: "instance-a",
+      };
+      const { jobs } = await store.accept([{ ...draft("t#0"), trace }, draft("t#1", 1)]);
+      const [traced, other] = jobs as [Job, Job];
+      expect((await store.get(traced.id))?.trace).toEqual(trace);
+      await store.claim(1, 60_000);
+      expect(await store.countUnfinished()).toEqual({ accepted: 1, running: 1 });
+
+      const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
+      await store.appendAudit([
+        { ...record(traced, "allow", "decision"), decision: "allow", time: old },
+        {
+          ...record(other, "deny", "decision"),
+          decision: "deny",
+          scope: "/subscriptions/s/resourceGroups/g/providers/A.B/c/d",
+        },
+        {
+          ...record(other, "deny", "decision"),
+          decision: "deny",
+          scope: "/subscriptions/s/resourceGroups/gx",
+        },
+      ]);
+      const byCorrelation = await store.queryAudit({ limit: 10, correlationId: traced.correlationId });
+      expect(byCorrelation.records.map((r) => r.jobId)).toEqual([traced.id]);
+      const below = await store.queryAudit({ limit: 10, scope: "/SUBSCRIPTIONS/s/resourceGroups/G" });
+      expect(below.records.map((r) => r.scope)).toEqual([
+        "/subscriptions/s/resourceGroups/g/providers/A.B/c/d",
+        "/subscriptions/s/resourceGroups/g",
+      ]);
+      expect(
+        (await store.queryAudit({ limit: 10, decision: "deny", operation: "resourceGroup.ensure" })).records,
+      ).toHaveLength(2);
+      expect(await store.purgeAudit(new Date(Date.now() - 86_400_000))).toBe(1);
+      expect((await store.queryAudit({ limit: 10 })).records).toHaveLength(2);
+    });
+
     it("refuses an order that points forward", async () => {
       await expect(store.accept([{ ...draft("f#0"), after: [1] }, draft("f#1", 1)])).rejects.toThrow(
         /earlier/,

@@ -192,6 +192,18 @@ export interface ProcessConfigOptions {
  * that ensures `{{ event.data.group }}` and a `delete` event that deletes it; event source `azure`
  * whose `Contoso.Env.Requested` events ensure their `data.group`.
  */
+/** The start of a config for a spawned armbridge: loopback, any port, a data dir, the emulator's ARM. */
+export function processConfigHead(dir: string, emulator: EmulatorProcess): string {
+  return `
+server: { host: 127.0.0.1, port: 0, shutdownTimeoutSeconds: 5 }
+dataDir: ${JSON.stringify(join(dir, "data"))}
+azure:
+  resourceManagerEndpoint: ${emulator.armUrl}
+  imdsEndpoint: ${emulator.imdsUrl}
+  caCertFile: ${JSON.stringify(emulator.caFile)}
+  pollIntervalMs: 50`;
+}
+
 export function writeArmbridgeConfig(
   dir: string,
   emulator: EmulatorProcess,
@@ -201,14 +213,7 @@ export function writeArmbridgeConfig(
   const operatorHash = createHash("sha256").update(OPERATOR_KEY).digest("hex");
   writeFileSync(
     path,
-    `
-server: { host: 127.0.0.1, port: 0, shutdownTimeoutSeconds: 5 }
-dataDir: ${JSON.stringify(join(dir, "data"))}
-azure:
-  resourceManagerEndpoint: ${emulator.armUrl}
-  imdsEndpoint: ${emulator.imdsUrl}
-  caCertFile: ${JSON.stringify(emulator.caFile)}
-  pollIntervalMs: 50
+    `${processConfigHead(dir, emulator)}
   throttle: ${options.throttle ?? "{}"}
 jobs: ${options.jobs ?? "{}"}
 store: ${options.store ?? "{ engine: sqlite }"}

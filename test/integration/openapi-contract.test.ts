@@ -213,6 +213,10 @@ describe("the OpenAPI contract", () => {
     expect((await check("listJobs", "/v1/jobs?limit=2", operator)).status).toBe(200);
     expect((await check("listJobs", "/v1/jobs?limit=0", operator)).status).toBe(400);
     expect((await check("listJobs", "/v1/jobs")).status).toBe(401);
+    const audit = `/v1/audit?correlationId=${job.correlationId}`;
+    expect((await check("listAudit", audit, operator)).status).toBe(200);
+    expect((await check("listAudit", "/v1/audit?decision=maybe", operator)).status).toBe(400);
+    expect((await check("listAudit", audit)).status).toBe(401);
 
     const retry = (id: string, init: RequestInit = operator) =>
       check("retryJob", `/v1/jobs/${id}/retry`, { ...init, method: "POST" });

@@ -426,6 +426,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log newest first, filtered, page by page
+         * @description Policy decisions and authentication refusals, every ARM request a job made (with ARM's x-ms-request-id) and each job's end. `correlationId` finds the caller behind an activity-log entry of the managed identity.
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -872,6 +892,40 @@ export interface components {
                 /** @description The next page, or null on the last */
                 next: string | null;
             };
+        };
+        AuditPage: {
+            records: components["schemas"]["AuditRecord"][];
+            links: {
+                /** @description The next page, or null on the last */
+                next: string | null;
+            };
+        };
+        AuditRecord: {
+            /** Format: date-time */
+            time: string;
+            /** @description The HTTP request that made the decision or accepted the job */
+            requestId: string;
+            /** @description The caller; `(unknown)` for a credential that matched no single caller */
+            callerId: string;
+            /** @description The original actor an event named */
+            onBehalfOf?: string;
+            routeId?: string;
+            operation: string;
+            /** @description The ARM scope; empty for refusals before one was known */
+            scope: string;
+            /** @enum {string} */
+            kind: "decision" | "arm-call" | "job";
+            /** @enum {string} */
+            decision?: "allow" | "deny";
+            reason?: string;
+            /** @description job: its terminal state or `requeued`; arm-call: method and path; decision: the refused request */
+            outcome?: string;
+            jobId?: string;
+            /** @description The x-ms-correlation-request-id ARM writes into the activity log */
+            correlationId?: string;
+            /** @description ARM's x-ms-request-id */
+            armRequestId?: string;
+            status?: number;
         };
     };
     responses: never;
@@ -4265,6 +4319,87 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "conflict";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "internal";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description The x-ms-correlation-request-id an activity-log entry shows */
+                correlationId?: string;
+                /** @description A caller id */
+                caller?: string;
+                jobId?: string;
+                /** @description An operation name, or `authenticate` / `rate-limit` for refusals before one */
+                operation?: string;
+                /** @description Records at this ARM scope or below it */
+                scope?: string;
+                decision?: "allow" | "deny";
+                kind?: "decision" | "arm-call" | "job";
+                /** @description Records at or after this time */
+                since?: string;
+                /** @description Records before this time */
+                until?: string;
+                limit?: number;
+                /** @description From the previous page's `links.next` */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of audit records */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Problem: `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "bad_request";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "unauthenticated";
                     } & {
                         [key: string]: unknown;
                     });

@@ -1,0 +1,36 @@
+// Content-based redaction, the second line behind key-based redaction: whatever field a credential
+// ends up in (an error message, a header echoed by a library), its recognisable shapes are masked.
+
+const CENSOR = "[redacted]";
+
+const PATTERNS: readonly [RegExp, string][] = [
+  // JWTs (OIDC tokens, managed identity access tokens): three base64url parts, the first a JSON header.
+  [/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, CENSOR],
+  [/\b(Bearer|Basic)\s+[^\s"',;]+/gi, `$1 ${CENSOR}`],
+  // Webhook signatures: GitHub's `sha256=<hex>`, Standard Webhooks' `v1,<base64>`, and their secrets.
+  [/\bsha(1|256)=[0-9a-f]{16,}/gi, `sha$1=${CENSOR}`],
+  [/\bv1,[A-Za-z0-9+/=]{16,}/g, `v1,${CENSOR}`],
+  [/\bwhsec_[A-Za-z0-9+/=]+/g, CENSOR],
+  // Connection strings and SAS tokens.
+  [
+    /\b(InstrumentationKey|AccountKey|SharedAccessKey|SharedAccessSignature|sig)=[^;&"'\s]+/gi,
+    `$1=${CENSOR}`,
+  ],
+];
+
+export function redactText(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** Masks credential shapes in every string of a plain JSON-like value (objects are copied, not changed). */
+export function redactDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return redactText(value);
+  if (depth > 8 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
+  if (value instanceof Error) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);
+  return out;
+}

@@ -1,0 +1,158 @@
+// Starts OpenTelemetry for one process: Azure Monitor (through its distro) with a connection string,
+// OTLP/HTTP with an endpoint, otherwise local only (spans exist for log correlation, nothing leaves).
+// The providers are registered with the OpenTelemetry API, which is global by design; start() and
+// shutdown() bracket that registration so a test file can own it for its duration.
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import * as coreTracing from "@azure/core-tracing";
+import { createOpenTelemetryInstrumenter } from "@azure/opentelemetry-instrumentation-azure-sdk";
+import { context, metrics, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
+import type { Config } from "../config/schema.ts";
+import { type BridgeMetrics, createMetrics } from "./metrics.ts";
+import { AttributionSpanProcessor } from "./span-processor.ts";
+import { INSTRUMENTATION_NAME } from "./tracer.ts";
+
+export interface Telemetry {
+  exporter: "azure-monitor" | "otlp" | "local";
+  /** This process's identity in telemetry (`service.instance.id`); jobs it accepted name it. */
+  instanceId: string;
+  metrics: BridgeMetrics;
+  /** Exports what is buffered (before a test reads an exporter, or before exit). */
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export interface TelemetryOptions {
+  /** Where Azure Monitor keeps telemetry it could not send yet (under the data directory). */
+  dataDir: string;
+  /** Receives every finished span, in addition to the configured exporter (tests use an in-memory one). */
+  spanExporter?: SpanExporter;
+  /** Collects metrics in addition to the configured exporter. */
+  metricReader?: MetricReader;
+}
+
+export async function startTelemetry(
+  settings: Config["telemetry"],
+  options: TelemetryOptions,
+): Promise<Telemetry> {
+  const instanceId = randomUUID();
+  const resource = resourceFromAttributes({
+    "service.name": settings.serviceName,
+    "service.instance.id": instanceId,
+  });
+  const extraSpans: SpanProcessor[] = options.spanExporter
+    ? [new SimpleSpanProcessor(options.spanExporter)]
+    : [];
+  const attribution = new AttributionSpanProcessor();
+
+  if (settings.connectionString) {
+    // Loaded only when used: the distro brings the whole OpenTelemetry Node SDK with it.
+    const { useAzureMonitor, shutdownAzureMonitor } = await import("@azure/monitor-opentelemetry");
+    useAzureMonitor({
+      azureMonitorExporterOptions: {
+        connectionString: settings.connectionString.reveal(),
+        storageDirectory: join(options.dataDir, "telemetry"),
+      },
+      resource,
+      samplingRatio: settings.samplingRatio,
+      // The distro's default is a rate limit of 5 traces per second, which would drop ARM calls.
+      tracesPerSecond: 0,
+      enableLiveMetrics: false,
+      // Server spans come from armbridge's own middleware (which knows the route and the caller);
+      // outgoing calls are the Azure SDK's spans, so Node's http module is not instrumented.
+      instrumentationOptions: {
+        http: { enabled: false },
+        azureSdk: { enabled: true },
+        mongoDb: { enabled: false },
+        mySql: { enabled: false },
+        postgreSql: { enabled: false },
+        redis: { enabled: false },
+        redis4: { enabled: false },
+        bunyan: { enabled: false },
+        winston: { enabled: false },
+        console: { enabled: false },
+      },
+      spanProcessors: [attribution, ...extraSpans],
+      ...(options.metricReader ? { metricReaders: [options.metricReader] } : {}),
+    });
+    return {
+      exporter: "azure-monitor",
+      instanceId,
+      metrics: createMetrics(metrics.getMeter(INSTRUMENTATION_NAME)),
+      flush: async () => {
+        await Promise.all([
+          (trace.getTracerProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.(),
+          options.metricReader?.forceFlush(),
+        ]);
+      },
+      shutdown: shutdownAzureMonitor,
+    };
+  }
+
+  const endpoint = settings.otlpEndpoint?.replace(/\/$/, "");
+  const exporters: SpanProcessor[] = [];
+  const readers: MetricReader[] = options.metricReader ? [options.metricReader] : [];
+  if (endpoint) {
+    const [{ OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([
+      import("@opentelemetry/exporter-trace-otlp-http"),
+      import("@opentelemetry/exporter-metrics-otlp-http"),
+    ]);
+    exporters.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` })));
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+        exportIntervalMillis: settings.metricIntervalSeconds * 1000,
+      }),
+    );
+  }
+  const tracerProvider = new BasicTracerProvider({
+    resource,
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.samplingRatio) }),
+    spanProcessors: [attribution, ...exporters, ...extraSpans],
+  });
+  const meterProvider = new MeterProvider({ resource, readers });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
+  useAzureSdkInstrumenter();
+
+  return {
+    exporter: endpoint ? "otlp" : "local",
+    instanceId,
+    metrics: createMetrics(meterProvider.getMeter(INSTRUMENTATION_NAME)),
+    flush: async () => {
+      await Promise.all([tracerProvider.forceFlush(), meterProvider.forceFlush()]);
+    },
+    async shutdown() {
+      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      trace.disable();
+      metrics.disable();
+      propagation.disable();
+      context.disable();
+    },
+  };
+}
+
+/**
+ * The Azure SDK emits spans through @azure/core-tracing once an OpenTelemetry instrumenter is set.
+ * The instrumentation package sets it from a require hook, which ES module imports never trigger,
+ * so it is set directly (core-tracing shares one state between its ESM and CommonJS builds).
+ */
+function useAzureSdkInstrumenter(): void {
+  coreTracing.useInstrumenter(createOpenTelemetryInstrumenter());
+}

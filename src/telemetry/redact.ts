@@ -3,6 +3,30 @@
 
 const CENSOR = "[redacted]";
 
+/** Fields whose value is a credential whatever it looks like, at any depth (compared lowercased). */
+const SENSITIVE_KEYS = new Set(
+  [
+    "authorization",
+    "cookie",
+    "x-hub-signature-256",
+    "x-hub-signature",
+    "webhook-signature",
+    "aeg-sas-key",
+    "x-api-key",
+    "access_token",
+    "accessToken",
+    "token",
+    "secret",
+    "secrets",
+    "apiKey",
+    "key",
+    "password",
+    "clientSecret",
+    "signature",
+    "connectionString",
+  ].map((k) => k.toLowerCase()),
+);
+
 const PATTERNS: readonly [RegExp, string][] = [
   // JWTs (OIDC tokens, managed identity access tokens): three base64url parts, the first a JSON header.
   [/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, CENSOR],
@@ -24,13 +48,21 @@ export function redactText(text: string): string {
   return out;
 }
 
-/** Masks credential shapes in every string of a plain JSON-like value (objects are copied, not changed). */
+/**
+ * Masks sensitive fields by name and credential shapes in every string of a plain JSON-like value
+ * (objects are copied, not changed).
+ */
 export function redactDeep(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactText(value);
   if (depth > 8 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
   if (value instanceof Error) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) {
+    out[k] =
+      SENSITIVE_KEYS.has(k.toLowerCase()) && v !== undefined && v !== null
+        ? CENSOR
+        : redactDeep(v, depth + 1);
+  }
   return out;
 }

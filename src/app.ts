@@ -20,7 +20,7 @@ import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createAuthorizer } from "./policy/authorize.ts";
-import { createRouter } from "./routes/router.ts";
+import { createRouter } from "./triggers/router.ts";
 import { traceRequests } from "./telemetry/http-spans.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { type BridgeMetrics, noopMetrics } from "./telemetry/metrics.ts";

@@ -8,13 +8,13 @@ import { createArmClients } from "./azure/arm-clients.ts";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
 import { createThrottleLimiter, shareOfThrottle } from "./azure/throttle.ts";
 import type { Config } from "./config/schema.ts";
-import { armCallRecord } from "./jobs/audit.ts";
+import { armCallRecord } from "./audit/record.ts";
 import { deferredJobStore } from "./jobs/deferred-store.ts";
-import { openSqliteJobStore } from "./jobs/sqlite-store.ts";
+import { openSqliteJobStore } from "./jobs/sqlite/store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
-import { startAuditRetention } from "./telemetry/audit-retention.ts";
+import { startAuditRetention } from "./audit/retention.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { countTokenRefreshes, noopMetrics } from "./telemetry/metrics.ts";
 import type { Telemetry } from "./telemetry/setup.ts";
@@ -46,7 +46,7 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
   const store =
     storeConfig.engine === "azure-storage"
       ? deferredJobStore(async () =>
-          (await import("./jobs/azure-storage-store.ts")).openAzureStorageJobStore(storeConfig, credential),
+          (await import("./jobs/azure-storage/store.ts")).openAzureStorageJobStore(storeConfig, credential),
         )
       : openSqliteJobStore(join(config.dataDir, "armbridge.db"));
   metrics.observeQueue(() => store.countUnfinished());

@@ -1,7 +1,7 @@
 // Resolves the api-version for a resource type from the provider's registered versions, cached,
 // so a route can name a resource without pinning an api-version.
 import type { ResourceManagementClient } from "@azure/arm-resources";
-import { resourceTypeOf } from "../policy/scope.ts";
+import { resourceTypeOf } from "../kernel/arm-scope.ts";
 
 export type ApiVersionResolver = (client: ResourceManagementClient, resourceId: string) => Promise<string>;
 

@@ -1,7 +1,7 @@
 // The zod schema of armbridge's YAML config: the single source of its types, validation and JSON Schema.
 import { z } from "zod";
-import { checkScopePattern } from "../policy/scope.ts";
-import { filterSchema } from "../routes/filter.ts";
+import { checkScopePattern } from "../kernel/arm-scope.ts";
+import { filterSchema } from "../triggers/filter.ts";
 import { callerId, createCallerSchema } from "./callers-schema.ts";
 import { Secret } from "./secret.ts";
 import { createStoreSchema } from "./store-schema.ts";

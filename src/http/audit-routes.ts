@@ -2,7 +2,7 @@
 // (with the correlation id ARM writes into the activity log) and how each job ended.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { OperatorConfig } from "../config/schema.ts";
-import type { AuditFilter } from "../jobs/audit.ts";
+import type { AuditFilter } from "../audit/record.ts";
 import type { JobStore } from "../jobs/store.ts";
 import { BridgeError } from "./errors.ts";
 import { requireOperator } from "./operator-auth.ts";

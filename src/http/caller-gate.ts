@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { Authenticator } from "../callers/authenticate.ts";
 import type { Caller } from "../callers/caller.ts";
 import type { RateLimiter } from "../callers/rate-limit.ts";
-import type { AuditRecord } from "../jobs/audit.ts";
+import type { AuditRecord } from "../audit/record.ts";
 import { annotateRequest, callerAttribution } from "../telemetry/attribution.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";

@@ -3,7 +3,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { OperatorConfig } from "../config/schema.ts";
-import { auditActor } from "../jobs/audit.ts";
+import { auditActor } from "../audit/record.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";

@@ -2,13 +2,13 @@
 // then store the requests as jobs with the trace context that accepted them.
 import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
 import { BridgeError } from "../http/errors.ts";
-import type { AuditRecord } from "../jobs/audit.ts";
+import type { AuditRecord } from "../audit/record.ts";
 import type { JobDraft } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { OperationRequest } from "../operations/request.ts";
 import type { Authorizer } from "../policy/authorize.ts";
 import { annotateRequest, callerAttribution } from "../telemetry/attribution.ts";
-import { acceptingTrace } from "../telemetry/job-spans.ts";
+import { acceptingTrace } from "../jobs/job-spans.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 

@@ -8,8 +8,8 @@ import type { CallerGate } from "../http/caller-gate.ts";
 import { BridgeError } from "../http/errors.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { EVENTS_SECURITY } from "../http/security-docs.ts";
-import type { BridgeEvent } from "../routes/event.ts";
-import type { Router } from "../routes/router.ts";
+import type { BridgeEvent } from "../triggers/event.ts";
+import type { Router } from "../triggers/router.ts";
 import { type AcceptDeps, acceptAll, type Submission } from "./accept.ts";
 import { parseDelivery } from "./events-parse.ts";
 

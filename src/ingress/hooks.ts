@@ -10,7 +10,7 @@ import { acceptedResponse } from "../http/jobs-routes.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { CALLER_SECURITY } from "../http/security-docs.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
-import type { Router } from "../routes/router.ts";
+import type { Router } from "../triggers/router.ts";
 import { type AcceptDeps, accept } from "./accept.ts";
 import { parseJsonBody } from "./json-body.ts";
 

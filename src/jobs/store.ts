@@ -1,5 +1,5 @@
 // The job store contract; the worker and the HTTP layer see only this, never the engine behind it.
-import type { AuditFilter, AuditPage, AuditRecord } from "./audit.ts";
+import type { AuditFilter, AuditPage, AuditRecord } from "../audit/record.ts";
 import type { Job, JobDraft, JobError, JobState } from "./job.ts";
 
 export interface AcceptResult {

@@ -6,7 +6,7 @@ import type { Config } from "../config/schema.ts";
 import { findOperation } from "../operations/catalog.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
-import { jobRecord } from "./audit.ts";
+import { jobRecord } from "../audit/record.ts";
 import type { Job, JobError } from "./job.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";

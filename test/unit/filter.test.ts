@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Filter, filterSchema, matchesFilter } from "../../src/routes/filter.ts";
+import { type Filter, filterSchema, matchesFilter } from "../../src/triggers/filter.ts";
 
 const ctx = {
   event: {

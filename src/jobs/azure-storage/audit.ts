@@ -2,10 +2,10 @@
 // is newest first and a time range is a key range; a job's records are never older than the job.
 import { randomBytes } from "node:crypto";
 import { odata } from "@azure/data-tables";
-import type { AuditFilter, AuditKind, AuditPage, AuditRecord } from "./audit.ts";
-import type { StorageClients } from "./azure-storage-clients.ts";
-import { createdMsOfId, type Entity, idPrefix, timeKey } from "./azure-storage-entities.ts";
-import { queryPage } from "./azure-storage-paging.ts";
+import type { AuditFilter, AuditKind, AuditPage, AuditRecord } from "../../audit/record.ts";
+import type { StorageClients } from "./clients.ts";
+import { createdMsOfId, type Entity, idPrefix, timeKey } from "./entities.ts";
+import { queryPage } from "./paging.ts";
 
 /** Replicas' clocks differ a little: a job's records are looked for from this long before its id's time. */
 const CLOCK_SLACK_MS = 5 * 60_000;

@@ -2,12 +2,12 @@
 // job only after the jobs it runs after succeeded. A job that must wait parks its queue message;
 // the job it waits for wakes it on finishing, and a parked message looks again after PARK_MS anyway.
 import { odata } from "@azure/data-tables";
-import { jobRecord } from "./audit.ts";
-import { auditEntity } from "./azure-storage-audit.ts";
-import { readEntity } from "./azure-storage-batches.ts";
-import type { StorageClients } from "./azure-storage-clients.ts";
-import { dependentsOf, hashKey, type StoredEntity, statusOf, toJob } from "./azure-storage-entities.ts";
-import { type Job, type JobState, TERMINAL_STATES } from "./job.ts";
+import { jobRecord } from "../../audit/record.ts";
+import { auditEntity } from "./audit.ts";
+import { readEntity } from "./batches.ts";
+import type { StorageClients } from "./clients.ts";
+import { dependentsOf, hashKey, type StoredEntity, statusOf, toJob } from "./entities.ts";
+import { type Job, type JobState, TERMINAL_STATES } from "../job.ts";
 
 export const PARK_MS = 10_000;
 

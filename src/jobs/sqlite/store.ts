@@ -3,13 +3,13 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import type { AuditRecord } from "./audit.ts";
-import type { Job, JobDraft, JobError, JobState, JobTrace } from "./job.ts";
-import { sqliteAudit } from "./sqlite-audit.ts";
-import { groupCommit } from "./sqlite-group-commit.ts";
-import { migrate } from "./sqlite-migrations.ts";
-import { decodeCursor, encodeCursor, whereClause } from "./sqlite-paging.ts";
-import type { AcceptResult, JobFilter, JobPage, JobStore } from "./store.ts";
+import type { AuditRecord } from "../../audit/record.ts";
+import type { Job, JobDraft, JobError, JobState, JobTrace } from "../job.ts";
+import { sqliteAudit } from "./audit.ts";
+import { groupCommit } from "./group-commit.ts";
+import { migrate } from "./migrations.ts";
+import { decodeCursor, encodeCursor, whereClause } from "./paging.ts";
+import type { AcceptResult, JobFilter, JobPage, JobStore } from "../store.ts";
 
 type Row = Record<string, SQLInputValue>;
 

@@ -10,8 +10,8 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import type { Job, JobTrace } from "../jobs/job.ts";
-import { tracer } from "./tracer.ts";
+import type { Job, JobTrace } from "./job.ts";
+import { tracer } from "../telemetry/tracer.ts";
 
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 

@@ -3,8 +3,8 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { TableClient } from "@azure/data-tables";
 import { QueueClient, QueueServiceClient } from "@azure/storage-queue";
-import type { AzureStorageConfig } from "../config/store-schema.ts";
-import { statusOf } from "./azure-storage-entities.ts";
+import type { AzureStorageConfig } from "../../config/store-schema.ts";
+import { statusOf } from "./entities.ts";
 
 export interface StorageClients {
   /** Job entities, PartitionKey = job id. */

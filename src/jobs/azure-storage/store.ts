@@ -6,11 +6,11 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { odata } from "@azure/data-tables";
 import type { DequeuedMessageItem } from "@azure/storage-queue";
-import type { AzureStorageConfig } from "../config/store-schema.ts";
-import type { AuditRecord } from "./audit.ts";
-import { auditEntity, purgeAudit, queryAudit } from "./azure-storage-audit.ts";
-import { BATCH_GRACE_MS, createBatches, inParallel, readEntity, scopeRow } from "./azure-storage-batches.ts";
-import { createStorageClients } from "./azure-storage-clients.ts";
+import type { AzureStorageConfig } from "../../config/store-schema.ts";
+import type { AuditRecord } from "../../audit/record.ts";
+import { auditEntity, purgeAudit, queryAudit } from "./audit.ts";
+import { BATCH_GRACE_MS, createBatches, inParallel, readEntity, scopeRow } from "./batches.ts";
+import { createStorageClients } from "./clients.ts";
 import {
   bookkeeping,
   idPrefix,
@@ -20,12 +20,12 @@ import {
   type StoredEntity,
   statusOf,
   toJob,
-} from "./azure-storage-entities.ts";
-import { createLeases, toSeconds } from "./azure-storage-leases.ts";
-import { createOrdering, isTerminal } from "./azure-storage-order.ts";
-import { queryPage } from "./azure-storage-paging.ts";
-import type { Job, JobState } from "./job.ts";
-import type { JobFilter, JobPage, JobStore } from "./store.ts";
+} from "./entities.ts";
+import { createLeases, toSeconds } from "./leases.ts";
+import { createOrdering, isTerminal } from "./order.ts";
+import { queryPage } from "./paging.ts";
+import type { Job, JobState } from "../job.ts";
+import type { JobFilter, JobPage, JobStore } from "../store.ts";
 
 /** How often claims also sweep batches that a dead process left half done. */
 const SWEEP_MS = 5_000;

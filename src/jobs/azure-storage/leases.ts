@@ -2,7 +2,7 @@
 // (its visibility is renewed every third of the lease), so a crash lets it reappear after one
 // lease. Operations on one message run one after another, since each renewal changes its pop receipt.
 import type { QueueClient } from "@azure/storage-queue";
-import { type StoredEntity, statusOf } from "./azure-storage-entities.ts";
+import { type StoredEntity, statusOf } from "./entities.ts";
 
 export interface Held {
   messageId: string;

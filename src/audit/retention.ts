@@ -1,6 +1,6 @@
 // Keeps the audit log to its configured retention: purges older records at start and then hourly.
 import type { JobStore } from "../jobs/store.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../telemetry/logger.ts";
 
 const DAY_MS = 86_400_000;
 export const PURGE_INTERVAL_MS = 3_600_000;

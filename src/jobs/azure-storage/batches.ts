@@ -8,7 +8,7 @@
 // commits at the same moment either wins or fails, never half of each); one left `committed` by a
 // crash is rolled forward by whoever sweeps (any replica's recover, and claims now and then).
 import { randomUUID } from "node:crypto";
-import type { StorageClients } from "./azure-storage-clients.ts";
+import type { StorageClients } from "./clients.ts";
 import {
   type Entity,
   getText,
@@ -20,9 +20,9 @@ import {
   type StoredEntity,
   statusOf,
   toJob,
-} from "./azure-storage-entities.ts";
-import type { Job, JobDraft } from "./job.ts";
-import type { AcceptResult } from "./store.ts";
+} from "./entities.ts";
+import type { Job, JobDraft } from "../job.ts";
+import type { AcceptResult } from "../store.ts";
 
 export const BATCH_GRACE_MS = 5000;
 const KEY_WAIT_MS = 3 * BATCH_GRACE_MS;

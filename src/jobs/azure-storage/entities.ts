@@ -1,7 +1,7 @@
 // How the Azure Storage job store lays jobs out in table entities: time-ordered keys (so that the
 // table's own key order is "newest first"), long text split across properties, and Job <-> entity.
 import { createHash, randomBytes } from "node:crypto";
-import type { Job, JobError, JobState, JobTrace } from "./job.ts";
+import type { Job, JobError, JobState, JobTrace } from "../job.ts";
 
 export type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
 /** An entity as read or written, with the ETag that a conditional write must match. */

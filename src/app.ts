@@ -8,7 +8,8 @@ import type { Config } from "./config/schema.ts";
 import { registerAuditRoutes } from "./http/audit-routes.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
 import { registerDocsRoutes } from "./http/docs-routes.ts";
-import { BridgeError, isBridgeError, problemResponse } from "./http/errors.ts";
+import { problemResponse } from "./http/errors.ts";
+import { AppError, isAppError } from "./kernel/errors.ts";
 import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
@@ -51,7 +52,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
     defaultHook: (result) => {
       if (result.success) return;
       const issue = result.error.issues[0];
-      throw new BridgeError(
+      throw new AppError(
         "bad_request",
         `${result.target} ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
       );
@@ -98,19 +99,19 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   registerDocsRoutes(app);
 
   app.notFound((c) => {
-    const err = new BridgeError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+    const err = new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`);
     c.set("problem", { code: err.code, detail: err.detail });
     return problemResponse(c, err);
   });
 
   app.onError((err, c) => {
-    if (isBridgeError(err)) {
+    if (isAppError(err)) {
       c.set("problem", { code: err.code, detail: err.detail });
       return problemResponse(c, err);
     }
     // Unknown errors are logged in full with the request id and answered with nothing they contain.
     logger.error({ err, requestId: c.get("requestId") }, "unhandled error");
-    const internal = new BridgeError(
+    const internal = new AppError(
       "internal",
       "an internal error occurred; quote the request id when reporting it",
     );

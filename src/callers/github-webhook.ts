@@ -1,7 +1,8 @@
 // GitHub webhook signatures: HMAC-SHA256 over the raw body in `X-Hub-Signature-256: sha256=<hex>`.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Secret } from "../config/secret.ts";
-import type { Caller, CallerVerifier } from "./caller.ts";
+import type { Caller } from "../kernel/caller.ts";
+import type { CallerVerifier } from "./caller.ts";
 
 const PREFIX = "sha256=";
 

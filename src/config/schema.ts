@@ -1,5 +1,6 @@
 // The zod schema of armbridge's YAML config: the single source of its types, validation and JSON Schema.
 import { z } from "zod";
+import type { CallerKind } from "../kernel/caller.ts";
 import { checkScopePattern } from "../kernel/arm-scope.ts";
 import { filterSchema } from "../triggers/filter.ts";
 import { callerId, createCallerSchema } from "./callers-schema.ts";
@@ -348,7 +349,14 @@ export type HookConfig = Config["hooks"][number];
 export type SourceConfig = Config["sources"][number];
 export type GrantConfig = Config["grants"][number];
 export type RouteConfig = Config["routes"][number];
-export type CallerKind = CallerConfig["kind"];
+export type { CallerKind };
+// The kernel names the caller kinds for every layer; this fails to compile when the schema disagrees.
+type SameKinds = [CallerConfig["kind"]] extends [CallerKind]
+  ? [CallerKind] extends [CallerConfig["kind"]]
+    ? true
+    : never
+  : never;
+true satisfies SameKinds;
 export type OidcCallerConfig = Extract<CallerConfig, { kind: "oidc" }>;
 export type ApiKeyCallerConfig = Extract<CallerConfig, { kind: "api-key" }>;
 export type StandardWebhookCallerConfig = Extract<CallerConfig, { kind: "standard-webhook" }>;

@@ -7,7 +7,7 @@ import { auditActor } from "../audit/record.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
-import { BridgeError } from "./errors.ts";
+import { AppError } from "../kernel/errors.ts";
 import { acceptedHeaders, JobPageSchema, JobSchema, type JobViewData, PreferHeader } from "./job-schemas.ts";
 import { requireOperator } from "./operator-auth.ts";
 import { problemResponses } from "./problem-docs.ts";
@@ -160,7 +160,7 @@ export function registerJobRoutes(
   const operator = requireOperator(operators);
   const find = async (id: string) => {
     const job = UUID.test(id) ? await store.get(id.toLowerCase()) : undefined;
-    if (!job) throw new BridgeError("job_not_found", `no job with id '${id}'`);
+    if (!job) throw new AppError("job_not_found", `no job with id '${id}'`);
     return job;
   };
 
@@ -188,7 +188,7 @@ export function registerJobRoutes(
       return c.json({ jobs: page.jobs.map(jobView), links: { next } }, 200);
     } catch (err) {
       if (err instanceof RangeError)
-        throw new BridgeError("bad_request", "query cursor: not a cursor of this list");
+        throw new AppError("bad_request", "query cursor: not a cursor of this list");
       throw err;
     }
   });
@@ -208,9 +208,9 @@ export function registerJobRoutes(
       jobId: job.id,
       correlationId: job.correlationId,
     });
-    if (!outcome) throw new BridgeError("job_not_found", `no job with id '${job.id}'`);
+    if (!outcome) throw new AppError("job_not_found", `no job with id '${job.id}'`);
     if (!outcome.requeued) {
-      throw new BridgeError("conflict", `job is ${outcome.job.state}; only a dead job can be retried`);
+      throw new AppError("conflict", `job is ${outcome.job.state}; only a dead job can be retried`);
     }
     onAccepted();
     c.header("Location", jobLocation(job.id));

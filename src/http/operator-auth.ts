@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { OperatorConfig } from "../config/schema.ts";
-import { BridgeError } from "./errors.ts";
+import { AppError } from "../kernel/errors.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -17,14 +17,14 @@ export function requireOperator(operators: readonly OperatorConfig[]): Middlewar
     const header = c.req.header("authorization") ?? "";
     const key = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (!key)
-      throw new BridgeError("unauthenticated", "an operator API key is required (Authorization: Bearer)");
+      throw new AppError("unauthenticated", "an operator API key is required (Authorization: Bearer)");
     const given = createHash("sha256").update(key).digest();
     let match: string | undefined;
     // Every key is compared, so timing does not tell which one (if any) matched.
     for (const operator of known) {
       if (timingSafeEqual(operator.hash, given) && !match) match = operator.id;
     }
-    if (!match) throw new BridgeError("unauthenticated", "the operator API key is not valid");
+    if (!match) throw new AppError("unauthenticated", "the operator API key is not valid");
     c.set("operatorId", match);
     await next();
   };

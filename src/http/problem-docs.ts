@@ -1,7 +1,8 @@
 // The error model in the OpenAPI document: the problem+json schema with every code, and the error
 // responses of one endpoint, each status narrowed to the codes it can carry, with an example of each.
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { BridgeError, ERROR_CODES, type ErrorCode, problemOf } from "./errors.ts";
+import { AppError, ERROR_CODES, type ErrorCode } from "../kernel/errors.ts";
+import { codeToStatus, problemOf } from "./errors.ts";
 
 export const ProblemSchema = z
   .looseObject({
@@ -69,7 +70,7 @@ const exampleName = (code: ErrorCode) => `problem-${code}`;
 export function registerProblemExamples(registry: OpenAPIHono["openAPIRegistry"]): void {
   for (const code of ERROR_CODES) {
     const { instance, detail, extensions } = examples[code];
-    const err = new BridgeError(code, detail, { extensions: extensions ?? {} });
+    const err = new AppError(code, detail, { extensions: extensions ?? {} });
     registry.registerComponent("examples", exampleName(code), {
       summary: problemOf(err, "", "").title,
       value: problemOf(
@@ -92,7 +93,7 @@ const retryAfter = z.object({
 export function problemResponses(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set<ErrorCode>([...codes, "internal"])) {
-    const status = new BridgeError(code, "").status;
+    const status = codeToStatus[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(

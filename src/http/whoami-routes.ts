@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { GrantConfig } from "../config/schema.ts";
 import { grantsOf } from "../policy/authorize.ts";
 import type { CallerGate } from "./caller-gate.ts";
-import { CALLER_KINDS } from "./job-schemas.ts";
+import { CALLER_KINDS } from "../kernel/caller.ts";
 import { problemResponses } from "./problem-docs.ts";
 import { CALLER_SECURITY } from "./security-docs.ts";
 

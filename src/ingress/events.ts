@@ -5,7 +5,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { SourceConfig } from "../config/schema.ts";
 import type { CallerGate } from "../http/caller-gate.ts";
-import { BridgeError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { EVENTS_SECURITY } from "../http/security-docs.ts";
 import type { BridgeEvent } from "../triggers/event.ts";
@@ -38,12 +38,12 @@ const traceContext = (value: string | undefined) =>
 /** The CloudEvents abuse-protection handshake (CloudEvents Web Hook spec, section 4). */
 function handshake(c: Context, source: SourceConfig): Response {
   const origin = c.req.header("webhook-request-origin")?.trim();
-  if (!origin) throw new BridgeError("bad_request", "missing WebHook-Request-Origin header");
+  if (!origin) throw new AppError("bad_request", "missing WebHook-Request-Origin header");
   if (source.schema === "eventgrid") {
-    throw new BridgeError("forbidden", `source '${source.id}' accepts only the Event Grid schema`);
+    throw new AppError("forbidden", `source '${source.id}' accepts only the Event Grid schema`);
   }
   if (!source.allowedOrigins.some((o) => o.toLowerCase() === origin.toLowerCase())) {
-    throw new BridgeError("forbidden", `origin '${origin}' may not deliver to source '${source.id}'`);
+    throw new AppError("forbidden", `origin '${origin}' may not deliver to source '${source.id}'`);
   }
   c.header("WebHook-Allowed-Origin", origin);
   c.header("WebHook-Allowed-Rate", String(source.webhookAllowedRate));
@@ -193,7 +193,7 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
   const sourceOf = (c: Context): SourceConfig => {
     const id = c.req.param("sourceId") ?? "";
     const source = sources.get(id);
-    if (!source) throw new BridgeError("unknown_source", `no event source '${id}' is configured`);
+    if (!source) throw new AppError("unknown_source", `no event source '${id}' is configured`);
     return source;
   };
 

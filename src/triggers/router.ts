@@ -1,7 +1,7 @@
 // From an event to the operations it asks for: match routes, render parameters, validate them.
-import type { Caller } from "../callers/caller.ts";
+import type { Caller } from "../kernel/caller.ts";
 import type { RouteConfig } from "../config/schema.ts";
-import { BridgeError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 import { type OperationRequest, prepareRequest } from "../operations/request.ts";
 import type { BridgeEvent } from "./event.ts";
 import { matchesFilter } from "./filter.ts";
@@ -67,7 +67,7 @@ export function createRouter(routes: readonly RouteConfig[]): Router {
     }
     if (problems.length > 0) {
       // Nothing is queued when any action of the event is invalid: a half-run event is worse than none.
-      throw new BridgeError("invalid_parameters", "the event does not produce valid operation parameters", {
+      throw new AppError("invalid_parameters", "the event does not produce valid operation parameters", {
         extensions: { errors: problems },
       });
     }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { generateTypes } from "../../examples/client/generate.ts";
-import { ERROR_CODES } from "../../src/http/errors.ts";
+import { ERROR_CODES } from "../../src/kernel/errors.ts";
 import { generateDocument, OPENAPI_PATH } from "../../src/openapi/generate.ts";
 import { catalog } from "../../src/operations/catalog.ts";
 import { loadContract } from "../helpers/openapi.ts";

@@ -9,7 +9,6 @@ import { registerAuditRoutes } from "./http/audit-routes.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
 import { registerDocsRoutes } from "./http/docs-routes.ts";
 import { problemResponse } from "./http/errors.ts";
-import { AppError, isAppError } from "./kernel/errors.ts";
 import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
@@ -19,12 +18,13 @@ import { registerEventRoutes } from "./ingress/events.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
+import { AppError, isAppError } from "./kernel/errors.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createAuthorizer } from "./policy/authorize.ts";
-import { createRouter } from "./triggers/router.ts";
 import { traceRequests } from "./telemetry/http-spans.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { type BridgeMetrics, noopMetrics } from "./telemetry/metrics.ts";
+import { createRouter } from "./triggers/router.ts";
 
 export interface AppDeps {
   config: Config;

@@ -1,7 +1,7 @@
 // The audit log: who asked for what, what policy decided, which ARM calls were made, how each job ended.
 import type { ArmCall } from "../azure/arm-clients.ts";
-import { type Caller, describeOnBehalfOf } from "../kernel/caller.ts";
 import type { Job, JobError } from "../jobs/job.ts";
+import { type Caller, describeOnBehalfOf } from "../kernel/caller.ts";
 
 export type AuditKind = "decision" | "arm-call" | "job";
 

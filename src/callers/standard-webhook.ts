@@ -1,8 +1,9 @@
 // Standard Webhooks (standardwebhooks.com): HMAC-SHA256 over `{webhook-id}.{webhook-timestamp}.{body}`,
 // base64 in `webhook-signature: v1,<sig> [v1,<sig>…]`, with a timestamp window and replay refusal.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { decodeStandardWebhookSecret } from "../config/callers-schema.ts";
 import type { StandardWebhookCallerConfig } from "../config/schema.ts";
+import { constantTimeEqual } from "../kernel/secret.ts";
 import type { CallerVerifier, Verification } from "./caller.ts";
 
 const MAX_REMEMBERED = 100_000;
@@ -47,7 +48,7 @@ export function verifyStandardSignature(
   // Every key is compared with every signature, so timing does not reveal which one matched.
   for (const key of keys) {
     const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
-    for (const sig of given) if (timingSafeEqual(expected, sig)) match = true;
+    for (const sig of given) if (constantTimeEqual(expected, sig)) match = true;
   }
   return match;
 }

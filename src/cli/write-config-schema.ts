@@ -1,7 +1,7 @@
 // `npm run config-schema`: writes config/armbridge.schema.json from the zod schema.
 import { writeFileSync } from "node:fs";
-import { operationNames } from "../operations/catalog.ts";
 import { configJsonSchema } from "../config/json-schema.ts";
+import { operationNames } from "../operations/catalog.ts";
 
 export const CONFIG_SCHEMA_PATH = "config/armbridge.schema.json";
 

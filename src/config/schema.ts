@@ -1,7 +1,8 @@
 // The zod schema of armbridge's YAML config: the single source of its types, validation and JSON Schema.
 import { z } from "zod";
-import type { CallerKind } from "../kernel/caller.ts";
 import { checkScopePattern } from "../kernel/arm-scope.ts";
+import type { CallerKind } from "../kernel/caller.ts";
+import { SECRET_HASH } from "../kernel/secret.ts";
 import { filterSchema } from "../triggers/filter.ts";
 import { callerId, createCallerSchema } from "./callers-schema.ts";
 import { Secret } from "./secret.ts";
@@ -128,8 +129,17 @@ const auditSchema = z.strictObject({
 /** Operators may list jobs and re-queue dead letters; the key itself is never in the file. */
 const operatorSchema = z.strictObject({
   id,
-  /** Hex SHA-256 of the operator's API key (`printf %s "$KEY" | sha256sum`). */
-  apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the API key"),
+  /**
+   * The operator's API key as `sha256:<hex>`, the one hash format of configured keys (callers' API keys
+   * use it too). Bare hex, the format of earlier releases, is still accepted and read as `sha256:<hex>`.
+   */
+  apiKeyHash: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .transform((s) => (/^[0-9a-f]{64}$/.test(s) ? `sha256:${s}` : s))
+    .pipe(
+      z.string().regex(SECRET_HASH, "must be 'sha256:' followed by the 64 hex digits of the key's SHA-256"),
+    ),
 });
 
 const hookSchema = z.strictObject({
@@ -350,6 +360,7 @@ export type SourceConfig = Config["sources"][number];
 export type GrantConfig = Config["grants"][number];
 export type RouteConfig = Config["routes"][number];
 export type { CallerKind };
+
 // The kernel names the caller kinds for every layer; this fails to compile when the schema disagrees.
 type SameKinds = [CallerConfig["kind"]] extends [CallerKind]
   ? [CallerKind] extends [CallerConfig["kind"]]

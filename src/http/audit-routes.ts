@@ -1,8 +1,8 @@
 // GET /v1/audit, for operators: who asked for what, what policy decided, which ARM calls were made
 // (with the correlation id ARM writes into the activity log) and how each job ended.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { OperatorConfig } from "../config/schema.ts";
 import type { AuditFilter } from "../audit/record.ts";
+import type { OperatorConfig } from "../config/schema.ts";
 import type { JobStore } from "../jobs/store.ts";
 import { AppError } from "../kernel/errors.ts";
 import { requireOperator } from "./operator-auth.ts";

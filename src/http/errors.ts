@@ -75,5 +75,9 @@ export function problemResponse(c: Context, err: AppError): Response {
   if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.ceil(err.retryAfterSeconds));
   const requestId = (c.get("requestId") as string | undefined) ?? "";
   // Through the context, so headers set by middleware (X-Request-Id) are kept.
-  return c.newResponse(JSON.stringify(problemOf(err, c.req.path, requestId)), codeToStatus[err.code], headers);
+  return c.newResponse(
+    JSON.stringify(problemOf(err, c.req.path, requestId)),
+    codeToStatus[err.code],
+    headers,
+  );
 }

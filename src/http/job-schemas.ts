@@ -1,8 +1,7 @@
 // The public views of jobs in the contract: a job, the answer of an accepting endpoint, a page of jobs.
 import { z } from "@hono/zod-openapi";
-import { CALLER_KINDS } from "../kernel/caller.ts";
 import { JOB_STATES, type JobState } from "../jobs/job.ts";
-
+import { CALLER_KINDS } from "../kernel/caller.ts";
 
 const OnBehalfOfSchema = z
   .object({

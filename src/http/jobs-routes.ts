@@ -2,8 +2,8 @@
 // only to the caller), and for operators GET /v1/jobs and POST /v1/jobs/{id}/retry.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { OperatorConfig } from "../config/schema.ts";
 import { auditActor } from "../audit/record.ts";
+import type { OperatorConfig } from "../config/schema.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";

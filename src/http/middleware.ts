@@ -2,8 +2,8 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
-import type { Logger } from "../telemetry/logger.ts";
 import { AppError } from "../kernel/errors.ts";
+import type { Logger } from "../telemetry/logger.ts";
 
 declare module "hono" {
   interface ContextVariableMap {

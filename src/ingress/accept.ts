@@ -1,14 +1,15 @@
 // The common tail of every ingress adapter: authorize each operation request, audit the decisions,
 // then store the requests as jobs with the trace context that accepted them.
-import { type Caller, describeOnBehalfOf } from "../kernel/caller.ts";
-import { AppError } from "../kernel/errors.ts";
+
 import type { AuditRecord } from "../audit/record.ts";
 import type { JobDraft } from "../jobs/job.ts";
+import { acceptingTrace } from "../jobs/job-spans.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
+import { type Caller, describeOnBehalfOf } from "../kernel/caller.ts";
+import { AppError } from "../kernel/errors.ts";
 import type { OperationRequest } from "../operations/request.ts";
 import type { Authorizer } from "../policy/authorize.ts";
 import { annotateRequest, callerAttribution } from "../telemetry/attribution.ts";
-import { acceptingTrace } from "../jobs/job-spans.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 

@@ -3,12 +3,12 @@
 import { isDeepStrictEqual } from "node:util";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { CallerGate } from "../http/caller-gate.ts";
-import { AppError } from "../kernel/errors.ts";
 import { acceptedContent, acceptedHeaders, PreferHeader } from "../http/job-schemas.ts";
 import { acceptedResponse } from "../http/jobs-routes.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { CALLER_SECURITY } from "../http/security-docs.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
+import { AppError } from "../kernel/errors.ts";
 import { catalog, findOperation } from "../operations/catalog.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
 import { prepareRequest } from "../operations/request.ts";

@@ -1,8 +1,8 @@
 // Decodes an Event Grid delivery: the Event Grid schema (a JSON array, or the validation handshake)
 // or CloudEvents 1.0 in structured, batch or binary mode. Every failure here is permanent (400/413).
 import { type CloudEvent, EventGridDeserializer, type EventGridEvent, isSystemEvent } from "@azure/eventgrid";
-import type { OnBehalfOf } from "../kernel/caller.ts";
 import type { SourceConfig } from "../config/schema.ts";
+import type { OnBehalfOf } from "../kernel/caller.ts";
 import { AppError } from "../kernel/errors.ts";
 import { originalActor } from "./events-actor.ts";
 

@@ -5,9 +5,10 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { SourceConfig } from "../config/schema.ts";
 import type { CallerGate } from "../http/caller-gate.ts";
-import { AppError } from "../kernel/errors.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { EVENTS_SECURITY } from "../http/security-docs.ts";
+import { AppError } from "../kernel/errors.ts";
+import { parseTraceparent } from "../kernel/traceparent.ts";
 import type { BridgeEvent } from "../triggers/event.ts";
 import type { Router } from "../triggers/router.ts";
 import { type AcceptDeps, acceptAll, type Submission } from "./accept.ts";
@@ -29,11 +30,6 @@ const FORWARDED_HEADERS = [
   "content-type",
   "user-agent",
 ];
-
-/** W3C trace context: `version-traceid-parentid-flags`. */
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const traceContext = (value: string | undefined) =>
-  value !== undefined && TRACEPARENT.test(value.trim()) ? value.trim() : undefined;
 
 /** The CloudEvents abuse-protection handshake (CloudEvents Web Hook spec, section 4). */
 function handshake(c: Context, source: SourceConfig): Response {
@@ -219,11 +215,11 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
     const headers = Object.fromEntries(
       FORWARDED_HEADERS.flatMap((h) => (c.req.header(h) ? [[h, c.req.header(h) as string]] : [])),
     );
-    const deliveryTrace = traceContext(c.req.header("traceparent"));
+    const deliveryTrace = parseTraceparent(c.req.header("traceparent"));
     const submissions: Submission[] = [];
     for (const e of delivery.events) {
       const eventCaller = e.onBehalfOf ? { ...caller, onBehalfOf: e.onBehalfOf } : caller;
-      const traceparent = traceContext(e.traceparent) ?? deliveryTrace;
+      const traceparent = parseTraceparent(e.traceparent) ?? deliveryTrace;
       const event: BridgeEvent = {
         source: e.source,
         id: e.id,

@@ -1,15 +1,15 @@
 // POST /hooks/{hookId}: CI and generic webhooks, authenticated on the raw body before it is parsed.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Caller } from "../kernel/caller.ts";
 import { githubPayloadClaims } from "../callers/github-webhook.ts";
 import type { HookConfig } from "../config/schema.ts";
 import type { CallerGate } from "../http/caller-gate.ts";
-import { AppError } from "../kernel/errors.ts";
 import { acceptedContent, acceptedHeaders, PreferHeader } from "../http/job-schemas.ts";
 import { acceptedResponse } from "../http/jobs-routes.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { CALLER_SECURITY } from "../http/security-docs.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
+import type { Caller } from "../kernel/caller.ts";
+import { AppError } from "../kernel/errors.ts";
 import type { Router } from "../triggers/router.ts";
 import { type AcceptDeps, accept } from "./accept.ts";
 import { parseJsonBody } from "./json-body.ts";

@@ -10,18 +10,18 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import type { Job, JobTrace } from "./job.ts";
+import { parseTraceparent } from "../kernel/traceparent.ts";
 import { tracer } from "../telemetry/tracer.ts";
-
-const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+import type { Job, JobTrace } from "./job.ts";
 
 /**
  * The trace context a new job keeps: an event's own `traceparent` when it carried one, else the
  * active span's (the HTTP request's). Undefined when there is no valid context (telemetry off).
  */
 export function acceptingTrace(instanceId: string, eventTraceparent?: string): JobTrace | undefined {
-  if (eventTraceparent && TRACEPARENT.test(eventTraceparent)) {
-    return { traceparent: eventTraceparent, origin: instanceId };
+  const own = parseTraceparent(eventTraceparent);
+  if (own) {
+    return { traceparent: own, origin: instanceId };
   }
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);

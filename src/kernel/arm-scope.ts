@@ -1,4 +1,5 @@
 // ARM scopes: canonical form, and matching against grant patterns with `*` inside one segment.
+import { globToRegex } from "./glob.ts";
 
 /** A scope that passed canonicalisation: `path` keeps the caller's casing, `key` is for comparing. */
 export interface Scope {
@@ -118,13 +119,9 @@ export function scopeMatches(pattern: string, scope: Scope): boolean {
 }
 
 function segmentMatches(pattern: string, segment: string): boolean {
-  if (!pattern.includes("*")) return pattern === segment;
-  const regex = new RegExp(`^${pattern.split("*").map(escapeRegex).join("[^/]*")}$`);
-  return regex.test(segment);
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  // A segment holds no `/` and no `?` (parseScope and checkScopePattern refuse them), so the glob's
+  // `*` is exactly "any text within this segment".
+  return pattern.includes("*") ? globToRegex(pattern).test(segment) : pattern === segment;
 }
 
 export interface ResourceType {

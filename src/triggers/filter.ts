@@ -1,7 +1,7 @@
 // Route filters: conditions over an event and its caller, as expressive as Event Grid advanced filters
 // and EventBridge patterns, combined with all / any / not.
 import { z } from "zod";
-import { globToRegex } from "../callers/claim-conditions.ts";
+import { globToRegex } from "../kernel/glob.ts";
 import { lookupPath } from "./path.ts";
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);

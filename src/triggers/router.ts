@@ -1,6 +1,7 @@
 // From an event to the operations it asks for: match routes, render parameters, validate them.
-import type { Caller } from "../kernel/caller.ts";
+
 import type { RouteConfig } from "../config/schema.ts";
+import type { Caller } from "../kernel/caller.ts";
 import { AppError } from "../kernel/errors.ts";
 import { type OperationRequest, prepareRequest } from "../operations/request.ts";
 import type { BridgeEvent } from "./event.ts";

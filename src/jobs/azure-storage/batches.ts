@@ -8,6 +8,8 @@
 // commits at the same moment either wins or fails, never half of each); one left `committed` by a
 // crash is rolled forward by whoever sweeps (any replica's recover, and claims now and then).
 import { randomUUID } from "node:crypto";
+import type { Job, JobDraft } from "../job.ts";
+import type { AcceptResult } from "../store.ts";
 import type { StorageClients } from "./clients.ts";
 import {
   type Entity,
@@ -21,8 +23,6 @@ import {
   statusOf,
   toJob,
 } from "./entities.ts";
-import type { Job, JobDraft } from "../job.ts";
-import type { AcceptResult } from "../store.ts";
 
 export const BATCH_GRACE_MS = 5000;
 const KEY_WAIT_MS = 3 * BATCH_GRACE_MS;

@@ -3,11 +3,11 @@
 // the job it waits for wakes it on finishing, and a parked message looks again after PARK_MS anyway.
 import { odata } from "@azure/data-tables";
 import { jobRecord } from "../../audit/record.ts";
+import { type Job, type JobState, TERMINAL_STATES } from "../job.ts";
 import { auditEntity } from "./audit.ts";
 import { readEntity } from "./batches.ts";
 import type { StorageClients } from "./clients.ts";
 import { dependentsOf, hashKey, type StoredEntity, statusOf, toJob } from "./entities.ts";
-import { type Job, type JobState, TERMINAL_STATES } from "../job.ts";
 
 export const PARK_MS = 10_000;
 

@@ -6,8 +6,10 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { odata } from "@azure/data-tables";
 import type { DequeuedMessageItem } from "@azure/storage-queue";
-import type { AzureStorageConfig } from "../../config/store-schema.ts";
 import type { AuditRecord } from "../../audit/record.ts";
+import type { AzureStorageConfig } from "../../config/store-schema.ts";
+import type { Job, JobState } from "../job.ts";
+import type { JobFilter, JobPage, JobStore } from "../store.ts";
 import { auditEntity, purgeAudit, queryAudit } from "./audit.ts";
 import { BATCH_GRACE_MS, createBatches, inParallel, readEntity, scopeRow } from "./batches.ts";
 import { createStorageClients } from "./clients.ts";
@@ -24,8 +26,6 @@ import {
 import { createLeases, toSeconds } from "./leases.ts";
 import { createOrdering, isTerminal } from "./order.ts";
 import { queryPage } from "./paging.ts";
-import type { Job, JobState } from "../job.ts";
-import type { JobFilter, JobPage, JobStore } from "../store.ts";
 
 /** How often claims also sweep batches that a dead process left half done. */
 const SWEEP_MS = 5_000;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { checkScopePattern } from "../kernel/arm-scope.ts";
 import type { CallerKind } from "../kernel/caller.ts";
 import { SECRET_HASH } from "../kernel/secret.ts";
-import { filterSchema } from "../triggers/filter.ts";
+import { filterSchema } from "./filter-schema.ts";
 import { callerId, createCallerSchema } from "./callers-schema.ts";
 import { Secret } from "./secret.ts";
 import { createStoreSchema } from "./store-schema.ts";
@@ -276,6 +276,8 @@ export function createConfigSchema(
       hooks: z.array(hookSchema).default([]),
       sources: z.array(sourceSchema).default([]),
       grants: z.array(grantSchema).default([]),
+      // The code calls these triggers (src/triggers/), but the key stays `routes:`: every deployed config
+      // file and every doc example uses it, and renaming it would break them for no gain to users.
       routes: z.array(routeSchema).default([]),
     })
     .superRefine((config, ctx) => checkReferences(config, operations, ctx));

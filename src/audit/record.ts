@@ -1,5 +1,4 @@
-// The audit log: who asked for what, what policy decided, which ARM calls were made, how each job ended.
-import type { ArmCall } from "../azure/arm-clients.ts";
+// The audit log's records: who asked for what, what policy decided, which ARM calls were made, how each job ended.
 import type { Job, JobError } from "../jobs/job.ts";
 import { type Caller, describeOnBehalfOf } from "../kernel/caller.ts";
 
@@ -55,44 +54,4 @@ export interface AuditPage {
 export function auditActor(caller: Caller): Pick<AuditRecord, "callerId" | "onBehalfOf"> {
   const onBehalfOf = describeOnBehalfOf(caller.onBehalfOf);
   return { callerId: caller.id, ...(onBehalfOf ? { onBehalfOf } : {}) };
-}
-
-/** The audit record of a job's terminal state (or re-queue), with the error that ended it. */
-export function jobRecord(job: Job, outcome: string, error?: JobError): AuditRecord {
-  return {
-    time: new Date().toISOString(),
-    requestId: job.requestId,
-    ...auditActor(job.caller),
-    ...(job.routeId ? { routeId: job.routeId } : {}),
-    operation: job.operation,
-    scope: job.scope,
-    kind: "job",
-    outcome,
-    jobId: job.id,
-    correlationId: job.correlationId,
-    ...(error ? { reason: `${error.code}: ${error.message}` } : {}),
-    ...(error?.status ? { status: error.status } : {}),
-  };
-}
-
-/** The audit record of one ARM request a job made; none for requests outside a job. */
-export function armCallRecord(call: ArmCall): AuditRecord | undefined {
-  const a = call.attribution;
-  if (!a) return undefined;
-  return {
-    time: new Date().toISOString(),
-    requestId: a.requestId,
-    callerId: a.callerId,
-    ...(a.onBehalfOf ? { onBehalfOf: a.onBehalfOf } : {}),
-    ...(a.routeId ? { routeId: a.routeId } : {}),
-    operation: a.operation,
-    scope: a.scope,
-    kind: "arm-call",
-    outcome: `${call.method} ${call.path}`,
-    ...(call.errorCode ? { reason: call.errorCode } : {}),
-    jobId: a.jobId,
-    correlationId: a.correlationId,
-    ...(call.armRequestId ? { armRequestId: call.armRequestId } : {}),
-    ...(call.status !== undefined ? { status: call.status } : {}),
-  };
 }

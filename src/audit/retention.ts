@@ -1,12 +1,12 @@
 // Keeps the audit log to its configured retention: purges older records at start and then hourly.
-import type { JobStore } from "../jobs/store.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import type { AuditStore } from "./store.ts";
 
 const DAY_MS = 86_400_000;
 export const PURGE_INTERVAL_MS = 3_600_000;
 
 export function startAuditRetention(
-  store: Pick<JobStore, "purgeAudit">,
+  store: Pick<AuditStore, "purgeAudit">,
   retentionDays: number,
   logger: Logger,
   intervalMs = PURGE_INTERVAL_MS,

@@ -3,8 +3,8 @@ import { z } from "zod";
 import { checkScopePattern } from "../kernel/arm-scope.ts";
 import type { CallerKind } from "../kernel/caller.ts";
 import { SECRET_HASH } from "../kernel/secret.ts";
-import { filterSchema } from "./filter-schema.ts";
 import { callerId, createCallerSchema } from "./callers-schema.ts";
+import { filterSchema } from "./filter-schema.ts";
 import { Secret } from "./secret.ts";
 import { createStoreSchema } from "./store-schema.ts";
 

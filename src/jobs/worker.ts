@@ -1,13 +1,13 @@
 // Runs accepted jobs under the managed identity: bounded concurrency, durable retries with backoff,
 // dead letters, and a clean stop that hands unfinished jobs back to the store.
 import type { Logger } from "pino";
-import { jobRecord } from "../audit/record.ts";
 import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
 import { findOperation } from "../operations/catalog.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
 import type { Job, JobError } from "./job.ts";
+import { jobRecord } from "./job-audit.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";
 

@@ -2,8 +2,8 @@
 // job only after the jobs it runs after succeeded. A job that must wait parks its queue message;
 // the job it waits for wakes it on finishing, and a parked message looks again after PARK_MS anyway.
 import { odata } from "@azure/data-tables";
-import { jobRecord } from "../../audit/record.ts";
 import { type Job, type JobState, TERMINAL_STATES } from "../job.ts";
+import { jobRecord } from "../job-audit.ts";
 import { auditEntity } from "./audit.ts";
 import { readEntity } from "./batches.ts";
 import type { StorageClients } from "./clients.ts";

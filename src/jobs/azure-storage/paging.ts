@@ -1,7 +1,7 @@
 // Newest-first pages of the Azure Storage tables whose PartitionKey starts with an inverted time
 // (jobs and audit): the cursor is the last row's key, and a page is one row longer to know if more follow.
 import { odata, type TableClient } from "@azure/data-tables";
-import { decodeCursor, encodeCursor } from "../sqlite/paging.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
 import { isKeySafe } from "./entities.ts";
 
 export interface PageQuery {

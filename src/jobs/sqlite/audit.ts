@@ -1,7 +1,8 @@
 // The audit table of the SQLite store: append, and newest-first pages with filters.
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { AuditFilter, AuditKind, AuditPage, AuditRecord } from "../../audit/record.ts";
-import { decodeCursor, encodeCursor, whereClause } from "./paging.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
+import { whereClause } from "./paging.ts";
 
 type Row = Record<string, SQLInputValue>;
 

@@ -1,4 +1,4 @@
-// Keyset pagination helpers shared by the job and audit queries: WHERE building and opaque cursors.
+// Keyset pagination of the job and audit queries: WHERE building (the cursors are jobs/cursor.ts).
 import type { SQLInputValue } from "node:sqlite";
 
 export function whereClause() {
@@ -12,23 +12,4 @@ export function whereClause() {
     },
     where: () => (clauses.length ? `WHERE ${clauses.join(" AND ")}` : ""),
   };
-}
-
-export function encodeCursor(at: number, key: string | number): string {
-  return Buffer.from(JSON.stringify([at, key])).toString("base64url");
-}
-
-/** Throws RangeError for anything that is not a cursor this store made. */
-export function decodeCursor(cursor: string): [number, string | number] {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString());
-    if (
-      Array.isArray(value) &&
-      typeof value[0] === "number" &&
-      (typeof value[1] === "string" || typeof value[1] === "number")
-    ) {
-      return [value[0], value[1]];
-    }
-  } catch {}
-  throw new RangeError("invalid cursor");
 }

@@ -4,12 +4,13 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { AuditRecord } from "../../audit/record.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
 import type { Job, JobDraft, JobError, JobState, JobTrace } from "../job.ts";
 import type { AcceptResult, JobFilter, JobPage, JobStore } from "../store.ts";
 import { sqliteAudit } from "./audit.ts";
 import { groupCommit } from "./group-commit.ts";
 import { migrate } from "./migrations.ts";
-import { decodeCursor, encodeCursor, whereClause } from "./paging.ts";
+import { whereClause } from "./paging.ts";
 
 type Row = Record<string, SQLInputValue>;
 

@@ -15,6 +15,7 @@ import { openSqliteJobStore } from "./jobs/sqlite/store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
+import { findOperation } from "./operations/catalog.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { countTokenRefreshes, noopMetrics } from "./telemetry/metrics.ts";
 import type { Telemetry } from "./telemetry/setup.ts";
@@ -68,6 +69,7 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
   const worker = createWorker({
     store,
     arm,
+    findOperation,
     logger,
     settings: config.jobs,
     metrics,

@@ -1,5 +1,4 @@
 // The audit log's records: who asked for what, what policy decided, which ARM calls were made, how each job ended.
-import type { Job, JobError } from "../jobs/job.ts";
 import { type Caller, describeOnBehalfOf } from "../kernel/caller.ts";
 
 export type AuditKind = "decision" | "arm-call" | "job";

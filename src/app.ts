@@ -1,5 +1,5 @@
 // Builds the HTTP app from explicit dependencies. Pure: no listening, no globals; tests use it directly.
-import { randomUUID } from "node:crypto";
+
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { BlankEnv, BlankSchema } from "hono/types";
 import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
@@ -19,6 +19,7 @@ import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
 import { AppError, isAppError } from "./kernel/errors.ts";
+import { newId } from "./kernel/ids.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createAuthorizer } from "./policy/authorize.ts";
 import { traceRequests } from "./telemetry/http-spans.ts";
@@ -46,7 +47,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   const { config, store, waiter, logger } = deps;
   const onAccepted = deps.onAccepted ?? (() => {});
   const metrics = deps.metrics ?? noopMetrics();
-  const instanceId = deps.instanceId ?? randomUUID();
+  const instanceId = deps.instanceId ?? newId();
   const app = new OpenAPIHono<BlankEnv, BlankSchema>({
     // A parameter, query or header that fails its route's schema is a precise 400 like any other.
     defaultHook: (result) => {

@@ -1,6 +1,6 @@
 // Wires the real dependencies for a config: credential, ARM clients, store, worker and app.
 // main.ts serves what this builds; tests build the same thing against the emulator.
-import { randomUUID } from "node:crypto";
+
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
@@ -15,6 +15,7 @@ import { openSqliteJobStore } from "./jobs/sqlite/store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
+import { newId } from "./kernel/ids.ts";
 import { findOperation } from "./operations/catalog.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { countTokenRefreshes, noopMetrics } from "./telemetry/metrics.ts";
@@ -40,7 +41,7 @@ export interface RuntimeOptions {
 
 export function createRuntime(config: Config, { logger, trustedCaPem, telemetry }: RuntimeOptions): Runtime {
   const metrics = telemetry?.metrics ?? noopMetrics();
-  const instanceId = telemetry?.instanceId ?? randomUUID();
+  const instanceId = telemetry?.instanceId ?? newId();
   const credential = countTokenRefreshes(createManagedIdentityCredential(config.azure), metrics);
   // The one place that knows which engine runs; everything else sees a JobStore.
   const storeConfig = config.store;

@@ -1,5 +1,6 @@
 // API keys for simple callers: the config holds only SHA-256 hashes, compared in constant time.
 import type { ApiKeyCallerConfig } from "../config/schema.ts";
+import { type Clock, systemClock } from "../kernel/clock.ts";
 import { digestOfHash, hashSecret, matchSecret } from "../kernel/secret.ts";
 import type { CallerVerifier, Verification } from "./caller.ts";
 import { bearerToken, looksLikeJwt } from "./credentials.ts";
@@ -8,7 +9,7 @@ export function hashApiKey(key: string): string {
   return hashSecret(key);
 }
 
-export function apiKeyVerifier(config: ApiKeyCallerConfig, now: () => number = Date.now): CallerVerifier {
+export function apiKeyVerifier(config: ApiKeyCallerConfig, now: Clock = systemClock): CallerVerifier {
   const keys = config.keys.map((k) => ({
     digest: digestOfHash(k.hash),
     fingerprint: k.hash.slice(0, "sha256:".length + 12),

@@ -3,6 +3,7 @@
 import { createHmac } from "node:crypto";
 import { decodeStandardWebhookSecret } from "../config/callers-schema.ts";
 import type { StandardWebhookCallerConfig } from "../config/schema.ts";
+import { type Clock, systemClock } from "../kernel/clock.ts";
 import { constantTimeEqual } from "../kernel/secret.ts";
 import type { CallerVerifier, Verification } from "./caller.ts";
 
@@ -56,7 +57,7 @@ export function verifyStandardSignature(
 export function standardWebhookVerifier(
   config: StandardWebhookCallerConfig,
   guard: ReplayGuard,
-  now: () => number = Date.now,
+  now: Clock = systemClock,
 ): CallerVerifier {
   const keys = config.secrets.map((s) => decodeStandardWebhookSecret(s.reveal()) as Buffer);
   return {

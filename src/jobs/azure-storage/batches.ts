@@ -7,7 +7,7 @@
 // A batch left `pending` longer than BATCH_GRACE_MS is aborted (ETag-checked, so an accept that
 // commits at the same moment either wins or fails, never half of each); one left `committed` by a
 // crash is rolled forward by whoever sweeps (any replica's recover, and claims now and then).
-import { randomUUID } from "node:crypto";
+import { newId } from "../../kernel/ids.ts";
 import type { Job, JobDraft } from "../job.ts";
 import type { AcceptResult } from "../store.ts";
 import type { StorageClients } from "./clients.ts";
@@ -172,7 +172,7 @@ export function createBatches(c: StorageClients) {
     drafts: readonly JobDraft[],
     createdAt: number,
   ): Promise<AcceptResult | typeof YIELD> => {
-    const batchId = randomUUID();
+    const batchId = newId();
     // Every entity is built once first: a draft that cannot be stored fails before anything is written.
     const jobs: Job[] = drafts.map((d) => newJob(d, createdAt));
     for (const job of jobs) jobEntity(job);
@@ -318,7 +318,7 @@ function newJob(d: JobDraft, now: number): Job {
     id: newJobId(now),
     state: "accepted",
     attempts: 0,
-    correlationId: randomUUID(),
+    correlationId: newId(),
     createdAt: at,
     updatedAt: at,
     notBefore: at,

@@ -1,9 +1,10 @@
 // The embedded job store: one SQLite file (node:sqlite, WAL) under the data directory.
-import { randomUUID } from "node:crypto";
+
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { AuditRecord } from "../../audit/record.ts";
+import { newId } from "../../kernel/ids.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
 import type { Job, JobDraft, JobError, JobState, JobTrace } from "../job.ts";
 import type { AcceptResult, JobFilter, JobPage, JobStore } from "../store.ts";
@@ -95,7 +96,7 @@ export function openSqliteJobStore(path: string): JobStore {
             created.push(false);
             continue;
           }
-          const id = randomUUID();
+          const id = newId();
           insert.run(
             id,
             d.idempotencyKey ?? null,
@@ -107,7 +108,7 @@ export function openSqliteJobStore(path: string): JobStore {
             d.routeId ?? null,
             d.actionIndex,
             d.requestId,
-            randomUUID(),
+            newId(),
             now,
             now,
             now,

@@ -135,11 +135,12 @@ const operatorSchema = z.strictObject({
    */
   apiKeyHash: z
     .string()
-    .transform((s) => s.toLowerCase())
-    .transform((s) => (/^[0-9a-f]{64}$/.test(s) ? `sha256:${s}` : s))
-    .pipe(
-      z.string().regex(SECRET_HASH, "must be 'sha256:' followed by the 64 hex digits of the key's SHA-256"),
-    ),
+    .regex(
+      /^(sha256:)?[0-9a-fA-F]{64}$/,
+      "must be 'sha256:' followed by the 64 hex digits of the key's SHA-256",
+    )
+    .transform((s) => `sha256:${s.toLowerCase().replace(/^sha256:/, "")}`)
+    .pipe(z.string().regex(SECRET_HASH)),
 });
 
 const hookSchema = z.strictObject({

@@ -4,9 +4,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Emulator, startEmulator } from "@armbridge/azure-emulator";
 import { validate } from "dockerfile-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 import { reproduceBuild } from "../helpers/docker-build.ts";
 import { provideBaseNode, runImage, waitForStatus } from "../helpers/docker-run.ts";
 import { parseDockerfile } from "../helpers/dockerfile.ts";

@@ -33,7 +33,7 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   logger: Logger;
-  /** Extra CA certificate (PEM) to trust for ARM calls, e.g. the in-process emulator's. */
+  /** Extra CA certificate (PEM) to trust for ARM calls; `azure.caCertFile` otherwise. */
   trustedCaPem?: string;
   /** Started before the runtime (main.ts does); without it spans and metrics go nowhere. */
   telemetry?: Pick<Telemetry, "metrics" | "instanceId">;

@@ -57,7 +57,7 @@ const azureSchema = z.strictObject({
     })
     .refine((v) => !(v.clientId && v.resourceId), "set clientId or resourceId, not both")
     .prefault({}),
-  /** An extra CA certificate (PEM file) trusted for ARM calls only, e.g. the emulator's. */
+  /** An extra CA certificate (PEM file) trusted for ARM calls only, beside the system's (e.g. a local ARM's). */
   caCertFile: z.string().optional(),
   /** Overrides the IMDS host (the SDK's AZURE_POD_IDENTITY_AUTHORITY_HOST). */
   imdsEndpoint: z.url({ protocol: /^https?$/ }).optional(),
@@ -85,14 +85,6 @@ const azureSchema = z.strictObject({
       maxRetryDelayMs: z.number().int().min(1).max(300_000).default(10_000),
     })
     .prefault({}),
-});
-
-const emulatorSchema = z.strictObject({
-  /** Starts the local Azure emulator in-process and points `azure` at it. For local use and tests. */
-  enabled: z.boolean().default(false),
-  armPort: z.number().int().min(0).max(65535).default(0),
-  imdsPort: z.number().int().min(0).max(65535).default(0),
-  subscriptions: z.array(z.guid()).min(1).default(["00000000-0000-0000-0000-000000000001"]),
 });
 
 const jobsSchema = z.strictObject({
@@ -268,7 +260,6 @@ export function createConfigSchema(
       dataDir: z.string().default("./data"),
       store: createStoreSchema(() => secretRef(env, placeholders)),
       azure: azureSchema.prefault({}),
-      emulator: emulatorSchema.prefault({}),
       jobs: jobsSchema.prefault({}),
       telemetry: telemetrySchema.prefault({}),
       audit: auditSchema.prefault({}),

@@ -1,9 +1,9 @@
 // Front-door behaviour of the emulator: token checks, IMDS answers, throttling, injected faults, control API.
 import { randomUUID } from "node:crypto";
+import { type Emulator, startEmulator } from "@armbridge/azure-emulator";
 import type { ResourceManagementClient } from "@azure/arm-resources";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
-import { armClients, armRequest, imdsToken, managedIdentity } from "../helpers/emulator-clients.ts";
+import { armClients, armRequest, imdsToken, managedIdentity } from "./helpers/emulator-clients.ts";
 
 let emulator: Emulator;
 let arm: ResourceManagementClient;

@@ -1,15 +1,16 @@
 // Template deployments driven by @azure/arm-resourcesdeployments against the emulator.
-import type { ResourceManagementClient } from "@azure/arm-resources";
-import type { DeploymentsClient } from "@azure/arm-resourcesdeployments";
-import { isRestError } from "@azure/core-rest-pipeline";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import {
   DEFAULT_SUBSCRIPTION_ID,
   defaultIdentities,
   type Emulator,
   startEmulator,
-} from "../../src/emulator/index.ts";
-import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
+} from "@armbridge/azure-emulator";
+import type { ResourceManagementClient } from "@azure/arm-resources";
+import type { DeploymentsClient } from "@azure/arm-resourcesdeployments";
+import { isRestError } from "@azure/core-rest-pipeline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { armClients, managedIdentity } from "./helpers/emulator-clients.ts";
 
 const POLL = { updateIntervalInMs: 10 };
 const LIMITED_CLIENT_ID = "0d0d0d0d-0000-4000-8000-0000000000c1";

@@ -1,4 +1,4 @@
-// Runs the emulator standalone: `node src/emulator/cli.ts [--arm-port N] [--imds-port N] [--ca-out FILE] [--throttle-scale X]`.
+// Runs the emulator standalone (`npm run emulator` at the repository root): `node src/cli.ts [--arm-port N] [--imds-port N] [--ca-out FILE] [--throttle-scale X]`.
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ARM_THROTTLE } from "./arm/throttle.ts";

@@ -1,10 +1,10 @@
 // Real Azure SDK clients wired to a running emulator: IMDS through AZURE_POD_IDENTITY_AUTHORITY_HOST, ARM over HTTPS
 // trusting the emulator's certificate per client (tlsOptions.ca), never by disabling verification.
 import https from "node:https";
+import type { Emulator } from "@armbridge/azure-emulator";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { DeploymentsClient } from "@azure/arm-resourcesdeployments";
 import { ManagedIdentityCredential } from "@azure/identity";
-import type { Emulator } from "../../src/emulator/index.ts";
 
 export const FAST_RETRY = { maxRetries: 4, retryDelayInMs: 20, maxRetryDelayInMs: 200 };
 

@@ -11,8 +11,8 @@ const DOMAIN = [...BESIDE, ...DATA_PATH.slice(1)];
 const rooms = (names) => `^src/(${names.join("|")})/`;
 /** The composition roots and entry points: they wire every room and are imported by none. */
 const ROOTS = "^src/([^/]+[.]ts$|cli/|openapi/)";
-/** The local Azure emulator, in src/ until it moves to packages/azure-emulator (issue 17). */
-const EMULATOR = "^src/emulator/|azure-emulator/";
+/** The local Azure emulator, a workspace package and dev dependency (packages/azure-emulator). */
+const EMULATOR = "azure-emulator/";
 
 const upward = DATA_PATH.slice(1).map((room, i) => ({
   name: `${room}-not-up`,
@@ -81,24 +81,15 @@ module.exports = {
       name: "no-emulator-in-product",
       comment: "The emulator is a dev tool, never part of the product or its image",
       severity: "error",
-      from: { path: "^src/", pathNot: "^src/emulator/|^src/start[.]ts$" },
+      from: { path: "^src/" },
       to: { path: EMULATOR },
-    },
-    {
-      // The one exception, until the emulator leaves src/ (issue 17, helper i17b): `npm start` on the
-      // local config starts it in-process for the demo, through a dynamic import that production never runs.
-      name: "start-loads-emulator-only-dynamically",
-      comment: "src/start.ts may load the emulator only through a dynamic import; delete with that import",
-      severity: "error",
-      from: { path: "^src/start[.]ts$" },
-      to: { path: EMULATOR, dependencyTypesNot: ["dynamic-import"] },
     },
   ],
   options: {
     // dependency-cruiser cannot use TypeScript 7's compiler API yet; swc parses the same syntax.
     parser: "swc",
     // The emulator is seen as a dependency (so the rules above can refuse it) but not cruised itself.
-    doNotFollow: { path: ["node_modules", "^src/emulator/"] },
+    doNotFollow: { path: ["node_modules", "azure-emulator/"] },
     moduleSystems: ["es6"],
   },
 };

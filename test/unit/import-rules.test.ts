@@ -66,13 +66,13 @@ describe("import rules", () => {
     // A cycle inside one room.
     file("src/operations/a.ts", 'import { b } from "./b.ts";\nexport const a = () => b;\n');
     file("src/operations/b.ts", 'import { a } from "./a.ts";\nexport const b = () => a;\n');
-    // The emulator: refused everywhere, but start.ts may still load it dynamically (until it leaves src/).
-    file("src/emulator/index.ts", "export const startEmulator = () => undefined;\n");
+    // The emulator: a dev package, refused everywhere in src/, statically or dynamically.
+    file("packages/azure-emulator/src/index.ts", "export const startEmulator = () => undefined;\n");
     file(
       "src/app.ts",
-      'import { startEmulator } from "./emulator/index.ts";\nexport const s = startEmulator;\n',
+      'import { startEmulator } from "../packages/azure-emulator/src/index.ts";\nexport const s = startEmulator;\n',
     );
-    file("src/start.ts", 'export const load = () => import("./emulator/index.ts");\n');
+    file("src/start.ts", 'export const load = () => import("../packages/azure-emulator/src/index.ts");\n');
 
     const found = await violations(house);
     const seen = (v: Violation) => `${v.rule}: ${v.from} -> ${v.to}`;
@@ -82,7 +82,8 @@ describe("import rules", () => {
         "domain-not-edge: src/triggers/router.ts -> src/http/errors.ts",
         "job-engines-apart: src/jobs/sqlite/paging.ts -> src/jobs/azure-storage/paging.ts",
         "no-circular: src/operations/a.ts -> src/operations/b.ts",
-        "no-emulator-in-product: src/app.ts -> src/emulator/index.ts",
+        "no-emulator-in-product: src/app.ts -> packages/azure-emulator/src/index.ts",
+        "no-emulator-in-product: src/start.ts -> packages/azure-emulator/src/index.ts",
       ].sort(),
     );
   });

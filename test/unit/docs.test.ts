@@ -115,10 +115,6 @@ const anchorsOf = (text: string) =>
     ),
   );
 
-// Written on another branch (i17a) at the same time as this test; the test below fails once the
-// file exists, so that the exception is dropped then.
-const PENDING = new Set(["docs/architecture.md"]);
-
 describe("links in README.md and docs/", () => {
   const links = DOCS.flatMap((file) =>
     [
@@ -142,14 +138,9 @@ describe("links in README.md and docs/", () => {
       .filter(({ target }) => {
         const [path = "", anchor] = target.split("#");
         const resolved = path === "" ? file : normalize(join(dirname(file), path));
-        if (PENDING.has(resolved)) return false;
         if (!existsSync(resolved)) return true;
         return anchor !== undefined && !anchorsOf(read(resolved)).has(anchor);
       });
     expect(broken).toEqual([]);
-  });
-
-  it("holds no exception for a file that exists by now", () => {
-    expect([...PENDING].filter((path) => existsSync(path))).toEqual([]);
   });
 });

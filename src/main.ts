@@ -4,4 +4,8 @@
 import { enableCompileCache } from "node:module";
 
 enableCompileCache();
-await import("./start.ts");
+const { runCli } = await import("./cli/commands.ts");
+process.exitCode = await runCli(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`armbridge: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+});

@@ -1,7 +1,6 @@
-// Loads the config (or runs `armbridge roles`), serves, and drains on signals.
+// `armbridge serve`: loads the config, serves, and drains on signals.
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { runRolesCommand } from "./cli/roles.ts";
 import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { operationNames } from "./operations/catalog.ts";
@@ -9,15 +8,8 @@ import { createRuntime } from "./runtime.ts";
 import { createLogger, routeLibraryLogs } from "./telemetry/logger.ts";
 import { startTelemetry } from "./telemetry/setup.ts";
 
-async function main(argv: string[]): Promise<void> {
-  if (argv[0] === "roles") {
-    process.exitCode = runRolesCommand(
-      argv.slice(1),
-      (t) => process.stdout.write(t),
-      (t) => process.stderr.write(t),
-    );
-    return;
-  }
+/** Starts armbridge on the config `argv` names; resolves with its URL once it listens. */
+export async function startServer(argv: readonly string[]): Promise<{ url: string }> {
   let loaded: { path: string; config: Config };
   try {
     loaded = loadProcessConfig(argv, operationNames);
@@ -35,10 +27,16 @@ async function main(argv: string[]): Promise<void> {
   logger.info({ exporter: telemetry.exporter, instanceId: telemetry.instanceId }, "telemetry started");
   const runtime = createRuntime(config, { logger, telemetry });
   await runtime.start();
+  let listening: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => {
+    listening = resolve;
+  });
   const server = serve(
     { fetch: runtime.app.fetch, hostname: config.server.host, port: config.server.port },
     (info) => {
-      logger.info({ url: `http://${hostOf(info)}:${info.port}`, config: loaded.path }, "armbridge listening");
+      const at = `http://${hostOf(info)}:${info.port}`;
+      logger.info({ url: at, config: loaded.path }, "armbridge listening");
+      listening(at);
     },
   );
 
@@ -60,15 +58,9 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  return { url: await url };
 }
 
 function hostOf(info: AddressInfo): string {
   return info.family === "IPv6" ? `[${info.address}]` : info.address;
 }
-
-main(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(
-    `armbridge: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`,
-  );
-  process.exit(1);
-});

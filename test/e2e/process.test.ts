@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ArmbridgeProcess, startArmbridge } from "../helpers/processes.ts";
 
 const run = promisify(execFile);
-const SECRET = "e2e-demo-secret";
 
 /** The script `npm start` runs with node, so the test starts exactly that (without npm in between). */
 function npmStartEntry(): string {
@@ -26,9 +25,10 @@ describe("armbridge process", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "armbridge-e2e-"));
+    // Nothing set: the launcher supplies the demo's dev secret and prints a curl that uses it.
     started = await startArmbridge(
       [],
-      { ARMBRIDGE_DEMO_SECRET: SECRET, ARMBRIDGE_PORT: "0", ARMBRIDGE_DATA_DIR: dir },
+      { ARMBRIDGE_DEMO_SECRET: "", ARMBRIDGE_PORT: "0", ARMBRIDGE_DATA_DIR: dir },
       npmStartEntry(),
     );
   });
@@ -43,16 +43,25 @@ describe("armbridge process", () => {
       .map((m) => m[1] as string)
       .find((s) => s.includes("/hooks/demo"));
     expect(snippet).toBeDefined();
-    const script = (snippet as string)
-      .replace(/^export ARMBRIDGE_DEMO_SECRET=.*$/m, "")
-      .replace(/^url=.*$/m, `url=${started.url}`);
+    const script = (snippet as string).replace(/^url=.*$/m, `url=${started.url}`);
     const { stdout } = await run("bash", ["-euo", "pipefail", "-c", script], {
-      env: { ...process.env, ARMBRIDGE_DEMO_SECRET: SECRET },
+      env: { ...process.env, ARMBRIDGE_DEMO_SECRET: "" },
       timeout: 20_000,
     });
     const job = JSON.parse(stdout) as { state: string; result: { id: string }; correlationId: string };
     expect(job.state).toBe("succeeded");
     expect(job.result.id).toBe("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/demo-web");
+  });
+
+  it("prints a ready-to-paste curl at start that runs the demo as printed", async () => {
+    const printed = await printedSnippet(started);
+    expect(printed).toContain(`url=${started.url}`);
+    const { stdout } = await run("bash", ["-euo", "pipefail", "-c", printed], {
+      env: { ...process.env, ARMBRIDGE_DEMO_SECRET: "" },
+      timeout: 20_000,
+    });
+    const job = JSON.parse(stdout) as { state: string; caller: { id: string } };
+    expect(job).toMatchObject({ state: "succeeded", caller: { id: "demo-ci" } });
   });
 
   it("reports ready once the store and the managed identity token are", async () => {
@@ -68,7 +77,41 @@ describe("armbridge process", () => {
     started.child.kill("SIGTERM");
     expect(await started.exit).toBe(0);
     expect(started.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
-    expect(started.lines.join("\n")).not.toContain(SECRET);
+  });
+});
+
+/** The curl block the launcher prints on stderr once armbridge listens (it may follow the log line). */
+function printedSnippet(started: ArmbridgeProcess): Promise<string> {
+  const find = () =>
+    /(export ARMBRIDGE_DEMO_SECRET=[\s\S]*?Prefer: wait=10')/.exec(started.lines.join(""))?.[1];
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = find();
+      if (found === undefined) return false;
+      started.child.stderr?.off("data", onData);
+      resolve(found);
+      return true;
+    };
+    const onData = () => void check();
+    if (check()) return;
+    started.child.stderr?.on("data", onData);
+    started.exit.then(() => reject(new Error(`exited before printing the curl:\n${started.lines.join("")}`)));
+  });
+}
+
+describe("a production start without the demo secret", () => {
+  it("node src/main.ts refuses the local config when its secret is unset: only the launcher has a dev one", async () => {
+    const child = spawn(process.execPath, ["src/main.ts", "--config", "config/local.yaml"], {
+      env: { ...process.env, ARMBRIDGE_DEMO_SECRET: "", ARMBRIDGE_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (c: string) => {
+      stderr += c;
+    });
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain("callers[0].secrets[0]: environment variable ARMBRIDGE_DEMO_SECRET is not set");
   });
 });
 

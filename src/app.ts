@@ -16,6 +16,7 @@ import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
 import { registerApiRoutes } from "./ingress/api.ts";
 import { registerEventRoutes } from "./ingress/events.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
+import type { JobProgressReader } from "./jobs/progress.ts";
 import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
 import { AppError, isAppError } from "./kernel/errors.ts";
@@ -39,6 +40,8 @@ export interface AppDeps {
   /** JWKS caching and the clock of caller authentication (tests shorten the JWKS cooldown). */
   authentication?: AuthenticatorOptions;
   metrics?: BridgeMetrics;
+  /** A running job's progress read from ARM, shown by `GET /v1/jobs/{id}`. */
+  jobProgress?: JobProgressReader;
   /** The telemetry instance of this process (jobs it accepts are parented to their request's span). */
   instanceId?: string;
 }
@@ -95,7 +98,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
     grants: config.grants,
     operationNames,
   });
-  registerJobRoutes(app, { store, waiter, operators: config.operators, onAccepted });
+  registerJobRoutes(app, {
+    store,
+    waiter,
+    operators: config.operators,
+    onAccepted,
+    ...(deps.jobProgress ? { progressOf: deps.jobProgress } : {}),
+  });
   registerAuditRoutes(app, { store, operators: config.operators });
   registerDocsRoutes(app);
 

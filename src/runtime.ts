@@ -11,6 +11,7 @@ import { createManagedIdentityCredential } from "./azure/credential.ts";
 import { createThrottleLimiter, shareOfThrottle } from "./azure/throttle.ts";
 import type { Config } from "./config/schema.ts";
 import { deferredJobStore } from "./jobs/deferred-store.ts";
+import { createJobProgressReader } from "./jobs/progress.ts";
 import { openSqliteJobStore } from "./jobs/sqlite/store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
@@ -85,6 +86,11 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     logger,
     metrics,
     instanceId,
+    jobProgress: createJobProgressReader({
+      arm,
+      findOperation,
+      onError: (job, err) => logger.debug({ jobId: job.id, err }, "job progress not read from ARM"),
+    }),
     onAccepted: () => worker.wake(),
     readiness: {
       token: async () => {

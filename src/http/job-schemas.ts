@@ -17,6 +17,24 @@ const OnBehalfOfSchema = z
 
 const EXAMPLE_JOB_ID = "0b5e0c3e-7e0c-4a4e-9a56-4f6f2b8c9d10";
 
+const JobProgressSchema = z
+  .object({
+    operations: z.array(
+      z.object({
+        resourceId: z.string().optional(),
+        resourceType: z.string().optional(),
+        resourceName: z.string().optional(),
+        provisioningState: z.string().describe("As ARM reports it: `Running`, `Succeeded`, `Failed`, …"),
+        statusCode: z.string().optional(),
+        statusMessage: z.string().optional().describe("ARM's error of a failed resource operation"),
+      }),
+    ),
+  })
+  .describe(
+    "While a deployment runs (`GET /v1/jobs/{id}` only): its resource operations, read from ARM as it runs",
+  )
+  .openapi("JobProgress");
+
 export const JobSchema = z
   .object({
     id: z.uuid().describe("The job id; also `x-ms-client-request-id` on every ARM request of the job"),
@@ -49,6 +67,7 @@ export const JobSchema = z
       })
       .nullable(),
     links: z.object({ self: z.string().describe("This job's status URL") }),
+    progress: JobProgressSchema.optional(),
   })
   .openapi("Job", {
     example: {

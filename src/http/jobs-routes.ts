@@ -4,6 +4,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record.ts";
 import type { OperatorConfig } from "../config/schema.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
+import type { JobProgressReader } from "../jobs/progress.ts";
 import type { JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
 import { AppError } from "../kernel/errors.ts";
@@ -81,11 +82,13 @@ export interface JobRouteDeps {
   operators: readonly OperatorConfig[];
   /** Told after a dead letter was re-queued, so a worker can start at once. */
   onAccepted: () => void;
+  /** A running job's progress read from ARM (a deployment's operations); none when absent. */
+  progressOf?: JobProgressReader;
 }
 
 export function registerJobRoutes(
   app: OpenAPIHono,
-  { store, waiter, operators, onAccepted }: JobRouteDeps,
+  { store, waiter, operators, onAccepted, progressOf }: JobRouteDeps,
 ): void {
   const operator = requireOperator(operators);
   const find = async (id: string) => {
@@ -98,7 +101,8 @@ export function registerJobRoutes(
     const job = await find(c.req.valid("param").id);
     const wait = preferredWait(c);
     const [current] = wait > 0 ? await waitFor(c, waiter, [job.id], wait) : [job];
-    return c.json(jobView(current ?? job), 200);
+    const progress = await progressOf?.(current ?? job);
+    return c.json({ ...jobView(current ?? job), ...(progress ? { progress } : {}) }, 200);
   });
 
   app.openapi({ ...listJobs, middleware: [operator] }, async (c) => {

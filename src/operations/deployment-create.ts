@@ -12,6 +12,7 @@ import {
   deploymentScope,
   withDeploymentChecks,
 } from "./deployment-common.ts";
+import { deploymentProgress } from "./deployment-progress.ts";
 import { trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun } from "./params.ts";
@@ -24,8 +25,14 @@ export const deploymentCreate = defineOperation({
   kind: "write",
   input,
   example: deploymentExample,
-  actions: ["Microsoft.Resources/deployments/write", "Microsoft.Resources/deployments/read"],
+  actions: [
+    "Microsoft.Resources/deployments/write",
+    "Microsoft.Resources/deployments/read",
+    // Reads the deployment's resource operations for the job's progress while it runs.
+    "Microsoft.Resources/deployments/operations/read",
+  ],
   scope: (p) => deploymentScope(p),
+  progress: (p, ctx) => (p.dryRun ? Promise.resolve({ operations: [] }) : deploymentProgress(p, ctx)),
   async execute(p, ctx) {
     if (p.dryRun) {
       return {

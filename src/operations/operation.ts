@@ -47,6 +47,23 @@ export interface OperationDefinition<Input = unknown, Raw = unknown> {
    * simply sent again, which must then be harmless.
    */
   checkApplied?(input: Input, ctx: OperationContext): Promise<Applied>;
+  /** Reads (never writes) how far a running job has got, e.g. a deployment's resource operations. */
+  progress?(input: Input, ctx: { arm: ArmClients; signal: AbortSignal }): Promise<OperationProgress>;
+}
+
+/** One resource operation of a running deployment, as ARM lists it. */
+export interface DeploymentOperationProgress {
+  resourceId?: string;
+  resourceType?: string;
+  resourceName?: string;
+  provisioningState: string;
+  statusCode?: string;
+  statusMessage?: string;
+}
+
+/** How far a running job has got, read from ARM when its status is asked for. */
+export interface OperationProgress {
+  operations: DeploymentOperationProgress[];
 }
 
 /** Erases the input type so definitions of different operations fit in one catalog. */

@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { nodeProblem } from "../../bin/node-check.js";
+import type { Job } from "../../src/cli/armbridge-client.ts";
 import { idempotencyKey, inputFrom } from "../../src/cli/call.ts";
 import { runCli } from "../../src/cli/commands.ts";
 import type { CliIo } from "../../src/cli/io.ts";
+import { createReporter } from "../../src/cli/progress.ts";
 
 function capture(env: Record<string, string | undefined> = {}) {
   const io = { out: "", err: "" };
@@ -188,5 +190,47 @@ describe("armbridge call's input and idempotency key", () => {
     expect(idempotencyKey("deployment.create", { a: 1 }, {})).not.toBe(
       idempotencyKey("deployment.create", { a: 1 }, {}),
     );
+  });
+});
+
+describe("armbridge call's progress", () => {
+  const job = (state: string, operations: { resourceName: string; provisioningState: string }[]) =>
+    ({
+      id: "0b5e0c3e-7e0c-4a4e-9a56-4f6f2b8c9d10",
+      operation: "deployment.create",
+      state,
+      attempts: 1,
+      progress: { operations: operations.map((o) => ({ resourceType: "Microsoft.Web/sites", ...o })) },
+    }) as unknown as Job;
+
+  it("prints one plain line per change in CI logs", () => {
+    let out = "";
+    const reporter = createReporter((t) => {
+      out += t;
+    }, false);
+    reporter.update(job("running", [{ resourceName: "web", provisioningState: "Running" }]));
+    reporter.update(job("waiting", [{ resourceName: "web", provisioningState: "Running" }]));
+    reporter.update(job("succeeded", []));
+    expect(out).toBe(
+      [
+        "job 0b5e0c3e-7e0c-4a4e-9a56-4f6f2b8c9d10 deployment.create running",
+        "Microsoft.Web/sites/web: Running",
+        "job 0b5e0c3e-7e0c-4a4e-9a56-4f6f2b8c9d10 deployment.create waiting",
+        "job 0b5e0c3e-7e0c-4a4e-9a56-4f6f2b8c9d10 deployment.create succeeded",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("redraws the status block in place on a terminal", () => {
+    const writes: string[] = [];
+    const reporter = createReporter((t) => writes.push(t), true);
+    reporter.update(job("waiting", [{ resourceName: "web", provisioningState: "Running" }]));
+    reporter.update(job("waiting", [{ resourceName: "web", provisioningState: "Succeeded" }]));
+    const esc = String.fromCharCode(27);
+    expect(writes[0]).not.toContain(esc);
+    // Up two lines (the job and its one resource) and clear, then the block as it is now.
+    expect(writes[1]?.startsWith(`${esc}[2F${esc}[J`)).toBe(true);
+    expect(writes[1]?.endsWith("\n  Microsoft.Web/sites/web: Succeeded\n")).toBe(true);
   });
 });

@@ -346,7 +346,7 @@ export interface paths {
         put?: never;
         /**
          * Run a template deployment at resource-group or subscription scope; long-running.
-         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`.
+         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`, `Microsoft.Resources/deployments/operations/read`.
          */
         post: operations["runDeploymentCreate"];
         delete?: never;
@@ -642,6 +642,7 @@ export interface components {
                 /** @description This job's status URL */
                 self: string;
             };
+            progress?: components["schemas"]["JobProgress"];
         };
         /** @description The original actor an event names (asserted by the event, trusted as far as its deliverer) */
         OnBehalfOf: {
@@ -656,6 +657,19 @@ export interface components {
              */
             source: "data.claims" | "data.authorization" | "authcontext";
             appId?: string;
+        };
+        /** @description While a deployment runs (`GET /v1/jobs/{id}` only): its resource operations, read from ARM as it runs */
+        JobProgress: {
+            operations: {
+                resourceId?: string;
+                resourceType?: string;
+                resourceName?: string;
+                /** @description As ARM reports it: `Running`, `Succeeded`, `Failed`, … */
+                provisioningState: string;
+                statusCode?: string;
+                /** @description ARM's error of a failed resource operation */
+                statusMessage?: string;
+            }[];
         };
         EventsAccepted: {
             /** @description Events in the delivery */

@@ -6,6 +6,7 @@ import {
   getDeploymentOperationStatus,
   handleDeployment,
   listDeployments,
+  listOperationsOfDeployment,
   validateDeployment,
   whatIfDeployment,
 } from "./handlers/deployments.ts";
@@ -157,6 +158,16 @@ export function resolveRoute(method: string, segs: string[], path: string): Rout
       handle: (ctx) => listResources(ctx, sub, rg),
     };
   }
+  // ARM's older form of a group's deployments, without `providers/Microsoft.Resources` (the SDK lists
+  // deployment operations there).
+  if (n >= 6 && eq(segs[4], "deployments")) {
+    return deploymentRoute(
+      method,
+      segs.slice(5),
+      { subscriptionId: sub, resourceGroup: rg },
+      `/${segs.slice(0, 4).join("/")}/providers/Microsoft.Resources/deployments`,
+    );
+  }
   if (!eq(segs[4], "providers") || n < 7) throw notFound(path);
   const namespace = segs[5] ?? "";
   if (eq(namespace, "Microsoft.Resources") && eq(segs[6], "deployments")) {
@@ -227,6 +238,14 @@ function deploymentRoute(method: string, rest: string[], p: DeploymentPath, root
       action: action("whatIf/action"),
       scope: scopeOf(name),
       handle: (ctx, req) => whatIfDeployment(ctx, req, named),
+    };
+  }
+  if (rest.length === 2 && method === "GET" && sub === "operations") {
+    return {
+      ...base,
+      action: action("operations/read"),
+      scope: scopeOf(name),
+      handle: (ctx) => listOperationsOfDeployment(ctx, named),
     };
   }
   if (rest.length === 3 && method === "GET" && sub === "operationstatuses") {

@@ -18,6 +18,7 @@ import {
   whatIfChanges,
 } from "../deployment-engine.ts";
 import { authorizationFailed, isAuthorized } from "../rbac.ts";
+import { listDeploymentOperations, recordFinished, recordStarted } from "./deployment-progress.ts";
 import { requireResourceGroup } from "./resource-groups.ts";
 
 export interface DeploymentPath {
@@ -126,6 +127,7 @@ function complete(
       properties: { ...props, ...extra, provisioningState: state, duration, ...(error ? { error } : {}) },
     });
     ctx.store.recordEffect("PUT", id);
+    recordFinished(ctx, id, error ? (error.details ?? [error]) : []);
     return error ? { status: "Failed" as const, error } : { status: "Succeeded" as const };
   };
   let scope: DeploymentScope;
@@ -182,6 +184,7 @@ export function handleDeployment(ctx: ArmContext, req: ArmRequest, p: Deployment
         ...accepted,
         properties: { ...(accepted.properties as object), provisioningState: "Running" },
       });
+      recordStarted(ctx, id, planResources(prepared, scope, ctx.store).planned);
       const op = ctx.operations.start(req.principal.principalId, ctx.lro().durationMs ?? 100, () =>
         complete(ctx, p, id, timestamp, prepared),
       );
@@ -202,6 +205,12 @@ export function handleDeployment(ctx: ArmContext, req: ArmRequest, p: Deployment
     default:
       throw new ArmError(405, "MethodNotAllowed", `The requested method '${req.method}' is not allowed.`);
   }
+}
+
+/** GET {deployment}/operations. */
+export function listOperationsOfDeployment(ctx: ArmContext, p: DeploymentPath): ArmResult {
+  const { root } = scopeOf(ctx, p);
+  return listDeploymentOperations(ctx, ctx.store.get(`${root}/${p.name}`)?.body.id, p.name ?? "");
 }
 
 export function listDeployments(ctx: ArmContext, p: DeploymentPath): ArmResult {

@@ -1,0 +1,186 @@
+// A running deployment's progress in GET /v1/jobs/{id}, read from ARM (the emulator) as it runs, and
+// `armbridge call` following jobs through a served armbridge with the typed client.
+import { createHash } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/commands.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { type Harness, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
+
+const KEY = "progress-test-key";
+const CONFIG = `
+callers:
+  - { id: svc, kind: api-key, keys: [{ hash: "sha256:${createHash("sha256").update(KEY).digest("hex")}" }] }
+grants:
+  - caller: svc
+    operations: ["*"]
+    scopes: ["/subscriptions/${SUBSCRIPTION}"]
+`;
+
+const account = (name: string) => ({
+  type: "Microsoft.Storage/storageAccounts",
+  apiVersion: "2023-05-01",
+  name,
+  location: "westeurope",
+  sku: { name: "Standard_LRS" },
+  kind: "StorageV2",
+  properties: {},
+});
+const template = (resources: unknown[]) => ({
+  $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  contentVersion: "1.0.0.0",
+  resources,
+});
+
+interface JobBody {
+  id: string;
+  state: string;
+  progress?: { operations: { resourceType?: string; resourceName?: string; provisioningState: string }[] };
+}
+
+describe("job progress and armbridge call", () => {
+  let h: Harness;
+  let server: ServerType;
+  let url: string;
+  beforeAll(async () => {
+    h = await startHarness({ config: CONFIG, emulator: { lro: { durationMs: 30 } } });
+    server = serve({ fetch: h.runtime.app.fetch, hostname: "127.0.0.1", port: 0 });
+    await new Promise((resolve) => server.once("listening", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const group = await h.request("/v1/operations/resourceGroup.ensure", {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", prefer: "wait=20" },
+      body: JSON.stringify({
+        subscriptionId: SUBSCRIPTION,
+        resourceGroupName: "progress-rg",
+        location: "westeurope",
+      }),
+    });
+    expect(((await group.json()) as { jobs: JobBody[] }).jobs[0]?.state).toBe("succeeded");
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await h?.close();
+  });
+
+  function cli() {
+    const io = { out: "", err: "" };
+    const cliIo: CliIo = {
+      out: (t) => {
+        io.out += t;
+      },
+      err: (t) => {
+        io.err += t;
+      },
+      env: { ARMBRIDGE_TOKEN: KEY },
+      tty: false,
+    };
+    return { io, cliIo };
+  }
+
+  it("armbridge call --wait follows a deployment to its end and exits 0", async () => {
+    const { io, cliIo } = cli();
+    const code = await runCli(
+      [
+        "call",
+        "deployment.create",
+        "--url",
+        url,
+        "--param",
+        `subscriptionId=${SUBSCRIPTION}`,
+        "--param",
+        "resourceGroupName=progress-rg",
+        "--param",
+        "deploymentName=cli-one",
+        "--param",
+        `template=${JSON.stringify(template([account("clione")]))}`,
+        "--wait",
+      ],
+      cliIo,
+    );
+    expect(io.err).toBe("");
+    expect(code).toBe(0);
+    expect(io.out).toMatch(/^accepted: job [0-9a-f-]{36} \(idempotency key /);
+    expect(io.out).toMatch(/deployment\.create succeeded\n$/);
+  });
+
+  it("armbridge call --wait exits 1 with ARM's error when the deployment fails", async () => {
+    const { io, cliIo } = cli();
+    const nowhere = {
+      type: "Microsoft.Nowhere/things",
+      apiVersion: "2024-01-01",
+      name: "x",
+      location: "westeurope",
+    };
+    const code = await runCli(
+      [
+        "call",
+        "deployment.create",
+        "--url",
+        url,
+        "--param",
+        `subscriptionId=${SUBSCRIPTION}`,
+        "--param",
+        "resourceGroupName=progress-rg",
+        "--param",
+        "deploymentName=cli-fails",
+        "--param",
+        `template=${JSON.stringify(template([nowhere]))}`,
+        "--wait",
+      ],
+      cliIo,
+    );
+    expect(code).toBe(1);
+    expect(io.err).toContain("failed: DeploymentFailed:");
+    expect(io.err).toContain("NoRegisteredProviderFound");
+  });
+
+  it("armbridge call exits 1 with armbridge's problem when the caller is refused", async () => {
+    const { io, cliIo } = cli();
+    cliIo.env = { ARMBRIDGE_TOKEN: "not-a-key" };
+    const code = await runCli(
+      ["call", "resourceGroup.get", "--url", url, "--param", `subscriptionId=${SUBSCRIPTION}`],
+      cliIo,
+    );
+    expect(code).toBe(1);
+    expect(io.err).toMatch(/armbridge call: 401 \w+/);
+  });
+  it("shows each resource of a running deployment with its provisioning state as ARM lists it", async () => {
+    // Long enough that the deployment is still running while the job is read (the last test: the
+    // worker stays on this job until the harness closes).
+    h.emulator.configure({ lro: { durationMs: 120_000 } });
+    const res = await h.request("/v1/operations/deployment.create", {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        subscriptionId: SUBSCRIPTION,
+        resourceGroupName: "progress-rg",
+        deploymentName: "two-accounts",
+        template: template([account("progressa"), account("progressb")]),
+      }),
+    });
+    expect(res.status).toBe(202);
+    const id = ((await res.json()) as { jobs: JobBody[] }).jobs[0]?.id as string;
+    let job: JobBody;
+    // Polls the API as a caller would, until the worker has handed the deployment to ARM.
+    do {
+      job = (await (await h.request(`/v1/jobs/${id}`, { headers: { prefer: "wait=1" } })).json()) as JobBody;
+    } while (!job.progress && !["succeeded", "failed", "dead"].includes(job.state));
+    expect(job.state).toBe("waiting");
+    expect(job.progress?.operations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          resourceType: "Microsoft.Storage/storageAccounts",
+          resourceName: "progressa",
+          provisioningState: "Running",
+        }),
+        expect.objectContaining({
+          resourceType: "Microsoft.Storage/storageAccounts",
+          resourceName: "progressb",
+          provisioningState: "Running",
+        }),
+      ]),
+    );
+  });
+});

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The `armbridge` command. An installed package runs the JavaScript built into dist/ at `npm pack`
-// (Node does not strip types under node_modules); a clone without a build runs the TypeScript.
+// The `armbridge` command. A clone runs the TypeScript in src/; an installed package ships no src/
+// but the JavaScript built into dist/ at `npm pack`, because Node strips no types under node_modules.
 import { existsSync } from "node:fs";
 import { requireSupportedNode } from "./node-check.js";
 
 requireSupportedNode();
-const built = new URL("../dist/src/main.js", import.meta.url);
-await import(existsSync(built) ? built.href : new URL("../src/main.ts", import.meta.url).href);
+const source = new URL("../src/main.ts", import.meta.url);
+await import(existsSync(source) ? source.href : new URL("../dist/src/main.js", import.meta.url).href);

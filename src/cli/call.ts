@@ -128,10 +128,15 @@ export function inputFrom(
     const path = param.slice(0, at).split(".");
     const raw = param.slice(at + 1);
     let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // Not JSON: the value is the string as written.
+    if (raw.startsWith("@")) {
+      // `template=@infra/main.json`: a JSON file, such as a template compiled with `az bicep build`.
+      value = JSON.parse(readFileSync(raw.slice(1), "utf8"));
+    } else {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        // Not JSON: the value is the string as written.
+      }
     }
     let node = input;
     for (const part of path.slice(0, -1)) {

@@ -56,7 +56,8 @@ Calls POST /v1/operations/OPERATION with an Idempotency-Key, as the caller whose
                           env             ARMBRIDGE_TOKEN (an API key or any bearer token)
   --audience AUD        the audience to ask the token for (default: ARMBRIDGE_AUDIENCE, then "armbridge")
   --param KEY=VALUE     an input parameter; VALUE is JSON when it parses as JSON, else a string;
-                        KEY may be a dotted path (tags.owner=web)
+                        KEY may be a dotted path (tags.owner=web); VALUE @FILE reads a JSON file
+                        (template=@infra/main.json)
   --params-file FILE    the input as a JSON object (--param values are merged over it)
   --idempotency-key K   the key (default: derived from the CI run, else random)
   --wait                follow the job to its end; exit 1 with ARM's error when it fails

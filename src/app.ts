@@ -11,6 +11,7 @@ import { registerDocsRoutes } from "./http/docs-routes.ts";
 import { problemResponse } from "./http/errors.ts";
 import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerJobRoutes } from "./http/jobs-routes.ts";
+import { registerMetricsRoute } from "./http/metrics-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
 import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
 import { registerApiRoutes } from "./ingress/api.ts";
@@ -40,6 +41,8 @@ export interface AppDeps {
   /** JWKS caching and the clock of caller authentication (tests shorten the JWKS cooldown). */
   authentication?: AuthenticatorOptions;
   metrics?: BridgeMetrics;
+  /** The metrics in the Prometheus text format; with it, `GET /metrics` serves them. */
+  scrapeMetrics?: () => Promise<string>;
   /** A running job's progress read from ARM, shown by `GET /v1/jobs/{id}`. */
   jobProgress?: JobProgressReader;
   /** The telemetry instance of this process (jobs it accepts are parented to their request's span). */
@@ -107,6 +110,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   });
   registerAuditRoutes(app, { store, operators: config.operators });
   registerDocsRoutes(app);
+  if (deps.scrapeMetrics) registerMetricsRoute(app, deps.scrapeMetrics);
 
   app.notFound((c) => {
     const err = new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`);

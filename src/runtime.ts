@@ -37,7 +37,7 @@ export interface RuntimeOptions {
   /** Extra CA certificate (PEM) to trust for ARM calls; `azure.caCertFile` otherwise. */
   trustedCaPem?: string;
   /** Started before the runtime (main.ts does); without it spans and metrics go nowhere. */
-  telemetry?: Pick<Telemetry, "metrics" | "instanceId">;
+  telemetry?: Pick<Telemetry, "metrics" | "instanceId" | "scrapeMetrics">;
 }
 
 export function createRuntime(config: Config, { logger, trustedCaPem, telemetry }: RuntimeOptions): Runtime {
@@ -86,6 +86,7 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     logger,
     metrics,
     instanceId,
+    ...(telemetry?.scrapeMetrics ? { scrapeMetrics: telemetry.scrapeMetrics } : {}),
     jobProgress: createJobProgressReader({
       arm,
       findOperation,

@@ -248,6 +248,8 @@ export function createConfigSchema(
        */
       samplingRatio: z.number().min(0).max(1).default(1),
       metricIntervalSeconds: z.number().int().min(1).max(3600).default(60),
+      /** `GET /metrics` in the Prometheus text format, for those who scrape; off unless enabled. */
+      prometheus: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
     })
     .refine((t) => !(t.connectionString && t.otlpEndpoint), "set connectionString or otlpEndpoint, not both");
 

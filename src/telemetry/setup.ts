@@ -31,6 +31,8 @@ export interface Telemetry {
   /** This process's identity in telemetry (`service.instance.id`); jobs it accepted name it. */
   instanceId: string;
   metrics: BridgeMetrics;
+  /** The metrics in the Prometheus text format, when `telemetry.prometheus.enabled`. */
+  scrapeMetrics?: () => Promise<string>;
   /** Exports what is buffered (before a test reads an exporter, or before exit). */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -58,6 +60,12 @@ export async function startTelemetry(
     ? [new SimpleSpanProcessor(options.spanExporter)]
     : [];
   const attribution = new AttributionSpanProcessor();
+  const prometheus = await prometheusReader(settings);
+  const extraReaders: MetricReader[] = [
+    ...(options.metricReader ? [options.metricReader] : []),
+    ...(prometheus ? [prometheus.reader] : []),
+  ];
+  const scrape = prometheus ? { scrapeMetrics: prometheus.scrape } : {};
 
   if (settings.connectionString) {
     // Loaded only when used: the distro brings the whole OpenTelemetry Node SDK with it.
@@ -87,11 +95,12 @@ export async function startTelemetry(
         console: { enabled: false },
       },
       spanProcessors: [attribution, ...extraSpans],
-      ...(options.metricReader ? { metricReaders: [options.metricReader] } : {}),
+      ...(extraReaders.length > 0 ? { metricReaders: extraReaders } : {}),
     });
     return {
       exporter: "azure-monitor",
       instanceId,
+      ...scrape,
       metrics: createMetrics(metrics.getMeter(INSTRUMENTATION_NAME)),
       flush: async () => {
         await Promise.all([
@@ -105,7 +114,7 @@ export async function startTelemetry(
 
   const endpoint = settings.otlpEndpoint?.replace(/\/$/, "");
   const exporters: SpanProcessor[] = [];
-  const readers: MetricReader[] = options.metricReader ? [options.metricReader] : [];
+  const readers: MetricReader[] = [...extraReaders];
   if (endpoint) {
     const [{ OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([
       import("@opentelemetry/exporter-trace-otlp-http"),
@@ -135,6 +144,7 @@ export async function startTelemetry(
   return {
     exporter: endpoint ? "otlp" : "local",
     instanceId,
+    ...scrape,
     metrics: createMetrics(meterProvider.getMeter(INSTRUMENTATION_NAME)),
     flush: async () => {
       await Promise.all([tracerProvider.forceFlush(), meterProvider.forceFlush()]);
@@ -156,4 +166,23 @@ export async function startTelemetry(
  */
 function useAzureSdkInstrumenter(): void {
   coreTracing.useInstrumenter(createOpenTelemetryInstrumenter());
+}
+
+/**
+ * A pull reader for `GET /metrics`: the exporter's own HTTP server stays off (armbridge serves the
+ * text on its port), and each scrape collects and serializes what the meters hold now.
+ */
+async function prometheusReader(
+  settings: Config["telemetry"],
+): Promise<{ reader: MetricReader; scrape: () => Promise<string> } | undefined> {
+  if (!settings.prometheus.enabled) return undefined;
+  const { PrometheusExporter, PrometheusSerializer } = await import("@opentelemetry/exporter-prometheus");
+  const reader = new PrometheusExporter({ preventServerStart: true });
+  const serializer = new PrometheusSerializer();
+  return {
+    // The exporter pins its own sdk-metrics patch release (as the OTLP exporters do); its reader keeps
+    // the MetricReader contract, but TypeScript sees two declarations of the class's private fields.
+    reader: reader as unknown as MetricReader,
+    scrape: async () => serializer.serialize((await reader.collect()).resourceMetrics),
+  };
 }

@@ -19,7 +19,9 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
     process.exit(2);
   }
   const { config } = loaded;
-  const logger = createLogger(config.telemetry.logLevel);
+  const exported =
+    config.telemetry.connectionString !== undefined || config.telemetry.otlpEndpoint !== undefined;
+  const logger = createLogger(config.telemetry.logLevel, undefined, { bridge: exported });
 
   // Before the runtime: the Azure SDK clients and the app find the registered providers from the start.
   const telemetry = await startTelemetry(config.telemetry, { dataDir: config.dataDir });

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { AzureLogger } from "@azure/logger";
 import { context, DiagLogLevel, diag, isSpanContextValid, trace } from "@opentelemetry/api";
 import { type DestinationStream, type Logger, pino } from "pino";
+import { createLogBridgeStream } from "./log-bridge.ts";
 import { redactDeep } from "./redact.ts";
 
 export type { Logger } from "pino";
@@ -17,7 +18,22 @@ function traceFields(): Record<string, string> {
   return { trace_id: ids.traceId, span_id: ids.spanId };
 }
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export interface LoggerOptions {
+  /** Also hand every line to OpenTelemetry's logs (Azure Monitor, OTLP), beside the destination. */
+  bridge?: boolean;
+}
+
+export function createLogger(
+  level: string,
+  destination?: DestinationStream,
+  options: LoggerOptions = {},
+): Logger {
+  const out = options.bridge
+    ? pino.multistream([
+        { level: "trace", stream: destination ?? pino.destination(1) },
+        { level: "trace", stream: createLogBridgeStream() },
+      ])
+    : destination;
   return pino(
     {
       level,
@@ -30,7 +46,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         log: (object) => redactDeep(object) as Record<string, unknown>,
       },
     },
-    destination,
+    out,
   );
 }
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import * as coreTracing from "@azure/core-tracing";
 import { createOpenTelemetryInstrumenter } from "@azure/opentelemetry-instrumentation-azure-sdk";
 import { context, metrics, propagation, trace } from "@opentelemetry/api";
+import { logs } from "@opentelemetry/api-logs";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -115,11 +116,25 @@ export async function startTelemetry(
   const endpoint = settings.otlpEndpoint?.replace(/\/$/, "");
   const exporters: SpanProcessor[] = [];
   const readers: MetricReader[] = [...extraReaders];
+  let loggerProvider: { forceFlush(): Promise<void>; shutdown(): Promise<void> } | undefined;
   if (endpoint) {
-    const [{ OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([
+    const [{ OTLPTraceExporter }, { OTLPMetricExporter }, { OTLPLogExporter }, sdkLogs] = await Promise.all([
       import("@opentelemetry/exporter-trace-otlp-http"),
       import("@opentelemetry/exporter-metrics-otlp-http"),
+      import("@opentelemetry/exporter-logs-otlp-http"),
+      import("@opentelemetry/sdk-logs"),
     ]);
+    // The log bridge (log-bridge.ts) writes to the global logger provider; this one sends over OTLP.
+    const provider = new sdkLogs.LoggerProvider({
+      resource,
+      processors: [
+        new sdkLogs.BatchLogRecordProcessor({
+          exporter: new OTLPLogExporter({ url: `${endpoint}/v1/logs` }),
+        }),
+      ],
+    });
+    logs.setGlobalLoggerProvider(provider);
+    loggerProvider = provider;
     exporters.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` })));
     readers.push(
       new PeriodicExportingMetricReader({
@@ -147,10 +162,19 @@ export async function startTelemetry(
     ...scrape,
     metrics: createMetrics(meterProvider.getMeter(INSTRUMENTATION_NAME)),
     flush: async () => {
-      await Promise.all([tracerProvider.forceFlush(), meterProvider.forceFlush()]);
+      await Promise.all([
+        tracerProvider.forceFlush(),
+        meterProvider.forceFlush(),
+        loggerProvider?.forceFlush(),
+      ]);
     },
     async shutdown() {
-      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      await Promise.allSettled([
+        tracerProvider.shutdown(),
+        meterProvider.shutdown(),
+        loggerProvider?.shutdown(),
+      ]);
+      if (loggerProvider) logs.disable();
       trace.disable();
       metrics.disable();
       propagation.disable();

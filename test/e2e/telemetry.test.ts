@@ -113,6 +113,22 @@ describe("telemetry exported to Application Insights", () => {
   const ofTrace = () => ingestion.envelopes.filter((e) => e.tags["ai.operation.id"] === TRACE_ID);
   const kind = (e: Envelope) => e.data.baseType;
 
+  it("sends the log lines to Application Insights through the pino log bridge, each with its trace", () => {
+    const lines = armbridge.lines
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const traced = lines.filter((l) => l.trace_id === TRACE_ID).map((l) => l.msg);
+    expect(traced.length).toBeGreaterThan(0);
+    const messages = ofTrace()
+      .filter((e) => kind(e) === "MessageData")
+      .map((e) => e.data.baseData.message);
+    expect(messages).toEqual(expect.arrayContaining(traced));
+    const listening = ingestion.envelopes.find(
+      (e) => kind(e) === "MessageData" && e.data.baseData.message === "armbridge listening",
+    );
+    expect(listening?.data.baseData.properties).toMatchObject({ url: armbridge.url });
+  });
+
   it("gives every request and dependency envelope of the job the caller's id and the caller's trace", () => {
     const traced = ofTrace().filter((e) => ["RequestData", "RemoteDependencyData"].includes(kind(e)));
     const requests = traced.filter((e) => kind(e) === "RequestData");

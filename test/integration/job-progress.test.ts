@@ -79,26 +79,28 @@ describe("job progress and armbridge call", () => {
     return { io, cliIo };
   }
 
-  it("armbridge call --wait follows a deployment to its end and exits 0", async () => {
+  /** `armbridge call deployment.create … --wait` of one template into progress-rg. */
+  async function deployWithCli(name: string, resources: unknown[]) {
     const { io, cliIo } = cli();
-    const code = await runCli(
-      [
-        "call",
-        "deployment.create",
-        "--url",
-        url,
-        "--param",
-        `subscriptionId=${SUBSCRIPTION}`,
-        "--param",
-        "resourceGroupName=progress-rg",
-        "--param",
-        "deploymentName=cli-one",
-        "--param",
-        `template=${JSON.stringify(template([account("clione")]))}`,
-        "--wait",
-      ],
-      cliIo,
-    );
+    const params = [
+      `subscriptionId=${SUBSCRIPTION}`,
+      "resourceGroupName=progress-rg",
+      `deploymentName=${name}`,
+      `template=${JSON.stringify(template(resources))}`,
+    ];
+    const argv = [
+      "call",
+      "deployment.create",
+      "--url",
+      url,
+      ...params.flatMap((p) => ["--param", p]),
+      "--wait",
+    ];
+    return { code: await runCli(argv, cliIo), io };
+  }
+
+  it("armbridge call --wait follows a deployment to its end and exits 0", async () => {
+    const { code, io } = await deployWithCli("cli-one", [account("clione")]);
     expect(io.err).toBe("");
     expect(code).toBe(0);
     expect(io.out).toMatch(/^accepted: job [0-9a-f-]{36} \(idempotency key /);
@@ -106,31 +108,13 @@ describe("job progress and armbridge call", () => {
   });
 
   it("armbridge call --wait exits 1 with ARM's error when the deployment fails", async () => {
-    const { io, cliIo } = cli();
     const nowhere = {
       type: "Microsoft.Nowhere/things",
       apiVersion: "2024-01-01",
       name: "x",
       location: "westeurope",
     };
-    const code = await runCli(
-      [
-        "call",
-        "deployment.create",
-        "--url",
-        url,
-        "--param",
-        `subscriptionId=${SUBSCRIPTION}`,
-        "--param",
-        "resourceGroupName=progress-rg",
-        "--param",
-        "deploymentName=cli-fails",
-        "--param",
-        `template=${JSON.stringify(template([nowhere]))}`,
-        "--wait",
-      ],
-      cliIo,
-    );
+    const { code, io } = await deployWithCli("cli-fails", [nowhere]);
     expect(code).toBe(1);
     expect(io.err).toContain("failed: DeploymentFailed:");
     expect(io.err).toContain("NoRegisteredProviderFound");

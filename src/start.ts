@@ -2,9 +2,12 @@
 // drains on signals.
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { createManagedIdentityCredential } from "./azure/credential.ts";
+import { startKeyVaultSecrets } from "./azure/key-vault-secrets.ts";
 import { runRolesCommand } from "./cli/roles.ts";
 import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
+import { secretsIn } from "./config/secret.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createRuntime } from "./runtime.ts";
 import { createLogger, routeLibraryLogs } from "./telemetry/logger.ts";
@@ -46,6 +49,18 @@ async function main(argv: string[]): Promise<void> {
     logger.info({ arm: emulator.armUrl, imds: emulator.imdsUrl }, "local Azure emulator started in-process");
   }
 
+  // Key Vault secrets before anything uses a secret (telemetry's connection string among them). A
+  // secret that cannot be read stops the start, naming it; later re-reads keep the last good value.
+  const keyVaultSecrets = await startKeyVaultSecrets(secretsIn(config), {
+    credential: createManagedIdentityCredential(config.azure),
+    azure: config.azure,
+    logger,
+    ...(emulator ? { trustedCaPem: emulator.caCertPem } : {}),
+  }).catch((err: Error) => {
+    process.stderr.write(`armbridge: ${err.message}\n`);
+    process.exit(1);
+  });
+
   // Before the runtime: the Azure SDK clients and the app find the registered providers from the start.
   const telemetry = await startTelemetry(config.telemetry, { dataDir: config.dataDir });
   routeLibraryLogs(logger);
@@ -70,6 +85,7 @@ async function main(argv: string[]): Promise<void> {
     if ("closeIdleConnections" in server) server.closeIdleConnections();
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
     await runtime.stop(deadlineMs);
+    keyVaultSecrets.stop();
     // Flushes the spans and metrics still buffered.
     await telemetry.shutdown();
     await emulator?.stop();

@@ -66,7 +66,8 @@ function entraCredential(entra: NonNullable<EventGridCallerConfig["entra"]>, key
 
 function secretCredential(secret: NonNullable<EventGridCallerConfig["secret"]>): Credential {
   const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
-  const digests = secret.values.map((s) => digest(s.reveal()));
+  // Per request: a Key Vault secret may have been rotated since the last one.
+  const digests = () => secret.values.flatMap((s) => s.candidates()).map(digest);
   const value = ({ url, headers }: CallerRequest) =>
     secret.query !== undefined
       ? (new URL(url).searchParams.get(secret.query) ?? undefined)
@@ -78,7 +79,7 @@ function secretCredential(secret: NonNullable<EventGridCallerConfig["secret"]>):
       const presented = digest(value(request) ?? "");
       // Every value is compared, so timing does not tell which one (if any) matched.
       let match = -1;
-      digests.forEach((d, i) => {
+      digests().forEach((d, i) => {
         if (timingSafeEqual(d, presented)) match = i;
       });
       if (match < 0) return { ok: false, reason: "the delivery secret is not valid" };

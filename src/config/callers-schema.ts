@@ -1,6 +1,6 @@
 // The config of callers: who may call armbridge and how each one proves it, one schema per kind.
 import { z } from "zod";
-import type { Secret } from "./secret.ts";
+import type { SecretRefFactory } from "./secret-ref.ts";
 
 export const callerId = z
   .string()
@@ -63,7 +63,7 @@ export const EVENT_GRID_APP_ID = "4962773b-9cdb-44cf-a8bf-237846a00ab7";
 
 const SHA256_HASH = /^sha256:[0-9a-f]{64}$/;
 
-export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) {
+export function createCallerSchema(secretRef: SecretRefFactory) {
   const base = { id: callerId, rateLimit: rateLimitSchema.optional() };
 
   const githubWebhook = z.strictObject({
@@ -79,9 +79,10 @@ export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) 
     /** `whsec_<base64>` secrets (the Standard Webhooks format); several for rotation. */
     secrets: z
       .array(
-        secretRef().refine(
-          (s) => decodeStandardWebhookSecret(s.reveal()) !== undefined,
-          "must be 'whsec_' followed by base64",
+        secretRef((value) =>
+          decodeStandardWebhookSecret(value) === undefined
+            ? "must be 'whsec_' followed by base64"
+            : undefined,
         ),
       )
       .min(1),
@@ -166,7 +167,7 @@ export function decodeStandardWebhookSecret(secret: string): Buffer | undefined 
  * Event Grid deliveries: an Entra ID token Event Grid obtains for the webhook's app, and/or a secret
  * in the query string or a header (the subscription's endpoint URL or delivery attribute carries it).
  */
-function eventGridSchema(secretRef: () => z.ZodType<Secret, unknown>) {
+function eventGridSchema(secretRef: SecretRefFactory) {
   const guidList = z.union([z.guid(), z.array(z.guid()).min(1)]);
   const entra = z.strictObject({
     tenantId: z.guid(),
@@ -200,7 +201,7 @@ function eventGridSchema(secretRef: () => z.ZodType<Secret, unknown>) {
         .optional(),
       /** One value, or two while it is rotated. */
       values: z
-        .array(secretRef().refine((s) => s.reveal().length >= 16, "must be at least 16 characters"))
+        .array(secretRef((value) => (value.length < 16 ? "must be at least 16 characters" : undefined)))
         .min(1)
         .max(2),
     })

@@ -12,6 +12,7 @@ import { createArmHandler } from "./arm-server.ts";
 import { createServerCertificate } from "./certificate.ts";
 import { createControlHandler } from "./control.ts";
 import { createImdsHandler, type ImdsState } from "./imds-server.ts";
+import { startKeyVault } from "./keyvault/index.ts";
 import { RequestLog } from "./request-log.ts";
 import { createTokenAuthority } from "./tokens.ts";
 import type { EmulatedIdentity, Emulator, EmulatorOptions, EmulatorPatch, LroSettings } from "./types.ts";
@@ -148,6 +149,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const imdsSockets = trackSockets(imdsServer);
   const armPort = await listen(armServer, host, options.armPort ?? 0);
   const imdsPort = await listen(imdsServer, host, options.imdsPort ?? 0);
+  const keyVault = await startKeyVault(host, options.keyVault ?? {}, {
+    certificate,
+    tokens,
+    tenantId,
+    identities,
+  });
 
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -158,7 +165,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         (s) => new Promise<void>((resolve) => s.close(() => resolve())),
       );
       for (const s of [...armSockets, ...imdsSockets]) s.destroy();
-      await Promise.all(closing);
+      await Promise.all([...closing, keyVault.stop()]);
     })();
     return stopped;
   };
@@ -166,6 +173,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     armUrl: `https://${urlHost(host)}:${armPort}`,
     imdsUrl: `http://${urlHost(host)}:${imdsPort}`,
+    keyVaultUrl: keyVault.url,
+    keyVault: keyVault.store,
     caCertPem: certificate.certPem,
     tenantId,
     subscriptions,

@@ -1,4 +1,5 @@
 // Public types of the local Azure emulator; index.ts re-exports them.
+import type { KeyVaultOptions, SecretStore } from "./keyvault/index.ts";
 
 export interface Bucket {
   burst: number;
@@ -59,6 +60,8 @@ export interface EmulatorOptions {
   faults?: FaultSettings;
   lro?: LroSettings;
   tokenLifetimeSeconds?: number;
+  /** The emulated vault's port and RBAC roles (keyvault/index.ts). */
+  keyVault?: KeyVaultOptions;
 }
 
 export type EmulatorPatch = Partial<Pick<EmulatorOptions, "latencyMs" | "throttle" | "faults" | "lro">> & {
@@ -93,6 +96,10 @@ export interface EmulatorStats {
 export interface Emulator {
   armUrl: string;
   imdsUrl: string;
+  /** The emulated vault (`https://127.0.0.1:PORT`), serving the Key Vault secrets API. */
+  keyVaultUrl: string;
+  /** The vault's secrets, for tests to inspect; writes go through the API with a Secrets Officer. */
+  keyVault: SecretStore;
   caCertPem: string;
   tenantId: string;
   subscriptions: string[];

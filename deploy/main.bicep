@@ -1,6 +1,8 @@
 // armbridge on an Azure VM with its managed identity: the VM and its network (modules/host.bicep), the
-// least-privilege custom role that `armbridge roles` prints, assigned at exactly the scopes it names,
-// and, once armbridge answers on HTTPS, an Event Grid subscription that delivers to it.
+// vault for its secrets and certificate (modules/key-vault.bicep), the least-privilege custom role
+// that `armbridge roles` prints, assigned at exactly the scopes it names, and, once armbridge answers
+// on HTTPS, an Event Grid subscription that delivers to it with a dead-letter container.
+// Redeploying with another config or image changes only the VM's userData (deploy/README.md).
 targetScope = 'subscription'
 
 @description('Resource group for the VM, its network and Application Insights; created if missing.')
@@ -37,10 +39,19 @@ param vmSize string = 'Standard_B2s'
 @description('DNS label of the public IP: armbridge answers on https://<label>.<region>.cloudapp.azure.com.')
 param dnsLabel string = toLower('${namePrefix}-${uniqueString(subscription().id, resourceGroupName)}')
 
-@description('Who may reach HTTPS (443): service tags or CIDRs. Nothing else is open.')
+@description('Who may reach HTTPS (443): service tags or CIDRs. Honoured with a Key Vault certificate only; a Let\'s Encrypt certificate needs 443 open to the Internet for its renewals.')
 param httpsSourceAddressPrefixes array = ['Internet']
 
-@description('Event Grid subscription to armbridge, deployed once armbridge answers: { sourceId, audience, includedEventTypes?, deliverySchema? }. Empty: none.')
+@description('Key Vault secret name of the TLS certificate (PEM) Caddy serves. Empty: Let\'s Encrypt (TLS-ALPN challenge).')
+param tlsCertificateSecretName string = ''
+
+@description('Name of the vault for armbridge\'s secrets and certificate (globally unique, 3-24 characters).')
+param keyVaultName string = take('${namePrefix}-${uniqueString(subscription().id, resourceGroupName)}', 24)
+
+@description('Object ids of the users or groups that set and rotate the secrets (Key Vault Secrets Officer).')
+param secretsOfficers array = []
+
+@description('Event Grid subscription to armbridge, deployed once armbridge answers: { sourceId, audience, includedEventTypes?, deliverySchema?, systemTopic?, systemTopicResourceGroup?, deadLetterRetentionDays? }. systemTopic names an existing system topic of this subscription (Azure allows one per source); without it one is created. Empty: none.')
 param eventGrid object = {}
 
 resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -62,6 +73,19 @@ module host 'modules/host.bicep' = {
     vmSize: vmSize
     dnsLabel: dnsLabel
     httpsSourceAddressPrefixes: httpsSourceAddressPrefixes
+    tlsCertificateSecretName: tlsCertificateSecretName
+    keyVaultName: keyVaultName
+  }
+}
+
+module vault 'modules/key-vault.bicep' = {
+  name: '${namePrefix}-key-vault'
+  scope: group
+  params: {
+    location: location
+    name: keyVaultName
+    principalId: host.outputs.principalId
+    secretsOfficers: secretsOfficers
   }
 }
 
@@ -112,19 +136,38 @@ module groupAssignments 'modules/role-assignment-group.bicep' = [
   }
 ]
 
+// An existing system topic is reused where it lives; otherwise one is created in armbridge's group.
+var topicGroupName = eventGrid.?systemTopicResourceGroup ?? resourceGroupName
+var createTopic = !empty(eventGrid) && empty(eventGrid.?systemTopic ?? '')
+
+module topic 'modules/event-grid-topic.bicep' = if (createTopic) {
+  name: '${namePrefix}-event-grid-topic'
+  scope: resourceGroup(topicGroupName)
+  params: {
+    name: '${namePrefix}-subscription-events'
+  }
+  dependsOn: [group]
+}
+
 module events 'modules/event-grid.bicep' = if (!empty(eventGrid)) {
   name: '${namePrefix}-event-grid'
-  scope: group
+  scope: resourceGroup(topicGroupName)
   params: {
+    location: location
     namePrefix: namePrefix
+    systemTopicName: eventGrid.?systemTopic ?? '${namePrefix}-subscription-events'
     endpointUrl: 'https://${host.outputs.fqdn}/events/${eventGrid.?sourceId ?? 'azure'}'
     audience: eventGrid.?audience ?? ''
     includedEventTypes: eventGrid.?includedEventTypes ?? []
     deliverySchema: eventGrid.?deliverySchema ?? 'CloudEventSchemaV1_0'
+    deadLetterRetentionDays: eventGrid.?deadLetterRetentionDays ?? 30
   }
+  dependsOn: [topic, group]
 }
 
 output url string = 'https://${host.outputs.fqdn}'
 output principalId string = host.outputs.principalId
 output vmName string = host.outputs.vmName
 output roleDefinitionId string = role.id
+output keyVaultUri string = vault.outputs.uri
+output httpsSources array = host.outputs.httpsSources

@@ -87,7 +87,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   let latencyMs = options.latencyMs ?? 0;
   let lro: LroSettings = { durationMs: 100, ...options.lro };
-  const imdsState: ImdsState = { available: true, unavailableStatus: 503 };
+  const imdsState: ImdsState = { available: true, unavailableStatus: 503, userData: options.userData ?? "" };
   const log = new RequestLog();
   const store = new ArmStore();
   const operations = new OperationTracker();
@@ -120,6 +120,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (patch.lro !== undefined) lro = { ...lro, ...patch.lro };
     if (patch.imdsAvailable !== undefined) imdsState.available = patch.imdsAvailable;
     if (patch.imdsStatus !== undefined) imdsState.unavailableStatus = patch.imdsStatus;
+    if (patch.userData !== undefined) imdsState.userData = patch.userData;
   };
   const reset = () => {
     store.clear();

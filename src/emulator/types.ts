@@ -60,11 +60,15 @@ export interface EmulatorOptions {
   faults?: FaultSettings;
   lro?: LroSettings;
   tokenLifetimeSeconds?: number;
+  /** The VM's userData (base64), as IMDS serves it; a redeploy changes it with `configure`. */
+  userData?: string;
   /** The emulated vault's port and RBAC roles (keyvault/index.ts). */
   keyVault?: KeyVaultOptions;
 }
 
-export type EmulatorPatch = Partial<Pick<EmulatorOptions, "latencyMs" | "throttle" | "faults" | "lro">> & {
+export type EmulatorPatch = Partial<
+  Pick<EmulatorOptions, "latencyMs" | "throttle" | "faults" | "lro" | "userData">
+> & {
   imdsAvailable?: boolean;
   imdsStatus?: number;
 };

@@ -81,7 +81,8 @@ export class BicepEvaluator {
 
   /** Evaluates the expression assigned by `var NAME = ...`, or the body of `resource NAME '...' = ...`. */
   declaration(kind: "var" | "resource", name: string): Value {
-    const re = kind === "var" ? new RegExp(`^var ${name} = `, "m") : new RegExp(`^resource ${name} '[^']+' = `, "m");
+    const re =
+      kind === "var" ? new RegExp(`^var ${name} = `, "m") : new RegExp(`^resource ${name} '[^']+' = `, "m");
     const m = re.exec(this.#text);
     if (!m) throw new Error(`${this.#file}: no ${kind} ${name}`);
     return this.evaluate(this.#text, m.index + m[0].length);
@@ -228,7 +229,10 @@ export class BicepEvaluator {
       case "replace":
         return text(0).replaceAll(text(1), text(2));
       case "empty":
-        return args[0] == null || (typeof args[0] === "object" ? Object.keys(args[0] as object).length === 0 : args[0] === "");
+        return (
+          args[0] == null ||
+          (typeof args[0] === "object" ? Object.keys(args[0] as object).length === 0 : args[0] === "")
+        );
       case "concat":
         return (args as Value[][]).flat();
       case "join":
@@ -250,7 +254,11 @@ export function differingPaths(a: Value, b: Value, path = ""): string[] {
   if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     return [...keys].flatMap((k) =>
-      differingPaths((a as Record<string, Value>)[k], (b as Record<string, Value>)[k], path ? `${path}.${k}` : k),
+      differingPaths(
+        (a as Record<string, Value>)[k],
+        (b as Record<string, Value>)[k],
+        path ? `${path}.${k}` : k,
+      ),
     );
   }
   return a === b ? [] : [path];

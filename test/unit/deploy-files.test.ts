@@ -21,6 +21,14 @@ const run = promisify(execFile);
 const read = (p: string) => readFileSync(p, "utf8");
 const BICEP_FILES = ["deploy/main.bicep", ...readdirSync("deploy/modules").map((f) => `deploy/modules/${f}`)];
 const UNIT = read("deploy/systemd/armbridge.service");
+/** Every module call of every Bicep file, with the calling file. */
+const MODULE_CALLS = BICEP_FILES.flatMap((file) =>
+  moduleCalls(file, readBicep(file)).map((call) => [file, call] as const),
+);
+const bootstrap = () =>
+  (
+    parse(read("deploy/cloud-init.yaml")) as { write_files: { path: string; content: string }[] }
+  ).write_files.find((f) => f.path === "/usr/local/sbin/armbridge-bootstrap")?.content ?? "";
 /** The `docker run` arguments of the unit, continuations joined. */
 const DOCKER_RUN = (/^ExecStart=\/usr\/bin\/docker run ((?:.*\\\n)*.*)$/m.exec(UNIT)?.[1] ?? "")
   .replace(/\\\n\s*/g, " ")
@@ -38,9 +46,13 @@ describe("container and unit", () => {
       "ExecStart=/usr/local/sbin/armbridge-imds-lockdown --uid 10001",
     );
     expect(read("deploy/imds/armbridge-imds-lockdown.sh")).toContain("uids=10001");
-    const cloudInit = parse(read("deploy/cloud-init.yaml")) as { users: unknown[]; runcmd: string[][] };
+    const cloudInit = parse(read("deploy/cloud-init.yaml")) as { users: unknown[] };
     expect(cloudInit.users).toContainEqual(expect.objectContaining({ name: "armbridge", uid: 10001 }));
-    expect(cloudInit.runcmd).toContainEqual(expect.arrayContaining(["-o", "10001", "/var/lib/armbridge"]));
+    expect(bootstrap()).toContain(
+      "install -d -m 0700 -o 10001 -g 10001 /var/lib/armbridge-sync /var/lib/armbridge",
+    );
+    // The sync service reads IMDS, so it runs as the uid the lock-down lets through.
+    expect(read("deploy/systemd/armbridge-sync.service")).toMatch(/^User=armbridge$/m);
   });
 
   it("runs the container locked down: host network for the uid match, read-only, no capabilities, init", () => {
@@ -58,7 +70,8 @@ describe("container and unit", () => {
     expect(volumes).toContain(`${configPath}:${configPath}:ro`);
     expect(execForm(instruction("VOLUME"))).toEqual(["/var/lib/armbridge"]);
     expect(volumes).toContain("/var/lib/armbridge:/var/lib/armbridge");
-    expect(DOCKER_RUN).toContain("/etc/armbridge/secrets.env");
+    // Secrets come from Key Vault at run time; nothing on the VM's disk holds them.
+    expect(UNIT).not.toContain("secrets.env");
   });
 
   it("gives the container the time to drain before it is killed", () => {
@@ -69,6 +82,24 @@ describe("container and unit", () => {
     expect(timeout).toBeGreaterThan(stop);
     expect(UNIT).toMatch(/^Restart=always$/m);
   });
+
+  it("acts on the container's health: a timer restarts armbridge after failed probes of its port", () => {
+    const port = DOCKER_RUN.find((a) => a.startsWith("ARMBRIDGE_PORT="))?.split("=")[1];
+    const health = read("deploy/systemd/armbridge-health.service");
+    expect(health).toContain(`--url http://127.0.0.1:${port}/healthz`);
+    expect(read("deploy/systemd/armbridge-health.timer")).toMatch(/^OnUnitInactiveSec=\d+s$/m);
+  });
+
+  it.each(["armbridge-sync.service", "armbridge-health.service"])(
+    "%s: runs its own process with the usual hardening",
+    (unit) => {
+      const text = read(`deploy/systemd/${unit}`);
+      for (const line of ["NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"])
+        expect(text).toMatch(new RegExp(`^${line}$`, "m"));
+      // An empty bounding set: no capability at all.
+      expect(text).toMatch(/^CapabilityBoundingSet=$/m);
+    },
+  );
 
   it("puts Caddy's HTTPS in front of the port armbridge listens on", () => {
     const port = DOCKER_RUN.find((a) => a.startsWith("ARMBRIDGE_PORT="))?.split("=")[1];
@@ -86,15 +117,22 @@ describe("Bicep", () => {
       expect(type).toMatch(/^Microsoft\.[\w.]+\/[\w/]+@\d{4}-\d{2}-\d{2}(-preview)?$/);
   });
 
-  it.each(BICEP_FILES)("%s: modules exist and get exactly the parameters they declare", (file) => {
-    for (const call of moduleCalls(file, readBicep(file))) {
+  it("calls every module file, so each one is checked below", () => {
+    const called = new Set(MODULE_CALLS.map(([, call]) => call.path));
+    expect([...called].sort()).toEqual(BICEP_FILES.filter((f) => f !== "deploy/main.bicep").sort());
+  });
+
+  it.each(MODULE_CALLS.map(([file, call]) => [file, call.name, call] as const))(
+    "%s: module %s exists and gets exactly the parameters it declares",
+    (_file, _name, call) => {
       expect(existsSync(call.path), call.path).toBe(true);
       const declared = bicepParams(readBicep(call.path));
+      expect(declared.length).toBeGreaterThan(0);
       expect(call.params.filter((p) => !declared.some((d) => d.name === p))).toEqual([]);
       const required = declared.filter((d) => !d.hasDefault).map((d) => d.name);
       expect(required.filter((p) => !call.params.includes(p))).toEqual([]);
-    }
-  });
+    },
+  );
 
   it("takes the custom role's actions and assignable scopes as parameters and uses them", () => {
     const main = readBicep("deploy/main.bicep");
@@ -122,54 +160,75 @@ describe("Bicep", () => {
   });
 });
 
-describe("cloud-init", () => {
+describe("cloud-init and userData", () => {
   const host = "deploy/modules/host.bicep";
   const hostText = readBicep(host);
-  const values = block(hostText, hostText.indexOf("{", hostText.indexOf("var cloudInitValues = ")));
-  const keys = [...values.matchAll(/^\s+(\w+): /gm)].map((m) => m[1] as string);
-  const template = read("deploy/cloud-init.yaml");
 
-  it("has a value in host.bicep for every placeholder, and no value without one", () => {
-    const placeholders = [...new Set([...template.matchAll(/@@(\w+)@@/g)].map((m) => m[1]))];
-    expect(keys.sort()).toEqual(placeholders.sort());
+  it("bootstraps from userData only: a fixed file that host.bicep sends as it is", () => {
+    expect(hostText).toMatch(/^\s+customData: loadFileAsBase64\('\.\.\/cloud-init\.yaml'\)$/m);
+    const config = parse(read("deploy/cloud-init.yaml")) as { packages: string[]; runcmd: string[][] };
+    expect(config.packages).toEqual(expect.arrayContaining(["docker.io", "nftables", "caddy", "python3"]));
+    expect(config.runcmd).toEqual([["/usr/local/sbin/armbridge-bootstrap"]]);
+    expect(bootstrap()).toContain(
+      "/usr/local/sbin/armbridge-sync apply --userdata /var/lib/armbridge-sync/userdata.json --first-boot",
+    );
     for (const file of loadedFiles(host, hostText)) expect(existsSync(file), file).toBe(true);
   });
 
-  it("renders, as host.bicep renders it, into a cloud-config that installs the repository's files", () => {
-    // The file-backed values as Bicep loads them; the deployment's values stand in.
-    const files = Object.fromEntries(
-      [...values.matchAll(/^\s+(\w+): loadFileAsBase64\('([^']+)'\)/gm)].map((m) => [
-        m[1],
-        readFileSync(join("deploy/modules", m[2] as string)).toString("base64"),
-      ]),
+  it("sends in userData exactly the files armbridge-sync manages (the TLS certificate comes from Key Vault)", () => {
+    const sync = read("deploy/vm/armbridge-sync");
+    const managedBlock = sync.slice(
+      sync.indexOf("MANAGED = {"),
+      sync.indexOf("}\n", sync.indexOf("MANAGED = {")),
     );
-    const rendered = keys.reduce(
-      (text, key) =>
-        text.replaceAll(`@@${key}@@`, files[key] ?? Buffer.from(`value of ${key}\n`).toString("base64")),
-      template,
+    const managed = [...managedBlock.matchAll(/^ {4}"([^"]+)":/gm)].map((m) => m[1] as string);
+    const values = block(hostText, hostText.indexOf("[", hostText.indexOf("var userDataFiles = ")));
+    const sent = [...values.matchAll(/path: '([^']+)'/g)].map((m) => m[1] as string);
+    expect(managed.length).toBeGreaterThan(10);
+    expect(sent.sort()).toEqual(managed.sort());
+    expect(sync).toMatch(/^TLS_PATH = "\/etc\/caddy\/armbridge-tls\.pem"$/m);
+    expect(read("deploy/caddy/Caddyfile.keyvault")).toContain("tls /etc/caddy/armbridge-tls.pem");
+  });
+});
+
+describe("Key Vault and Event Grid", () => {
+  it("creates the vault with RBAC authorization and gives the identity Key Vault Secrets User, nothing more", () => {
+    const vault = readBicep("deploy/modules/key-vault.bicep");
+    expect(vault).toMatch(/enableRbacAuthorization: true/);
+    expect(vault).toMatch(/enablePurgeProtection: true/);
+    const forIdentity = block(vault, vault.indexOf("{", vault.indexOf("resource readSecrets")));
+    expect(forIdentity).toMatch(/principalId: principalId/);
+    expect(forIdentity).toMatch(/secretsUserRole\)/);
+    expect(vault).toMatch(/^var secretsUserRole = '4633458b-17de-408a-b874-0445c86b69e6'$/m);
+    // The identity appears in no other assignment.
+    expect([...vault.matchAll(/principalId: principalId/g)]).toHaveLength(1);
+  });
+
+  it("dead-letters what Event Grid gives up on, into storage reached with the topic's identity", () => {
+    const grid = readBicep("deploy/modules/event-grid.bicep");
+    const subscription = block(grid, grid.indexOf("{", grid.indexOf("resource delivery")));
+    expect(subscription).toMatch(
+      /retryPolicy: \{\s+maxDeliveryAttempts: 30\s+eventTimeToLiveInMinutes: 1440/,
     );
-    expect(rendered.startsWith("#cloud-config\n")).toBe(true);
-    const config = parse(rendered) as {
-      write_files: { path: string; encoding?: string; content: string }[];
-      runcmd: string[][];
-      packages: string[];
-    };
-    const installed = (path: string) => {
-      const entry = config.write_files.find((f) => f.path === path);
-      return entry?.encoding === "b64"
-        ? Buffer.from(entry.content, "base64").toString("utf8")
-        : entry?.content;
-    };
-    expect(installed("/etc/systemd/system/armbridge.service")).toBe(UNIT);
-    expect(installed("/usr/local/sbin/armbridge-imds-lockdown")).toBe(
-      read("deploy/imds/armbridge-imds-lockdown.sh"),
+    expect(subscription).toMatch(
+      /deadLetterWithResourceIdentity: \{\s+identity: \{ type: 'SystemAssigned' \}/,
     );
-    expect(installed("/usr/local/sbin/check-imds-lockdown")).toBe(read("deploy/imds/check-imds-lockdown.sh"));
-    expect(installed("/etc/armbridge/secrets.env")).toBe("");
-    expect(config.packages).toEqual(expect.arrayContaining(["docker.io", "nftables", "caddy"]));
-    // The lock-down is on before the container that holds the identity starts.
-    const step = (unit: string) => config.runcmd.findIndex((c) => c.includes(unit));
-    expect(step("armbridge-imds-lockdown.service")).toBeGreaterThanOrEqual(0);
-    expect(step("armbridge-imds-lockdown.service")).toBeLessThan(step("armbridge.service"));
+    expect(subscription).toMatch(/endpointType: 'StorageBlob'/);
+    expect(grid).toMatch(/allowSharedKeyAccess: false/);
+    expect(grid).toMatch(/principalId: topic\.identity\.principalId/);
+    expect(readBicep("deploy/modules/event-grid-topic.bicep")).toMatch(
+      /identity: \{ type: 'SystemAssigned' \}/,
+    );
+  });
+
+  it("creates a system topic only when no existing one is named", () => {
+    const main = readBicep("deploy/main.bicep");
+    expect(main).toMatch(
+      /^var createTopic = !empty\(eventGrid\) && empty\(eventGrid\.\?systemTopic \?\? ''\)$/m,
+    );
+    expect(main).toMatch(/^module topic 'modules\/event-grid-topic\.bicep' = if \(createTopic\)/m);
+    expect(main).toMatch(
+      /systemTopicName: eventGrid\.\?systemTopic \?\? '\$\{namePrefix\}-subscription-events'/,
+    );
   });
 });

@@ -1,10 +1,11 @@
 // config/example.yaml, exactly as shipped but for where the test issuer's keys are: every route and
 // caller it describes, run through HTTP end to end against the emulator.
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
 import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
-import { ACTOR_OID, eventGridDelivery, eventGridEvent, resourceWriteData } from "../helpers/eventgrid.ts";
+import { ACTOR_OID, eventGridEvent, resourceWriteData } from "../helpers/eventgrid.ts";
 import { type Harness, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
 import {
   bearer,
@@ -91,7 +92,7 @@ describe("config/example.yaml", () => {
     await resources.resourceGroups.createOrUpdate("written-by-alice", { location: "westeurope" });
     const token = await issuer.sign(eventGridClaims());
     const deliver = (event: Record<string, unknown>) =>
-      h.request("/events/resource-writes", eventGridDelivery([event], { headers: bearer(token) }));
+      h.request("/events/resource-writes", cloudEventDelivery(event, bearer(token)));
 
     const res = await deliver(eventGridEvent({ data: resourceWriteData("written-by-alice") }));
     expect(res.status).toBe(200);
@@ -112,6 +113,28 @@ describe("config/example.yaml", () => {
     const ignored = await deliver(eventGridEvent({ data: tagWrite }));
     expect(ignored.status).toBe(200);
     expect(await ignored.json()).toMatchObject({ events: 1, jobs: 0 });
+  });
+
+  it("resource-writes: agrees with the subscription deploy/main.bicep creates (schema, handshake, path)", async () => {
+    const main = readFileSync("deploy/main.bicep", "utf8");
+    const schema = /deliverySchema: eventGrid\.\?deliverySchema \?\? '(\w+)'/.exec(main)?.[1];
+    expect(schema).toBe("CloudEventSchemaV1_0");
+    expect(main).toContain(
+      "endpointUrl: 'https://${host.outputs.fqdn}/events/${eventGrid.?sourceId ?? 'azure'}'",
+    );
+    // Creating the subscription runs the CloudEvents handshake: Event Grid's origin must be allowed.
+    const handshake = await h.request("/events/resource-writes", {
+      method: "OPTIONS",
+      headers: { "webhook-request-origin": "eventgrid.azure.net", "webhook-request-rate": "120" },
+    });
+    expect(handshake.status).toBe(200);
+    expect(handshake.headers.get("webhook-allowed-origin")).toBe("eventgrid.azure.net");
+    // And a delivery in that schema, with Event Grid's Entra token, is taken.
+    const token = await issuer.sign(eventGridClaims());
+    const event = eventGridEvent({ data: resourceWriteData("agreed-schema") });
+    const res = await h.request("/events/resource-writes", cloudEventDelivery(event, bearer(token)));
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ events: 1, jobs: 1 });
   });
 
   it("vm-scheduler: starts and deallocates the lab's VMs through the direct API, and nothing else", async () => {
@@ -142,6 +165,24 @@ describe("config/example.yaml", () => {
     ).toBe(403);
   });
 });
+
+/** An Event Grid-schema event as a CloudEvents 1.0 subscription delivers it (structured mode). */
+function cloudEventDelivery(event: Record<string, unknown>, headers: Record<string, string>): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/cloudevents+json; charset=utf-8", ...headers },
+    body: JSON.stringify({
+      specversion: "1.0",
+      id: event.id ?? randomUUID(),
+      source: event.topic,
+      subject: event.subject,
+      type: event.eventType,
+      time: event.eventTime,
+      datacontenttype: "application/json",
+      data: event.data,
+    }),
+  };
+}
 
 /** Creates the lab's group and VM in the emulator with the SDK, the way an operator would. */
 async function seedVm(h: Harness, vm: string): Promise<void> {

@@ -119,7 +119,7 @@ export class BicepEvaluator {
       let left = unary();
       for (;;) {
         const op = peek() as Token | undefined;
-        if (!op || op.kind !== "sym" || !["==", "!=", "&&", "||", "??"].includes(op.text)) return left;
+        if (op?.kind !== "sym" || !["==", "!=", "&&", "||", "??"].includes(op.text)) return left;
         pos++;
         const right = unary();
         left =

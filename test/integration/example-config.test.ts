@@ -120,7 +120,10 @@ describe("config/example.yaml", () => {
     const schema = /deliverySchema: eventGrid\.\?deliverySchema \?\? '(\w+)'/.exec(main)?.[1];
     expect(schema).toBe("CloudEventSchemaV1_0");
     expect(main).toContain(
-      "endpointUrl: 'https://${host.outputs.fqdn}/events/${eventGrid.?sourceId ?? 'azure'}'",
+      // Bicep's interpolation, not JavaScript's.
+      ["endpointUrl: 'https://$", "{host.outputs.fqdn}/events/$", "{eventGrid.?sourceId ?? 'azure'}'"].join(
+        "",
+      ),
     );
     // Creating the subscription runs the CloudEvents handshake: Event Grid's origin must be allowed.
     const handshake = await h.request("/events/resource-writes", {

@@ -3,6 +3,7 @@
 // for that audience, and data actions are authorized by the vault's RBAC roles (Secrets User reads,
 // Secrets Officer writes), answering Key Vault's error bodies.
 import type http from "node:http";
+import { text } from "node:stream/consumers";
 import type { TokenAuthority } from "../tokens.ts";
 import type { SecretStore } from "./secret-store.ts";
 
@@ -46,19 +47,6 @@ const error = (code: string, message: string, inner?: string) => ({
   error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) },
 });
 
-function readBody(req: http.IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on("end", () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
 export function createKeyVaultHandler(deps: KeyVaultDeps): http.RequestListener {
   return (req, res) => {
     void handle(deps, req, res).catch(() => {
@@ -69,7 +57,7 @@ export function createKeyVaultHandler(deps: KeyVaultDeps): http.RequestListener 
 
 async function handle(deps: KeyVaultDeps, req: http.IncomingMessage, res: http.ServerResponse) {
   const url = new URL(req.url ?? "/", "https://vault");
-  const body = await readBody(req);
+  const body = await text(req);
   const challenge = `Bearer authorization="https://login.microsoftonline.com/${deps.tenantId}", resource="https://vault.azure.net"`;
   const auth = req.headers.authorization;
   if (!auth?.startsWith("Bearer ")) {
@@ -120,9 +108,10 @@ async function handle(deps: KeyVaultDeps, req: http.IncomingMessage, res: http.S
   let input: Record<string, unknown> = {};
   if (route.kind === "set" || route.kind === "update") {
     try {
-      input = JSON.parse(body ?? "") as Record<string, unknown>;
+      if (Buffer.byteLength(body) > MAX_BODY) throw new Error("too large");
+      input = JSON.parse(body) as Record<string, unknown>;
     } catch {
-      send(res, 400, error("BadParameter", "The request body is not valid JSON."));
+      send(res, 400, error("BadParameter", "The request body is not valid JSON (at most 64 KB)."));
       return;
     }
   }

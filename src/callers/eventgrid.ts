@@ -83,7 +83,8 @@ function secretCredential(secret: NonNullable<EventGridCallerConfig["secret"]>):
         if (timingSafeEqual(d, presented)) match = i;
       });
       if (match < 0) return { ok: false, reason: "the delivery secret is not valid" };
-      // Which value of a rotation was used (1 or 2); it reveals nothing about the value.
+      // Which value matched (1-based: the configured values in order, a Key Vault secret's current
+      // version before its previous one); it reveals nothing about the value.
       return { ok: true, claims: { secret: String(match + 1) } };
     },
   };

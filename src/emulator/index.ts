@@ -124,6 +124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const reset = () => {
     store.clear();
+    keyVault.store.clear();
     operations.clear();
     log.clear();
     throttle.reset();

@@ -3,7 +3,6 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
-import { startKeyVaultSecrets } from "./azure/key-vault-secrets.ts";
 import { runRolesCommand } from "./cli/roles.ts";
 import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
@@ -51,15 +50,22 @@ async function main(argv: string[]): Promise<void> {
 
   // Key Vault secrets before anything uses a secret (telemetry's connection string among them). A
   // secret that cannot be read stops the start, naming it; later re-reads keep the last good value.
-  const keyVaultSecrets = await startKeyVaultSecrets(secretsIn(config), {
-    credential: createManagedIdentityCredential(config.azure),
-    azure: config.azure,
-    logger,
-    ...(emulator ? { trustedCaPem: emulator.caCertPem } : {}),
-  }).catch((err: Error) => {
-    process.stderr.write(`armbridge: ${err.message}\n`);
-    process.exit(1);
-  });
+  // The Key Vault SDK is loaded only when the config names a vault, so other starts stay fast.
+  const vaultSecrets = [...secretsIn(config)].filter((s) => s.keyVaultUrl !== undefined);
+  const keyVaultSecrets =
+    vaultSecrets.length === 0
+      ? undefined
+      : await (await import("./azure/key-vault-secrets.ts"))
+          .startKeyVaultSecrets(vaultSecrets, {
+            credential: createManagedIdentityCredential(config.azure),
+            azure: config.azure,
+            logger,
+            ...(emulator ? { trustedCaPem: emulator.caCertPem } : {}),
+          })
+          .catch((err: Error) => {
+            process.stderr.write(`armbridge: ${err.message}\n`);
+            process.exit(1);
+          });
 
   // Before the runtime: the Azure SDK clients and the app find the registered providers from the start.
   const telemetry = await startTelemetry(config.telemetry, { dataDir: config.dataDir });
@@ -85,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
     if ("closeIdleConnections" in server) server.closeIdleConnections();
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
     await runtime.stop(deadlineMs);
-    keyVaultSecrets.stop();
+    keyVaultSecrets?.stop();
     // Flushes the spans and metrics still buffered.
     await telemetry.shutdown();
     await emulator?.stop();

@@ -174,6 +174,15 @@ describe("cloud-init and userData", () => {
     for (const file of loadedFiles(host, hostText)) expect(existsSync(file), file).toBe(true);
   });
 
+  it("sends every unit and VM script of deploy/ to the VM (only the CI self-test stays behind)", () => {
+    const values = block(hostText, hostText.indexOf("[", hostText.indexOf("var userDataFiles = ")));
+    const loaded = [...values.matchAll(/loadTextContent\('\.\.\/([^']+)'\)/g)].map((m) => m[1] as string);
+    const onDisk = ["systemd", "imds", "vm"].flatMap((dir) =>
+      readdirSync(`deploy/${dir}`).map((f) => `${dir}/${f}`),
+    );
+    expect(onDisk.filter((f) => !loaded.includes(f))).toEqual(["imds/selftest-netns.sh"]);
+  });
+
   it("sends in userData exactly the files armbridge-sync manages (the TLS certificate comes from Key Vault)", () => {
     const sync = read("deploy/vm/armbridge-sync");
     const managedBlock = sync.slice(

@@ -1,11 +1,12 @@
 // The Dockerfile, built without Docker (none runs here): its COPY lines, .dockerignore and RUN steps are
 // reproduced in a temporary directory, and the result is started as its USER against the emulator.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validate } from "dockerfile-utils";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 import { reproduceBuild } from "../helpers/docker-build.ts";
 import { provideBaseNode, runImage, waitForStatus } from "../helpers/docker-run.ts";
@@ -51,10 +52,14 @@ describe("the Dockerfile, reproduced without Docker", () => {
       { mode: 0o644 },
     );
   });
-  // Removing three builds' copies of node_modules takes a while on a loaded machine.
   afterAll(async () => {
     await emulator?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
+  });
+  // Each build holds two copies of the production dependencies: removed as soon as its test is done,
+  // so the removal is spread over the tests instead of piling up in afterAll on a loaded machine.
+  afterEach(async () => {
+    await rm(join(work, `build-${builds - 1}`), { recursive: true, force: true });
   }, 120_000);
 
   async function buildAndStart(dockerfile: string, dockerignore: string) {

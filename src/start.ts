@@ -1,5 +1,4 @@
-// Loads the config (or runs `armbridge roles`), starts the in-process emulator if asked, serves, and
-// drains on signals.
+// Loads the config (or runs `armbridge roles`), serves, and drains on signals.
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
@@ -29,24 +28,8 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`armbridge: ${err.message}\n`);
     process.exit(2);
   }
-  let { config } = loaded;
+  const { config } = loaded;
   const logger = createLogger(config.telemetry.logLevel);
-
-  const emulator = config.emulator.enabled
-    ? // Loaded only when asked for, so a production start does not pay for the emulator's modules.
-      await (await import("./emulator/index.ts")).startEmulator({
-        armPort: config.emulator.armPort,
-        imdsPort: config.emulator.imdsPort,
-        subscriptions: config.emulator.subscriptions,
-      })
-    : undefined;
-  if (emulator) {
-    config = {
-      ...config,
-      azure: { ...config.azure, resourceManagerEndpoint: emulator.armUrl, imdsEndpoint: emulator.imdsUrl },
-    };
-    logger.info({ arm: emulator.armUrl, imds: emulator.imdsUrl }, "local Azure emulator started in-process");
-  }
 
   // Key Vault secrets before anything uses a secret (telemetry's connection string among them). A
   // secret that cannot be read stops the start, naming it; later re-reads keep the last good value.
@@ -60,7 +43,6 @@ async function main(argv: string[]): Promise<void> {
             credential: createManagedIdentityCredential(config.azure),
             azure: config.azure,
             logger,
-            ...(emulator ? { trustedCaPem: emulator.caCertPem } : {}),
           })
           .catch((err: Error) => {
             process.stderr.write(`armbridge: ${err.message}\n`);
@@ -71,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
   const telemetry = await startTelemetry(config.telemetry, { dataDir: config.dataDir });
   routeLibraryLogs(logger);
   logger.info({ exporter: telemetry.exporter, instanceId: telemetry.instanceId }, "telemetry started");
-  const runtime = createRuntime(config, { logger, trustedCaPem: emulator?.caCertPem, telemetry });
+  const runtime = createRuntime(config, { logger, telemetry });
   await runtime.start();
   const server = serve(
     { fetch: runtime.app.fetch, hostname: config.server.host, port: config.server.port },
@@ -94,7 +76,6 @@ async function main(argv: string[]): Promise<void> {
     keyVaultSecrets?.stop();
     // Flushes the spans and metrics still buffered.
     await telemetry.shutdown();
-    await emulator?.stop();
     logger.info("stopped");
     process.exit(0);
   };

@@ -1,7 +1,9 @@
 // GitHub webhook signatures: HMAC-SHA256 over the raw body in `X-Hub-Signature-256: sha256=<hex>`.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { Secret } from "../config/secret.ts";
-import type { Caller, CallerVerifier } from "./caller.ts";
+import type { Caller } from "../kernel/caller.ts";
+import { constantTimeEqual } from "../kernel/secret.ts";
+import type { CallerVerifier } from "./caller.ts";
 
 const PREFIX = "sha256=";
 
@@ -25,7 +27,7 @@ export function verifyGithubSignature(
   // reveal which one (if any) matched.
   for (const value of secrets.flatMap((s) => s.candidates())) {
     const expected = createHmac("sha256", value).update(body).digest();
-    if (timingSafeEqual(expected, given)) match = true;
+    if (constantTimeEqual(expected, given)) match = true;
   }
   return match;
 }

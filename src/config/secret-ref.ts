@@ -1,8 +1,10 @@
 // A secret reference in the config: `{ env: NAME }` (read at start) or `{ keyVault: URL }` (read with
 // the managed identity at start and again on a schedule, so a rotation needs no restart).
 import { z } from "zod";
-import type { Env } from "./schema.ts";
 import { Secret, type SecretCheck } from "./secret.ts";
+
+/** The environment secret references resolve against (schema.ts's `Env`; not imported, it imports us). */
+type Env = Readonly<Record<string, string | undefined>>;
 
 /** A stand-in for unset secrets when only the config's shape is read (`armbridge roles`). */
 const PLACEHOLDER_SECRET = "whsec_cGxhY2Vob2xkZXI=";

@@ -3,39 +3,24 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SecretClient } from "@azure/keyvault-secrets";
+import type { Emulator } from "@armbridge/azure-emulator";
+import type { SecretClient } from "@azure/keyvault-secrets";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultIdentities, type Emulator, startEmulator } from "../../src/emulator/index.ts";
-import { managedIdentity } from "../helpers/emulator-clients.ts";
+import { startEmulatorWithVault } from "../../packages/azure-emulator/test/helpers/key-vault.ts";
 import { githubDelivery } from "../helpers/github.ts";
 import { startArmbridge } from "../helpers/processes.ts";
 
 const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
-const OFFICER = {
-  kind: "user" as const,
-  principalId: "0ff1ce00-0000-4000-8000-000000000002",
-  clientId: "0ff1ce00-0000-4000-8000-0000000000c2",
-  roleAssignments: [],
-};
 const SECRET = "process-level-hook-secret";
 
 describe("armbridge with a Key Vault secret", () => {
   let emulator: Emulator;
+  let officer: SecretClient;
   let dir: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const [identity] = defaultIdentities([SUBSCRIPTION]);
-    emulator = await startEmulator({
-      subscriptions: [SUBSCRIPTION],
-      identities: [identity as NonNullable<typeof identity>, OFFICER],
-      keyVault: {
-        roles: {
-          [identity?.principalId as string]: "Key Vault Secrets User",
-          [OFFICER.principalId]: "Key Vault Secrets Officer",
-        },
-      },
-    });
+    ({ emulator, officer } = await startEmulatorWithVault(SUBSCRIPTION));
     dir = mkdtempSync(join(tmpdir(), "armbridge-kv-e2e-"));
     writeFileSync(join(dir, "ca.pem"), emulator.caCertPem);
     writeFileSync(
@@ -67,10 +52,6 @@ describe("armbridge with a Key Vault secret", () => {
   });
 
   it("starts once the secret is set, verifies with it, and never logs it", async () => {
-    const officer = new SecretClient(emulator.keyVaultUrl, managedIdentity(emulator, OFFICER.clientId), {
-      disableChallengeResourceVerification: true,
-      tlsOptions: { ca: emulator.caCertPem },
-    });
     await officer.setSecret("hook", SECRET);
     const started = await startArmbridge(["--config", join(dir, "config.yaml")], env);
     try {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
+import { armClients, managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
 import { eventGridEvent, resourceWriteData } from "../helpers/eventgrid.ts";
 import { type Harness, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
 import { entraClaims, eventGridClaims, startTestIssuer, TENANT, type TestIssuer } from "../helpers/oidc.ts";

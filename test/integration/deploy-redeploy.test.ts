@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { type Emulator, startEmulator } from "@armbridge/azure-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 import { BicepEvaluator, differingPaths } from "../helpers/bicep-eval.ts";
 
 const run = promisify(execFile);

@@ -1,106 +1,34 @@
-// Secrets from Key Vault: the real SDK against the emulator's vault (challenge, audience, RBAC), and
-// a webhook caller whose secret is rotated in the vault while armbridge runs.
+// Secrets from Key Vault: a webhook caller whose secret is rotated in the emulator's vault while
+// armbridge runs, read with the real SDK over HTTPS.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { SecretClient } from "@azure/keyvault-secrets";
+import type { Emulator } from "@armbridge/azure-emulator";
+import type { SecretClient } from "@azure/keyvault-secrets";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
+import { startEmulatorWithVault } from "../../packages/azure-emulator/test/helpers/key-vault.ts";
 import { type KeyVaultSecrets, startKeyVaultSecrets } from "../../src/azure/key-vault-secrets.ts";
 import { ConfigError, parseConfig } from "../../src/config/load.ts";
 import { secretsIn } from "../../src/config/secret.ts";
-import { defaultIdentities, type Emulator, startEmulator } from "../../src/emulator/index.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";
-import { managedIdentity } from "../helpers/emulator-clients.ts";
 import { githubDelivery } from "../helpers/github.ts";
 
 const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
-const OFFICER = {
-  kind: "user" as const,
-  principalId: "0ff1ce00-0000-4000-8000-000000000001",
-  clientId: "0ff1ce00-0000-4000-8000-0000000000c1",
-  roleAssignments: [],
-};
-const [ARMBRIDGE] = defaultIdentities([SUBSCRIPTION]);
 
 describe("Key Vault secrets", () => {
   let emulator: Emulator;
-  /** Writes as an operator would: a Secrets Officer, through the SDK. */
   let officer: SecretClient;
-  /** Reads as armbridge does: its own identity, a Secrets User. */
   let reader: SecretClient;
 
   beforeAll(async () => {
-    emulator = await startEmulator({
-      subscriptions: [SUBSCRIPTION],
-      identities: [ARMBRIDGE as NonNullable<typeof ARMBRIDGE>, OFFICER],
-      keyVault: {
-        roles: {
-          [ARMBRIDGE?.principalId as string]: "Key Vault Secrets User",
-          [OFFICER.principalId]: "Key Vault Secrets Officer",
-        },
-      },
-    });
-    const options = { disableChallengeResourceVerification: true, tlsOptions: { ca: emulator.caCertPem } };
-    officer = new SecretClient(emulator.keyVaultUrl, managedIdentity(emulator, OFFICER.clientId), options);
-    reader = new SecretClient(emulator.keyVaultUrl, managedIdentity(emulator), options);
+    ({ emulator, officer, reader } = await startEmulatorWithVault(SUBSCRIPTION));
   });
   afterAll(async () => {
     await emulator?.stop();
-  });
-
-  describe("the emulated vault", () => {
-    it("answers an unauthenticated request with Key Vault's challenge", async () => {
-      const { request } = await import("node:https");
-      const { status, challenge } = await new Promise<{ status?: number; challenge?: string }>(
-        (resolve, reject) => {
-          request(
-            `${emulator.keyVaultUrl}/secrets/any?api-version=7.6`,
-            { ca: emulator.caCertPem },
-            (res) => {
-              res.resume();
-              resolve({ status: res.statusCode, challenge: res.headers["www-authenticate"] });
-            },
-          )
-            .on("error", reject)
-            .end();
-        },
-      );
-      expect(status).toBe(401);
-      expect(challenge).toBe(
-        `Bearer authorization="https://login.microsoftonline.com/${emulator.tenantId}", resource="https://vault.azure.net"`,
-      );
-    });
-
-    it("lets a Secrets Officer write and a Secrets User read, and refuses the user a write", async () => {
-      const written = await officer.setSecret("roles-check", "value-one");
-      expect(written.properties.version).toMatch(/^[0-9a-f]{32}$/);
-      expect((await reader.getSecret("roles-check")).value).toBe("value-one");
-      await expect(reader.setSecret("roles-check", "value-two")).rejects.toMatchObject({
-        statusCode: 403,
-        code: "Forbidden",
-      });
-      await expect(reader.getSecret("missing")).rejects.toMatchObject({
-        statusCode: 404,
-        code: "SecretNotFound",
-      });
-    });
-
-    it("lists versions and refuses to read a disabled one", async () => {
-      const first = await officer.setSecret("versions-check", "first");
-      await officer.setSecret("versions-check", "second");
-      const versions = [];
-      for await (const p of reader.listPropertiesOfSecretVersions("versions-check")) versions.push(p.version);
-      expect(versions).toHaveLength(2);
-      await officer.updateSecretProperties("versions-check", first.properties.version as string, {
-        enabled: false,
-      });
-      await expect(
-        reader.getSecret("versions-check", { version: first.properties.version as string }),
-      ).rejects.toMatchObject({ statusCode: 403 });
-    });
   });
 
   describe("a webhook caller whose secret lives in Key Vault", () => {

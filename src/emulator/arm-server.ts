@@ -210,7 +210,7 @@ async function handle(
       baseUrl: `https://${header("host") ?? "127.0.0.1"}`,
       correlationId,
     };
-    const result = route.handle(deps.ctx, armReq);
+    const result = await route.handle(deps.ctx, armReq);
     if (fault) {
       await sendFault(fault);
       return;

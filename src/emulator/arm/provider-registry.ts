@@ -19,6 +19,10 @@ export interface ResourceTypeInfo {
   actions?: ProviderAction[];
   /** Properties a newly created resource starts with. */
   initialProperties?: Record<string, unknown>;
+  /** An extension resource: it lives below another resource (`{id}/providers/{ns}/{type}/{name}`). */
+  extension?: boolean;
+  /** Real providers answer writes of this type asynchronously (201/202 + Azure-AsyncOperation). */
+  asyncWrites?: boolean;
 }
 
 export interface ProviderInfo {
@@ -97,6 +101,7 @@ export const PROVIDERS: ProviderInfo[] = [
         apiVersions: ["2024-01-01", "2023-05-01", "2023-01-01", "2022-09-01"],
         tracked: true,
         actions: storageActions,
+        asyncWrites: true,
       },
     ],
   },
@@ -135,6 +140,23 @@ export const PROVIDERS: ProviderInfo[] = [
         resourceType: "vaults",
         apiVersions: ["2024-11-01", "2023-07-01", "2023-02-01", "2022-07-01"],
         tracked: true,
+      },
+    ],
+  },
+  {
+    namespace: "Microsoft.Authorization",
+    resourceTypes: [
+      { resourceType: "locks", apiVersions: ["2020-05-01", "2016-09-01"], tracked: false, extension: true },
+    ],
+  },
+  {
+    namespace: "Microsoft.Insights",
+    resourceTypes: [
+      {
+        resourceType: "diagnosticSettings",
+        apiVersions: ["2021-05-01-preview", "2017-05-01-preview"],
+        tracked: false,
+        extension: true,
       },
     ],
   },

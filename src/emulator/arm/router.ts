@@ -1,12 +1,15 @@
 // Maps an ARM path to its handler, the RBAC action it needs and the scope that action is checked at.
 import { ArmError } from "./arm-error.ts";
 import type { ArmContext, ArmRequest, ArmResult } from "./context.ts";
+import { providerOperation } from "./handlers/async-writes.ts";
 import {
   cancelDeployment,
-  type DeploymentPath,
   getDeploymentOperationStatus,
-  handleDeployment,
   listDeploymentOperations,
+} from "./handlers/deployment-operations.ts";
+import {
+  type DeploymentPath,
+  handleDeployment,
   listDeployments,
   validateDeployment,
   whatIfDeployment,
@@ -114,6 +117,16 @@ export function resolveRoute(method: string, segs: string[], path: string): Rout
         { subscriptionId: sub },
         `/${segs.slice(0, 5).join("/")}`,
       );
+    }
+    if (n === 8 && eq(segs[4], "locations")) {
+      const kind = (segs[6] ?? "").toLowerCase();
+      return {
+        ...base,
+        action: `${segs[3]}/locations/${kind}/read`,
+        scope: subScope,
+        operationId: segs[7],
+        handle: (ctx, req) => providerOperation(ctx, req, kind, segs[7] ?? ""),
+      };
     }
     if (n === 3)
       return {

@@ -9,11 +9,9 @@ import {
   bindParameters,
   checkTemplate,
   invalidTemplate,
-  type TypedValue,
   templateHash,
   typed,
 } from "./deployment-engine.ts";
-import type { StoreView } from "./staged-store.ts";
 import { type ExpressionScope, evaluate, TemplateError, UNKNOWN } from "./template-expressions.ts";
 import {
   expandResources,
@@ -22,66 +20,16 @@ import {
   named,
   resolveDependencies,
 } from "./template-instances.ts";
-import { type Change, type DeployTarget, ResourceError, writeResource } from "./template-resources.ts";
+import { type DeployTarget, ResourceError, writeResource } from "./template-resources.ts";
+import type { RunEnv, RunInput, RunResult, TemplateLink } from "./template-run-types.ts";
 
-export interface TemplateLink {
-  uri: string;
-  queryString?: string;
-  contentVersion?: string;
-}
-
-export interface RunEnv {
-  store: StoreView;
-  /** false: a plan (preflight, what-if); references to what the plan creates are predictions. */
-  apply: boolean;
-  tenantId: string;
-  subscriptions: string[];
-  correlationId: string;
-  authorize: (action: string, scope: string) => void;
-  fetchTemplate: (link: TemplateLink) => Promise<unknown>;
-}
-
-export interface DeploymentOperationRecord {
-  operationId: string;
-  provisioningOperation: "Create";
-  provisioningState: "Succeeded" | "Failed";
-  timestamp: string;
-  duration: string;
-  statusCode: string;
-  statusMessage?: { error: ArmErrorDetail };
-  targetResource: { id: string; resourceType: string; resourceName: string; apiVersion?: string };
-}
-
-export interface RunInput {
-  template: unknown;
-  parameters: Record<string, unknown>;
-  target: DeployTarget;
-  deploymentName: string;
-  deploymentId: string;
-  mode: "Incremental" | "Complete";
-  /** Outer evaluation scope of a nested inline template: the parent's parameters, variables, group. */
-  outer?: ExpressionScope;
-  link?: TemplateLink;
-  depth?: number;
-}
-
-export interface RunResult {
-  parameters: Record<string, TypedValue>;
-  templateHash: string;
-  outputs: Record<string, TypedValue>;
-  /** Resources written, nested deployments' included, in the order they were written. */
-  changes: Change[];
-  /** Resources Complete mode removes. */
-  deletions: Change[];
-  /** Nested deployments the plan could not expand, with ARM's reason. */
-  unsupported: { id: string; reason: string }[];
-  errors: ArmErrorDetail[];
-  /** Deployment operations by deployment id (this one and its nested ones). */
-  operations: Map<string, DeploymentOperationRecord[]>;
-  /** The groups this deployment and its nested ones deploy to. */
-  groups: Set<string>;
-  dependencies: Record<string, unknown>[];
-}
+export type {
+  DeploymentOperationRecord,
+  RunEnv,
+  RunInput,
+  RunResult,
+  TemplateLink,
+} from "./template-run-types.ts";
 
 function settle(value: unknown): unknown {
   if (value === UNKNOWN) return null;

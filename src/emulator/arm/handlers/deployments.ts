@@ -30,14 +30,14 @@ export interface DeploymentPath {
   name?: string;
 }
 
-const ACTIVE = new Set(["accepted", "running"]);
+export const ACTIVE = new Set(["accepted", "running"]);
 
 function deploymentsRoot(p: DeploymentPath, rgName?: string): string {
   const base = `/subscriptions/${p.subscriptionId}`;
   return `${rgName ? `${base}/resourceGroups/${rgName}` : base}/providers/Microsoft.Resources/deployments`;
 }
 
-function scopeOf(ctx: ArmContext, p: DeploymentPath): { scope: DeploymentScope; root: string } {
+export function scopeOf(ctx: ArmContext, p: DeploymentPath): { scope: DeploymentScope; root: string } {
   let resourceGroup: DeploymentScope["resourceGroup"];
   if (p.resourceGroup !== undefined) {
     const rg = requireResourceGroup(ctx, p.subscriptionId, p.resourceGroup);
@@ -300,18 +300,6 @@ export function listDeployments(ctx: ArmContext, p: DeploymentPath): ArmResult {
   return { status: 200, body: { value: ctx.store.below(root, "deployment").map((e) => e.body) } };
 }
 
-export function getDeploymentOperationStatus(ctx: ArmContext, operationId: string): ArmResult {
-  const op = ctx.operations.get(operationId);
-  if (!op) throw new ArmError(404, "OperationNotFound", `The operation '${operationId}' could not be found.`);
-  if (!op.outcome) return { status: 200, body: { status: "Running" } };
-  return {
-    status: 200,
-    body: op.outcome.error
-      ? { status: op.outcome.status, error: op.outcome.error }
-      : { status: op.outcome.status },
-  };
-}
-
 export async function validateDeployment(
   ctx: ArmContext,
   req: ArmRequest,
@@ -342,49 +330,4 @@ export async function whatIfDeployment(
     status: "Succeeded",
     result: { status: "Succeeded", properties: { changes } },
   }));
-}
-
-/** POST {deployment}/cancel: only an Accepted or Running deployment can be cancelled. */
-export function cancelDeployment(ctx: ArmContext, p: DeploymentPath): ArmResult {
-  const { root } = scopeOf(ctx, p);
-  const entry = ctx.store.get(`${root}/${p.name}`)?.body;
-  if (!entry) throw new ArmError(404, "DeploymentNotFound", `Deployment '${p.name}' could not be found.`);
-  const props = entry.properties as Record<string, unknown>;
-  const opId = ctx.deployments.runs.get(entry.id.toLowerCase());
-  if (!ACTIVE.has(String(props.provisioningState).toLowerCase()) || !opId || !ctx.operations.cancel(opId)) {
-    throw new ArmError(
-      409,
-      "DeploymentCannotBeCancelled",
-      `The deployment '${p.name}' cannot be cancelled: its provisioning state is '${String(props.provisioningState)}'. Only Accepted or Running deployments can be cancelled.`,
-    );
-  }
-  ctx.store.set("deployment", { ...entry, properties: { ...props, provisioningState: "Canceled" } });
-  return { status: 204 };
-}
-
-/** GET {deployment}/operations and {deployment}/operations/{operationId}. */
-export function listDeploymentOperations(
-  ctx: ArmContext,
-  p: DeploymentPath,
-  operationId?: string,
-): ArmResult {
-  const { root } = scopeOf(ctx, p);
-  const entry = ctx.store.get(`${root}/${p.name}`)?.body;
-  if (!entry) throw new ArmError(404, "DeploymentNotFound", `Deployment '${p.name}' could not be found.`);
-  const value = (ctx.deployments.operations.get(entry.id.toLowerCase()) ?? []).map(
-    ({ operationId: opId, ...properties }) => ({
-      id: `${entry.id}/operations/${opId}`,
-      operationId: opId,
-      properties,
-    }),
-  );
-  if (operationId === undefined) return { status: 200, body: { value } };
-  const one = value.find((o) => o.operationId.toLowerCase() === operationId.toLowerCase());
-  if (!one)
-    throw new ArmError(
-      404,
-      "DeploymentOperationNotFound",
-      `Deployment operation '${operationId}' could not be found.`,
-    );
-  return { status: 200, body: one };
 }

@@ -1,42 +1,16 @@
 // ARM's contract where no example shows it: documented in "Resource Manager throttling", "Async
 // operations", the deployments reference (DeploymentActive) and the RPC (api-version errors).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { armRequest, imdsToken } from "../helpers/emulator-clients.ts";
-import {
-  API,
-  EXAMPLE_SUB,
-  expectArmError,
-  expectLongRunning,
-  header,
-  type Replay,
-  startReplay,
-} from "./replay.ts";
+import { storageAccount, template } from "../helpers/templates.ts";
+import { API, EXAMPLE_SUB, expectArmError, expectLongRunning, header, useReplay } from "./replay.ts";
 
-let r: Replay;
 const SUB = `/subscriptions/${EXAMPLE_SUB}`;
 const RG = `${SUB}/resourceGroups/contract`;
 const deployment = (name: string) => `${RG}/providers/Microsoft.Resources/deployments/${name}`;
-const template = (resources: unknown[]) => ({
-  $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-  contentVersion: "1.0.0.0",
-  resources,
-});
-const account = (name: string, apiVersion = "2023-05-01") => ({
-  type: "Microsoft.Storage/storageAccounts",
-  apiVersion,
-  name,
-  location: "eastus",
-  sku: { name: "Standard_LRS" },
-  kind: "StorageV2",
-});
+const account = (name: string, apiVersion = "2023-05-01") => storageAccount(name, { apiVersion });
 
-beforeAll(async () => {
-  r = await startReplay();
-  await r.call("PUT", RG, { location: "eastus" });
-});
-afterAll(async () => {
-  await r?.stop();
-});
+const r = useReplay([RG]);
 
 describe("deployments", () => {
   it("answers a PUT of a running deployment with 409 DeploymentActive and leaves it running", async () => {

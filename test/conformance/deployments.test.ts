@@ -1,44 +1,18 @@
 // Template deployments, replayed from Microsoft.Resources/deployments/examples/2025-04-01 (the
 // templateLink of the examples is served by the emulator itself: it fetches only from loopback).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  EXAMPLE_SUB,
-  expectArmError,
-  expectLongRunning,
-  header,
-  type Replay,
-  startReplay,
-} from "./replay.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { storageAccount as storage, template } from "../helpers/templates.ts";
+import { EXAMPLE_SUB, expectArmError, expectLongRunning, header, useReplay } from "./replay.ts";
 
-let r: Replay;
 const SUB = `/subscriptions/${EXAMPLE_SUB}`;
 const RG = `${SUB}/resourceGroups/my-resource-group`;
 const deploymentAt = (scope: string, name: string) =>
   `${scope}/providers/Microsoft.Resources/deployments/${name}`;
 let templateUri: string;
 
-const storage = (name: string, extra: Record<string, unknown> = {}) => ({
-  type: "Microsoft.Storage/storageAccounts",
-  apiVersion: "2023-05-01",
-  name,
-  location: "eastus",
-  sku: { name: "Standard_LRS" },
-  kind: "StorageV2",
-  ...extra,
-});
-const template = (resources: unknown[]) => ({
-  $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-  contentVersion: "1.0.0.0",
-  resources,
-});
-
+const r = useReplay([RG]);
 beforeAll(async () => {
-  r = await startReplay();
-  await r.call("PUT", RG, { location: "eastus" });
   templateUri = r.emulator.serveTemplate("exampleTemplate.json", template([storage("mystorageaccount")]));
-});
-afterAll(async () => {
-  await r?.stop();
 });
 
 describe("deployments at resource-group scope", () => {

@@ -1,28 +1,14 @@
 // Providers (Microsoft.Resources/resources/examples/2025-04-01), generic resources by id with the
 // storage and compute providers' answers (Microsoft.Storage StorageAccountCreate, Compute
 // VirtualMachines_Start), and provider actions.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  EXAMPLE_SUB,
-  expectArmError,
-  expectLongRunning,
-  header,
-  type Replay,
-  startReplay,
-} from "./replay.ts";
+import { describe, expect, it } from "vitest";
+import { EXAMPLE_SUB, expectArmError, expectLongRunning, header, useReplay } from "./replay.ts";
 
-let r: Replay;
 const RG = `/subscriptions/${EXAMPLE_SUB}/resourceGroups/res`;
 const ACCOUNT = `${RG}/providers/Microsoft.Storage/storageAccounts/sto4445`;
 const VM = `${RG}/providers/Microsoft.Compute/virtualMachines/myVM`;
 
-beforeAll(async () => {
-  r = await startReplay();
-  await r.call("PUT", RG, { location: "eastus" });
-});
-afterAll(async () => {
-  await r?.stop();
-});
+const r = useReplay([RG]);
 
 describe("providers", () => {
   it("GetProvider.json: 200 with namespace, registrationState and resourceTypes (apiVersions, locations)", async () => {

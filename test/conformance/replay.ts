@@ -1,6 +1,6 @@
 // Replays ARM's published examples against the emulator over the wire (HTTPS, a real IMDS token) and
 // compares what the examples fix: status, required properties, headers and error codes.
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 import { armRequest, imdsToken, type RawResponse } from "../helpers/emulator-clients.ts";
 
@@ -37,6 +37,30 @@ export async function startReplay(options: Parameters<typeof startEmulator>[0] =
     throw new Error(`operation ${url} did not end`);
   };
   return { emulator, call, poll, stop: () => emulator.stop() };
+}
+
+/** A replay for the file: started before its tests with the given resource groups, stopped after. */
+export function useReplay(groups: string[] = []): Replay {
+  let current: Replay | undefined;
+  beforeAll(async () => {
+    current = await startReplay();
+    for (const group of groups) await current.call("PUT", group, { location: "eastus" });
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+  const get = () => {
+    if (!current) throw new Error("the replay has not started");
+    return current;
+  };
+  return {
+    get emulator() {
+      return get().emulator;
+    },
+    call: (...args) => get().call(...args),
+    poll: (url) => get().poll(url),
+    stop: () => get().stop(),
+  };
 }
 
 export function header(res: RawResponse, name: string): string | undefined {

@@ -1,23 +1,10 @@
 // Resource groups and tags, replayed from Microsoft.Resources/resources/examples/2025-04-01.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  EXAMPLE_SUB,
-  expectArmError,
-  expectArmHeaders,
-  expectLongRunning,
-  type Replay,
-  startReplay,
-} from "./replay.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EXAMPLE_SUB, expectArmError, expectArmHeaders, expectLongRunning, useReplay } from "./replay.ts";
 
-let r: Replay;
 const RG = `/subscriptions/${EXAMPLE_SUB}/resourceGroups/my-resource-group`;
 
-beforeAll(async () => {
-  r = await startReplay();
-});
-afterAll(async () => {
-  await r?.stop();
-});
+const r = useReplay();
 
 describe("resource groups", () => {
   it("CreateResourceGroup.json: 201 on create, 200 on update, with id, name, location and provisioningState", async () => {

@@ -14,29 +14,18 @@ import { resourceAction } from "../../src/operations/resource-action.ts";
 import { resourceCreateOrUpdate } from "../../src/operations/resource-create-or-update.ts";
 import { type Attribution, withAttribution } from "../../src/telemetry/attribution.ts";
 import { managedIdentity } from "../helpers/emulator-clients.ts";
+import { storageAccount, template as templateOf } from "../helpers/templates.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const RG = `/subscriptions/${SUB}/resourceGroups/resume`;
-const SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
 
 let emulator: Emulator;
 let arm: ArmClients;
 
-const template = (name: string) => ({
-  $schema: SCHEMA,
-  contentVersion: "1.0.0.0",
-  resources: [
-    {
-      type: "Microsoft.Storage/storageAccounts",
-      apiVersion: "2023-05-01",
-      name,
-      location: "westeurope",
-      sku: { name: "Standard_LRS" },
-      kind: "StorageV2",
-    },
-  ],
-  outputs: { name: { type: "string", value: name } },
-});
+const template = (name: string) =>
+  templateOf([storageAccount(name, { location: "westeurope" })], {
+    outputs: { name: { type: "string", value: name } },
+  });
 
 function attribution(correlationId = randomUUID()): Attribution {
   const jobId = randomUUID();
@@ -50,6 +39,21 @@ function attribution(correlationId = randomUUID()): Attribution {
     correlationId,
     clientRequestId: jobId,
   };
+}
+
+/** The status polls (GET, path matching) sent while `run` runs with a Retry-After of one second. */
+async function pollsWithRetryAfter(match: (path: string) => boolean, run: () => Promise<unknown>) {
+  const before = emulator.requests().length;
+  emulator.configure({ lro: { durationMs: 1500, retryAfterSeconds: 1 } });
+  try {
+    await run();
+  } finally {
+    emulator.configure({ lro: { durationMs: 150, retryAfterSeconds: 0 } });
+  }
+  return emulator
+    .requests()
+    .slice(before)
+    .filter((r) => r.method === "GET" && match(r.canonicalPath));
 }
 
 /** A job attempt's context; `crash` makes it stop right after the write is durable, as a crash would. */
@@ -207,44 +211,26 @@ describe("asynchronous resource writes", () => {
         { updateIntervalInMs: 20 },
       )
       .pollUntilDone();
-    const before = emulator.requests().length;
-    emulator.configure({ lro: { durationMs: 1500, retryAfterSeconds: 1 } });
-    try {
-      const p = resourceAction.input.parse({ resourceId: vm, action: "powerOff" });
-      await withAttribution(attribution(), () => resourceAction.execute(p, context().ctx));
-    } finally {
-      emulator.configure({ lro: { durationMs: 150, retryAfterSeconds: 0 } });
-    }
-    // With a 20 ms interval the poll would run dozens of times; Retry-After: 1 allows a handful.
-    const polls = emulator
-      .requests()
-      .slice(before)
-      .filter(
-        (r) => r.method === "GET" && r.canonicalPath.startsWith(`/subscriptions/${SUB}/operationresults/`),
-      );
+    const p = resourceAction.input.parse({ resourceId: vm, action: "powerOff" });
+    const polls = await pollsWithRetryAfter(
+      (path) => path.startsWith(`/subscriptions/${SUB}/operationresults/`),
+      () => withAttribution(attribution(), () => resourceAction.execute(p, context().ctx)),
+    );
+    // With a 20 ms interval the poll would run dozens of times; Retry-After: 1 allows two.
     expect(polls.length).toBeGreaterThan(0);
     expect(polls.length).toBeLessThanOrEqual(2);
   });
 
   it("honours the Retry-After of the first answer too, which the SDK's poller alone does not", async () => {
-    const before = emulator.requests().length;
-    emulator.configure({ lro: { durationMs: 1500, retryAfterSeconds: 1 } });
-    try {
-      const p = resourceCreateOrUpdate.input.parse({
-        resourceId: `${RG}/providers/Microsoft.Storage/storageAccounts/stretryafter`,
-        body: { location: "westeurope", kind: "StorageV2", sku: { name: "Standard_LRS" } },
-      });
-      await withAttribution(attribution(), () => resourceCreateOrUpdate.execute(p, context().ctx));
-    } finally {
-      emulator.configure({ lro: { durationMs: 150, retryAfterSeconds: 0 } });
-    }
+    const p = resourceCreateOrUpdate.input.parse({
+      resourceId: `${RG}/providers/Microsoft.Storage/storageAccounts/stretryafter`,
+      body: { location: "westeurope", kind: "StorageV2", sku: { name: "Standard_LRS" } },
+    });
+    const polls = await pollsWithRetryAfter(
+      (path) => path.includes("/providers/microsoft.storage/locations/"),
+      () => withAttribution(attribution(), () => resourceCreateOrUpdate.execute(p, context().ctx)),
+    );
     // Polled at ~1 s (still running) and ~2 s (done); an immediate first poll would make it three.
-    const polls = emulator
-      .requests()
-      .slice(before)
-      .filter(
-        (r) => r.method === "GET" && r.canonicalPath.includes("/providers/microsoft.storage/locations/"),
-      );
     expect(polls.length).toBeGreaterThan(0);
     expect(polls.length).toBeLessThanOrEqual(2);
   });

@@ -127,6 +127,15 @@ describe("api-version", () => {
     expectArmError(await r.call("GET", RG, undefined, "1999-01-01"), 400, "InvalidApiVersionParameter");
   });
 
+  it("accepts a provider's api-version on the operation result its action started", async () => {
+    const vm = `${RG}/providers/Microsoft.Compute/virtualMachines/vm-versions`;
+    await r.call("PUT", vm, { location: "eastus", properties: {} }, "2023-03-01").then((res) =>
+      r.poll(header(res, "Azure-AsyncOperation") ?? ""),
+    );
+    const accepted = await r.call("POST", `${vm}/powerOff`, undefined, "2023-03-01");
+    expect((await r.poll(expectLongRunning(accepted, 202, "Location"))).status).toBe(200);
+  });
+
   it("refuses one the provider does not register: 400 NoRegisteredProviderFound", async () => {
     expectArmError(
       await r.call("GET", `${RG}/providers/Microsoft.Storage/storageAccounts/x`, undefined, "1999-01-01"),

@@ -2,19 +2,22 @@
 // otherwise: a deployment re-PUT after a lost response or a crash, preflight errors, poller resume of
 // asynchronous resource writes, and Retry-After on long-running polls.
 import { randomUUID } from "node:crypto";
+import { type Emulator, startEmulator } from "@armbridge/azure-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
+import {
+  storageAccount,
+  template as templateOf,
+} from "../../packages/azure-emulator/test/helpers/templates.ts";
 import { type ArmClients, createArmClients } from "../../src/azure/arm-clients.ts";
 import { describeArmError } from "../../src/azure/errors.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import { deploymentCreate } from "../../src/operations/deployment-create.ts";
 import type { LongRunningPoller, OperationContext } from "../../src/operations/operation.ts";
 import { resourceAction } from "../../src/operations/resource-action.ts";
 import { resourceCreateOrUpdate } from "../../src/operations/resource-create-or-update.ts";
 import { type Attribution, withAttribution } from "../../src/telemetry/attribution.ts";
-import { managedIdentity } from "../helpers/emulator-clients.ts";
-import { storageAccount, template as templateOf } from "../helpers/templates.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const RG = `/subscriptions/${SUB}/resourceGroups/resume`;

@@ -24,7 +24,16 @@ export const deploymentCreate = defineOperation({
   kind: "write",
   input,
   example: deploymentExample,
-  actions: ["Microsoft.Resources/deployments/write", "Microsoft.Resources/deployments/read"],
+  // What-if (checked before every write) and validate (dry runs), then the deployment and what its
+  // template writes: the grant's `resourceTypes`, or any type without them.
+  actions: [
+    "Microsoft.Resources/deployments/write",
+    "Microsoft.Resources/deployments/read",
+    "Microsoft.Resources/deployments/whatIf/action",
+    "Microsoft.Resources/deployments/validate/action",
+    "{resourceType}/write",
+    "{resourceType}/read",
+  ],
   scope: (p) => deploymentScope(p),
   async execute(p, ctx) {
     if (p.dryRun) {

@@ -36,6 +36,11 @@ export interface OperationDefinition<Input = unknown, Raw = unknown> {
   example: Raw;
   /** The ARM RBAC actions the managed identity needs; `armbridge roles` builds the custom role from these. */
   actions: readonly string[];
+  /**
+   * Actions needed at the subscription of the scope, whatever the scope: reading a provider's
+   * registered api-versions. Metadata only; `armbridge roles` gives them a role of their own.
+   */
+  subscriptionActions?: readonly string[];
   /** The ARM scope the operation acts on; grants are matched against it. */
   scope(input: Input): string;
   /** For operations that run a provider action: its name, which the caller's grant must list. */

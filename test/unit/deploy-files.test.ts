@@ -96,29 +96,39 @@ describe("Bicep", () => {
     }
   });
 
-  it("takes the custom role's actions and assignable scopes as parameters and uses them", () => {
+  it("takes the roles and assignments `armbridge roles --format bicep-parameters` prints, as they are", async () => {
     const main = readBicep("deploy/main.bicep");
     expect(bicepParams(main)).toEqual(
       expect.arrayContaining([
-        { name: "roleActions", hasDefault: false },
-        { name: "roleAssignableScopes", hasDefault: false },
+        { name: "roleDefinitions", hasDefault: false },
+        { name: "roleAssignments", hasDefault: false },
+        { name: "assignAtResourceGroups", hasDefault: true },
       ]),
     );
-    expect(main).toMatch(/actions: roleActions/);
-    expect(main).toMatch(/assignableScopes: roleAssignableScopes/);
-  });
-
-  it("assigns the role at every scope `armbridge roles` prints for the local config", async () => {
-    const { stdout } = await run(process.execPath, ["src/main.ts", "roles", "--config", "config/local.yaml"]);
-    const role = JSON.parse(stdout) as { Actions: string[]; AssignableScopes: string[] };
-    expect(role.Actions.length).toBeGreaterThan(0);
-    // main.bicep's two filters: a subscription splits into 3 parts, a resource group into 5.
-    const assigned = (s: string) => {
-      const parts = s.split("/");
-      return parts.length === 3 || (parts.length === 5 && parts[3]?.toLowerCase() === "resourcegroups");
-    };
-    expect(role.AssignableScopes.length).toBeGreaterThan(0);
-    expect(role.AssignableScopes.filter((s) => !assigned(s))).toEqual([]);
+    expect(main).toMatch(/for def in roleDefinitions:/);
+    expect(main).toMatch(/actions: def\.actions/);
+    expect(main).toMatch(/notActions: def\.notActions/);
+    expect(main).toMatch(/assignableScopes: def\.assignableScopes/);
+    const { stdout } = await run(process.execPath, [
+      "src/main.ts",
+      "roles",
+      "--config",
+      "config/example.yaml",
+      "--format",
+      "bicep-parameters",
+    ]);
+    const params = JSON.parse(stdout).parameters as Record<string, { value: unknown }>;
+    // Every parameter the file sets is one main.bicep declares.
+    const declared = bicepParams(main).map((p) => p.name);
+    expect(Object.keys(params).filter((k) => !declared.includes(k))).toEqual([]);
+    const assignments = params.roleAssignments?.value as { role: string; scope: string }[];
+    const definitions = params.roleDefinitions?.value as { name: string; assignableScopes: string[] }[];
+    // main.bicep's filters: a subscription splits into 3 parts, a resource group into 5; each
+    // assignment names a definition that may be assigned there.
+    for (const a of assignments) {
+      expect([3, 5]).toContain(a.scope.split("/").length);
+      expect(definitions.find((d) => d.name === a.role)?.assignableScopes).toContain(a.scope);
+    }
   });
 });
 

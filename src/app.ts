@@ -93,7 +93,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
     grants: config.grants,
     operationNames,
   });
-  registerJobRoutes(app, { store, waiter, operators: config.operators, onAccepted });
+  registerJobRoutes(app, { store, waiter, operators: config.operators, gate, onAccepted });
   registerAuditRoutes(app, { store, operators: config.operators });
   registerDocsRoutes(app);
 

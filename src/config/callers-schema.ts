@@ -63,6 +63,22 @@ export const EVENT_GRID_APP_ID = "4962773b-9cdb-44cf-a8bf-237846a00ab7";
 
 const SHA256_HASH = /^sha256:[0-9a-f]{64}$/;
 
+/**
+ * API keys, of callers and operators alike: only hashes are configured, `sha256:<hex of SHA-256 of
+ * the key>`, several at once for rotation, each with an optional expiry.
+ */
+export const apiKeysSchema = z
+  .array(
+    z.strictObject({
+      hash: z
+        .string()
+        .transform((s) => s.toLowerCase())
+        .pipe(z.string().regex(SHA256_HASH, "must be 'sha256:' followed by 64 hex digits")),
+      expiresAt: z.iso.datetime({ offset: true }).optional(),
+    }),
+  )
+  .min(1);
+
 export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) {
   const base = { id: callerId, rateLimit: rateLimitSchema.optional() };
 
@@ -92,18 +108,7 @@ export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) 
   const apiKey = z.strictObject({
     ...base,
     kind: z.literal("api-key"),
-    /** Only hashes are configured: `sha256:<hex of SHA-256 of the key>`. Several for rotation. */
-    keys: z
-      .array(
-        z.strictObject({
-          hash: z
-            .string()
-            .transform((s) => s.toLowerCase())
-            .pipe(z.string().regex(SHA256_HASH, "must be 'sha256:' followed by 64 hex digits")),
-          expiresAt: z.iso.datetime({ offset: true }).optional(),
-        }),
-      )
-      .min(1),
+    keys: apiKeysSchema,
   });
 
   const oidc = z

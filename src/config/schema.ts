@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { checkScopePattern } from "../policy/scope.ts";
 import { filterSchema } from "../routes/filter.ts";
-import { callerId, createCallerSchema } from "./callers-schema.ts";
+import { apiKeysSchema, callerId, createCallerSchema } from "./callers-schema.ts";
 import { Secret } from "./secret.ts";
 import { createStoreSchema } from "./store-schema.ts";
 
@@ -124,12 +124,11 @@ const auditSchema = z.strictObject({
     .optional(),
 });
 
-/** Operators may list jobs and re-queue dead letters; the key itself is never in the file. */
-const operatorSchema = z.strictObject({
-  id,
-  /** Hex SHA-256 of the operator's API key (`printf %s "$KEY" | sha256sum`). */
-  apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the API key"),
-});
+/**
+ * Operators may read any job, list jobs, re-queue dead letters and read the audit log. Their keys
+ * are configured as api-key callers' are: `sha256:<hex>` hashes, several for rotation, with expiry.
+ */
+const operatorSchema = z.strictObject({ id, keys: apiKeysSchema });
 
 const hookSchema = z.strictObject({
   id,

@@ -1,5 +1,5 @@
-// Job status and administration: GET /v1/jobs/{id} (a capability URL: an unguessable UUID handed
-// only to the caller), and for operators GET /v1/jobs and POST /v1/jobs/{id}/retry.
+// Job status and administration: GET /v1/jobs/{id} for the caller that made the job (its own
+// credential) or an operator, and for operators GET /v1/jobs and POST /v1/jobs/{id}/retry.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { OperatorConfig } from "../config/schema.ts";
@@ -7,11 +7,12 @@ import { auditActor } from "../jobs/audit.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
-import { BridgeError } from "./errors.ts";
+import type { CallerGate } from "./caller-gate.ts";
+import { BridgeError, isBridgeError } from "./errors.ts";
 import { acceptedHeaders, JobPageSchema, JobSchema, type JobViewData, PreferHeader } from "./job-schemas.ts";
-import { requireOperator } from "./operator-auth.ts";
+import { operatorLookup, requireOperator } from "./operator-auth.ts";
 import { problemResponses } from "./problem-docs.ts";
-import { NO_SECURITY, OPERATOR_SECURITY } from "./security-docs.ts";
+import { CALLER_SECURITY, OPERATOR_SECURITY } from "./security-docs.ts";
 
 /** The longest `Prefer: wait` honoured; Event Grid and most CI systems give up after 30 s. */
 export const MAX_WAIT_SECONDS = 60;
@@ -83,6 +84,12 @@ export async function acceptedResponse(
   return c.json({ jobs: jobs.map(jobView), replayed }, replayed || (wait > 0 && finished) ? 200 : 202);
 }
 
+/**
+ * Callers whose credential signs a body: over a GET's empty body the signature would be the same
+ * every time, a static password anyone who saw it once could replay.
+ */
+const SIGNED_KINDS: ReadonlySet<string> = new Set(["github-webhook", "standard-webhook"]);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const listQuery = z.strictObject({
@@ -108,12 +115,12 @@ const getJob = createRoute({
   tags: ["Jobs"],
   summary: "A job's state and result",
   description:
-    "The job id is an unguessable capability handed only to the caller that made the job; with `Prefer: wait=N` the answer waits until the job finished or N seconds passed.",
-  security: NO_SECURITY,
+    "Only with the credential of the caller that made the job, or an operator's API key: job ids appear in logs and traces, so knowing one is not enough. With `Prefer: wait=N` the answer waits until the job finished or N seconds passed. Callers that cannot send a credential with a GET (signed webhooks) get their result by sending `Prefer: wait=N` with the delivery itself.",
+  security: [...CALLER_SECURITY, ...OPERATOR_SECURITY],
   request: { params: jobIdParam, headers: z.object({ Prefer: PreferHeader }) },
   responses: {
     200: { description: "The job", content: json(JobSchema) },
-    ...problemResponses("job_not_found"),
+    ...problemResponses("unauthenticated", "job_not_found", "rate_limited"),
   },
 });
 
@@ -149,15 +156,18 @@ export interface JobRouteDeps {
   store: JobStore;
   waiter: JobWaiter;
   operators: readonly OperatorConfig[];
+  /** Authenticates a job's reader as the caller that made it. */
+  gate: CallerGate;
   /** Told after a dead letter was re-queued, so a worker can start at once. */
   onAccepted: () => void;
 }
 
 export function registerJobRoutes(
   app: OpenAPIHono,
-  { store, waiter, operators, onAccepted }: JobRouteDeps,
+  { store, waiter, operators, gate, onAccepted }: JobRouteDeps,
 ): void {
   const operator = requireOperator(operators);
+  const lookupOperator = operatorLookup(operators);
   const find = async (id: string) => {
     const job = UUID.test(id) ? await store.get(id.toLowerCase()) : undefined;
     if (!job) throw new BridgeError("job_not_found", `no job with id '${id}'`);
@@ -166,6 +176,23 @@ export function registerJobRoutes(
 
   app.openapi(getJob, async (c) => {
     const job = await find(c.req.valid("param").id);
+    if (!(await lookupOperator(c)).ok) {
+      if (SIGNED_KINDS.has(job.caller.kind)) {
+        throw new BridgeError(
+          "unauthenticated",
+          "a signed webhook's jobs are read by operators; send Prefer: wait=N with the delivery for its result",
+        );
+      }
+      // Only the job's own caller is tried: another caller's credential is simply not this one's,
+      // and the refusal must not describe how the job's caller is configured.
+      await gate(c, [job.caller.id], new Uint8Array()).catch((err: unknown) => {
+        if (isBridgeError(err) && (err.code === "rate_limited" || err.code === "unavailable")) throw err;
+        throw new BridgeError(
+          "unauthenticated",
+          "send the credential of the caller that made this job, or an operator's API key",
+        );
+      });
+    }
     const wait = preferredWait(c);
     const [current] = wait > 0 ? await waitFor(c, waiter, [job.id], wait) : [job];
     return c.json(jobView(current ?? job), 200);

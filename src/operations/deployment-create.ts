@@ -16,6 +16,22 @@ import { trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun } from "./params.ts";
 
+/** Output types whose values are secrets: never stored with the job, returned or logged. */
+const SECURE_TYPES = new Set(["securestring", "secureobject"]);
+
+/**
+ * The deployment's outputs as name -> value, without secure ones: ARM types each output, and a
+ * `secureString` or `secureObject` would otherwise land in the job's result and every copy of it.
+ */
+export function plainOutputs(outputs: unknown): Record<string, unknown> {
+  const typed = (outputs ?? {}) as Record<string, { type?: unknown; value?: unknown } | undefined>;
+  return Object.fromEntries(
+    Object.entries(typed)
+      .filter(([, v]) => !SECURE_TYPES.has(String(v?.type ?? "").toLowerCase()))
+      .map(([k, v]) => [k, v?.value]),
+  );
+}
+
 const input = withDeploymentChecks(deploymentFields.extend({ dryRun }));
 
 export const deploymentCreate = defineOperation({
@@ -70,11 +86,7 @@ export const deploymentCreate = defineOperation({
       return {
         id: deployment.id,
         provisioningState: deployment.properties?.provisioningState,
-        outputs: Object.fromEntries(
-          Object.entries((deployment.properties?.outputs ?? {}) as Record<string, { value?: unknown }>).map(
-            ([k, v]) => [k, v?.value],
-          ),
-        ),
+        outputs: plainOutputs(deployment.properties?.outputs),
         correlationId: deployment.properties?.correlationId,
       };
     } catch (err) {

@@ -31,7 +31,7 @@ function writeConfig(dir: string, emulator: EmulatorProcess): string {
   writeFileSync(
     path,
     `${processConfigHead(dir, emulator)}
-operators: [{ id: ops, apiKeyHash: "${sha256(OPERATOR_KEY)}" }]
+operators: [{ id: ops, keys: [{ hash: "sha256:${sha256(OPERATOR_KEY)}" }] }]
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
   - { id: svc, kind: api-key, keys: [{ hash: "sha256:${sha256(API_KEY)}" }] }

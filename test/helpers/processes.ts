@@ -217,7 +217,7 @@ export function writeArmbridgeConfig(
   throttle: ${options.throttle ?? "{}"}
 jobs: ${options.jobs ?? "{}"}
 store: ${options.store ?? "{ engine: sqlite }"}
-operators: [{ id: ops, apiKeyHash: "${operatorHash}" }]
+operators: [{ id: ops, keys: [{ hash: "sha256:${operatorHash}" }] }]
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
   - { id: eventgrid, kind: eventgrid, secret: { header: ${EVENTS_SECRET_HEADER}, values: [{ env: HOOK_SECRET }] } }

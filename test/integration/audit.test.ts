@@ -12,7 +12,7 @@ import { BASE_CONFIG, type Harness, HOOK_SECRET, SUBSCRIPTION, startHarness } fr
 const OPERATOR_KEY = "audit-operator-key";
 const operator = { authorization: `Bearer ${OPERATOR_KEY}` };
 const CONFIG = `${BASE_CONFIG}
-operators: [{ id: ops, apiKeyHash: "${createHash("sha256").update(OPERATOR_KEY).digest("hex")}" }]
+operators: [{ id: ops, keys: [{ hash: "sha256:${createHash("sha256").update(OPERATOR_KEY).digest("hex")}" }] }]
 audit: { retentionDays: 30, callerTag: armbridge-caller }
 `;
 

@@ -47,7 +47,7 @@ routes:
     actions:
       - operation: resourceGroup.ensure
         parameters: { subscriptionId: "${SUBSCRIPTION}", resourceGroupName: "{{ event.data.group }}", location: westeurope }
-operators: [{ id: ops, apiKeyHash: "${sha(OPERATOR_KEY)}" }]
+operators: [{ id: ops, keys: [{ hash: "sha256:${sha(OPERATOR_KEY)}" }] }]
 `;
 
 // What no request can provoke from outside: an internal error, and the store or an OIDC issuer being down.
@@ -205,9 +205,29 @@ describe("the OpenAPI contract", () => {
       ...json({ subscriptionId: SUBSCRIPTION, resourceGroupName: "app-web" }, bearer(KEYS.service)),
     });
     const job = ((await made.json()) as { jobs: Job[] }).jobs[0] as Job;
-    const waited = await check("getJob", `/v1/jobs/${job.id}`, { headers: { prefer: "wait=10" } });
+    const waited = await check("getJob", `/v1/jobs/${job.id}`, {
+      headers: { prefer: "wait=10", ...bearer(KEYS.service) },
+    });
     expect(waited.status).toBe(200);
-    expect((await check("getJob", `/v1/jobs/${randomUUID()}`)).status).toBe(404);
+    expect((await check("getJob", `/v1/jobs/${job.id}`)).status).toBe(401);
+    expect(
+      (await check("getJob", `/v1/jobs/${randomUUID()}`, { headers: bearer(KEYS.service) })).status,
+    ).toBe(404);
+    // The rate-limited caller's own job: reading it counts against the caller's limit too.
+    const { jobs: limitedJobs } = await h.runtime.store.accept([
+      {
+        idempotencyKey: undefined,
+        requestId: "limited-read",
+        caller: { id: "limited", kind: "api-key", subject: "api-key:limited", claims: {} },
+        routeId: "api",
+        actionIndex: 0,
+        operation: job.operation,
+        params: {},
+        scope: job.scope,
+      },
+    ]);
+    const limitedRead = { headers: bearer(KEYS.limited) };
+    expect((await check("getJob", `/v1/jobs/${limitedJobs[0]?.id}`, limitedRead)).status).toBe(429);
 
     const operator = { headers: bearer(OPERATOR_KEY) };
     expect((await check("listJobs", "/v1/jobs?limit=2", operator)).status).toBe(200);

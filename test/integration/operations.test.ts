@@ -61,7 +61,9 @@ describe("operations through the direct API", () => {
     const job = ((await res.json()) as { jobs: JobBody[] }).jobs[0] as JobBody;
     if (!["succeeded", "failed", "dead"].includes(job.state)) {
       await h.waitForJob(job.id);
-      return (await (await h.request(`/v1/jobs/${job.id}`)).json()) as JobBody;
+      return (await (
+        await h.request(`/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } })
+      ).json()) as JobBody;
     }
     return job;
   }

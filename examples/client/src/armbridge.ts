@@ -346,7 +346,7 @@ export interface paths {
         put?: never;
         /**
          * Run a template deployment at resource-group or subscription scope; long-running.
-         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`.
+         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`, `Microsoft.Resources/deployments/whatIf/action`, `Microsoft.Resources/deployments/validate/action`, `{resourceType}/write`, `{resourceType}/read`.
          */
         post: operations["runDeploymentCreate"];
         delete?: never;
@@ -381,7 +381,7 @@ export interface paths {
         };
         /**
          * A job's state and result
-         * @description The job id is an unguessable capability handed only to the caller that made the job; with `Prefer: wait=N` the answer waits until the job finished or N seconds passed.
+         * @description Only with the credential of the caller that made the job, or an operator's API key: job ids appear in logs and traces, so knowing one is not enough. With `Prefer: wait=N` the answer waits until the job finished or N seconds passed. Callers that cannot send a credential with a GET (signed webhooks) get their result by sending `Prefer: wait=N` with the delivery itself.
          */
         get: operations["getJob"];
         put?: never;
@@ -4157,6 +4157,20 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
+            /** @description Problem: `unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "unauthenticated";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
             /** @description Problem: `job_not_found` */
             404: {
                 headers: {
@@ -4166,6 +4180,22 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {string} */
                         code?: "job_not_found";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds after which a retry may succeed */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "rate_limited";
                     } & {
                         [key: string]: unknown;
                     });

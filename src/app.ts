@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { BlankEnv, BlankSchema } from "hono/types";
 import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
-import { createRateLimiter } from "./callers/rate-limit.ts";
+import { createRateLimiter, shareOfRateLimits } from "./callers/rate-limit.ts";
 import type { Config } from "./config/schema.ts";
 import { registerAuditRoutes } from "./http/audit-routes.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
@@ -67,7 +67,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   const gate = createCallerGate({
     authenticate: createAuthenticator(config.callers, deps.authentication),
     rateLimit: createRateLimiter(
-      new Map(config.callers.flatMap((c) => (c.rateLimit ? [[c.id, c.rateLimit]] : []))),
+      shareOfRateLimits(
+        new Map(config.callers.flatMap((c) => (c.rateLimit ? [[c.id, c.rateLimit]] : []))),
+        config.store.engine === "azure-storage" ? config.store.replicas : 1,
+      ),
     ),
     logger,
     audit: (records) => store.appendAudit(records),

@@ -138,7 +138,11 @@ var armbridgeEnv = join(
 var cloudInitValues = {
   IMDS_LOCKDOWN: loadFileAsBase64('../imds/armbridge-imds-lockdown.sh')
   IMDS_CHECK: loadFileAsBase64('../imds/check-imds-lockdown.sh')
+  IMDS_WATCH: loadFileAsBase64('../imds/watch-imds-lockdown.sh')
   IMDS_LOCKDOWN_UNIT: loadFileAsBase64('../systemd/armbridge-imds-lockdown.service')
+  ARMBRIDGE_SLICE: loadFileAsBase64('../systemd/armbridge.slice')
+  IMDS_WATCH_UNIT: loadFileAsBase64('../systemd/armbridge-imds-watch.service')
+  IMDS_WATCH_TIMER: loadFileAsBase64('../systemd/armbridge-imds-watch.timer')
   ARMBRIDGE_UNIT: loadFileAsBase64('../systemd/armbridge.service')
   CADDYFILE: base64(replace(loadTextContent('../caddy/Caddyfile'), '{$ARMBRIDGE_FQDN}', fqdn))
   ARMBRIDGE_CONFIG: base64(armbridgeConfig)

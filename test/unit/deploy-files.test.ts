@@ -35,7 +35,7 @@ describe("container and unit", () => {
     expect(DOCKER_RUN).toContain("--user");
     expect(DOCKER_RUN[DOCKER_RUN.indexOf("--user") + 1]).toBe("10001:10001");
     expect(read("deploy/systemd/armbridge-imds-lockdown.service")).toContain(
-      "ExecStart=/usr/local/sbin/armbridge-imds-lockdown --uid 10001",
+      "ExecStart=/usr/local/sbin/armbridge-imds-lockdown --uid 10001 --cgroup armbridge.slice",
     );
     expect(read("deploy/imds/armbridge-imds-lockdown.sh")).toContain("uids=10001");
     const cloudInit = parse(read("deploy/cloud-init.yaml")) as { users: unknown[]; runcmd: string[][] };
@@ -132,6 +132,51 @@ describe("Bicep", () => {
   });
 });
 
+describe("IMDS lock-down units", () => {
+  const lockdown = read("deploy/systemd/armbridge-imds-lockdown.service");
+  const directive = (text: string, key: string) =>
+    [...text.matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].flatMap((m) => (m[1] as string).split(/\s+/));
+  const args = (text: string, key: string) => /--uid.*$/.exec(directive(text, key).join(" "))?.[0];
+
+  it("run armbridge in the cgroup the rules name, and load the same rules everywhere", () => {
+    expect(DOCKER_RUN[DOCKER_RUN.indexOf("--cgroup-parent") + 1]).toBe("armbridge.slice");
+    const rules = args(lockdown, "ExecStart");
+    expect(rules).toBe("--uid 10001 --cgroup armbridge.slice");
+    expect(args(lockdown, "ExecReload")).toBe(rules);
+    expect(args(read("deploy/systemd/armbridge-imds-watch.service"), "ExecStart")).toBe(rules);
+    expect(directive(lockdown, "Wants")).toContain("armbridge.slice");
+    expect(directive(lockdown, "After")).toContain("armbridge.slice");
+  });
+
+  it("come back after nftables.service flushes the ruleset (start, restart, reload), and before the container", () => {
+    expect(directive(lockdown, "PartOf")).toEqual(["nftables.service"]);
+    expect(directive(lockdown, "ReloadPropagatedFrom")).toEqual(["nftables.service"]);
+    expect(directive(lockdown, "After")).toContain("nftables.service");
+    expect(directive(lockdown, "WantedBy")).toEqual(
+      expect.arrayContaining(["multi-user.target", "nftables.service"]),
+    );
+    expect(directive(lockdown, "Before")).toEqual(
+      expect.arrayContaining([
+        "network-pre.target",
+        "docker.service",
+        "containerd.service",
+        "armbridge.service",
+      ]),
+    );
+    // cloud-init.service was split and renamed in newer cloud-init; the lock-down needs none of it.
+    expect(lockdown).not.toContain("cloud-init");
+    expect(directive(UNIT, "Requires")).toContain("armbridge-imds-lockdown.service");
+    expect(directive(UNIT, "After")).toContain("armbridge-imds-lockdown.service");
+  });
+
+  it("check every minute, from boot on", () => {
+    const timer = read("deploy/systemd/armbridge-imds-watch.timer");
+    expect(directive(timer, "OnBootSec")).toEqual(["1min"]);
+    expect(directive(timer, "OnUnitActiveSec")).toEqual(["1min"]);
+    expect(directive(timer, "WantedBy")).toEqual(["timers.target"]);
+  });
+});
+
 describe("cloud-init", () => {
   const host = "deploy/modules/host.bicep";
   const hostText = readBicep(host);
@@ -175,11 +220,21 @@ describe("cloud-init", () => {
       read("deploy/imds/armbridge-imds-lockdown.sh"),
     );
     expect(installed("/usr/local/sbin/check-imds-lockdown")).toBe(read("deploy/imds/check-imds-lockdown.sh"));
+    expect(installed("/usr/local/sbin/watch-imds-lockdown")).toBe(read("deploy/imds/watch-imds-lockdown.sh"));
+    for (const unit of [
+      "armbridge-imds-lockdown.service",
+      "armbridge.slice",
+      "armbridge-imds-watch.service",
+      "armbridge-imds-watch.timer",
+    ]) {
+      expect(installed(`/etc/systemd/system/${unit}`), unit).toBe(read(`deploy/systemd/${unit}`));
+    }
     expect(installed("/etc/armbridge/secrets.env")).toBe("");
     expect(config.packages).toEqual(expect.arrayContaining(["docker.io", "nftables", "caddy"]));
     // The lock-down is on before the container that holds the identity starts.
     const step = (unit: string) => config.runcmd.findIndex((c) => c.includes(unit));
     expect(step("armbridge-imds-lockdown.service")).toBeGreaterThanOrEqual(0);
     expect(step("armbridge-imds-lockdown.service")).toBeLessThan(step("armbridge.service"));
+    expect(step("armbridge-imds-watch.timer")).toBeGreaterThan(step("armbridge-imds-lockdown.service"));
   });
 });

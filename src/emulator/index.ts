@@ -4,9 +4,11 @@ import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { ArmStore } from "./arm/arm-store.ts";
 import type { ArmContext } from "./arm/context.ts";
+import { DeploymentLedger } from "./arm/deployment-ledger.ts";
 import { FaultInjector } from "./arm/faults.ts";
 import { OperationTracker } from "./arm/operations.ts";
 import { CONTRIBUTOR_NOT_ACTIONS } from "./arm/rbac.ts";
+import { createTemplateFetcher } from "./arm/template-link.ts";
 import { ARM_THROTTLE, Throttle } from "./arm/throttle.ts";
 import { createArmHandler } from "./arm-server.ts";
 import { createServerCertificate } from "./certificate.ts";
@@ -93,7 +95,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const throttle = new Throttle(options.throttle ?? ARM_THROTTLE);
   const faults = new FaultInjector(options.faults);
   let faultSettings = options.faults;
-  const ctx: ArmContext = { store, operations, lro: () => lro, subscriptions, tenantId };
+  const deployments = new DeploymentLedger();
+  const templates = new Map<string, unknown>();
+  const ctx: ArmContext = {
+    store,
+    operations,
+    deployments,
+    lro: () => lro,
+    subscriptions,
+    tenantId,
+    fetchTemplate: createTemplateFetcher(certificate.certPem),
+  };
 
   const hangs = new Set<() => void>();
   const hang = (ms: number, req: http.IncomingMessage) =>
@@ -123,6 +135,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const reset = () => {
     store.clear();
     operations.clear();
+    deployments.clear();
+    templates.clear();
     log.clear();
     throttle.reset();
     faults.configure(faultSettings);
@@ -141,7 +155,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       log,
       latencyMs: () => latencyMs,
       hang,
-      control: createControlHandler({ log, store, configure, reset, caCertPem: certificate.certPem }),
+      control: createControlHandler({
+        log,
+        store,
+        templates,
+        configure,
+        reset,
+        caCertPem: certificate.certPem,
+      }),
     }),
   );
   const armSockets = trackSockets(armServer);
@@ -175,6 +196,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests: (filter) => log.list(filter),
     stats: () => log.stats(store.effects),
     resource: (id) => store.get(id)?.body,
+    serveTemplate: (name, template) => {
+      templates.set(name, template);
+      return `https://${urlHost(host)}:${armPort}/_emulator/templates/${encodeURIComponent(name)}`;
+    },
     reset,
     stop,
   };

@@ -30,6 +30,7 @@ export interface FaultSettings {
 
 export interface LroSettings {
   durationMs?: number;
+  /** Retry-After (seconds) on every long-running answer; default 0, which tells the SDK to use its own interval. */
   retryAfterSeconds?: number;
 }
 
@@ -102,6 +103,8 @@ export interface Emulator {
   requests(filter?: { method?: string; pathPrefix?: string }): RecordedRequest[];
   stats(): EmulatorStats;
   resource(id: string): unknown | undefined;
+  /** Serves a template at `/_emulator/templates/{name}` for templateLink; returns its URL. */
+  serveTemplate(name: string, template: unknown): string;
   reset(): void;
   stop(): Promise<void>;
 }

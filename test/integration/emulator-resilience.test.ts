@@ -162,7 +162,8 @@ describe("throttling", () => {
       statuses.push(res.status);
       if (res.status === 429) {
         retryAfter = res.headers["retry-after"];
-        expect(res.body).toMatchObject({ error: { code: "TooManyRequests" } });
+        expect(res.body).toMatchObject({ error: { code: "SubscriptionRequestsThrottled" } });
+        expect(res.headers["x-ms-ratelimit-remaining-subscription-reads"]).toBe("0");
       }
     }
     expect(statuses).toContain(429);

@@ -14,6 +14,7 @@ import { openSqliteJobStore } from "./jobs/sqlite-store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
+import { authorizeResourceChange, createAuthorizer } from "./policy/authorize.ts";
 import { startAuditRetention } from "./telemetry/audit-retention.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { countTokenRefreshes, noopMetrics } from "./telemetry/metrics.ts";
@@ -65,9 +66,12 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     onThrottleWait: (kind, ms) => metrics.throttleWait(kind, ms),
   });
   const waiter = createJobWaiter(store);
+  const authorize = createAuthorizer(config.grants);
   const worker = createWorker({
     store,
     arm,
+    authorizeChange: (job, resourceId) =>
+      authorizeResourceChange(authorize, job.caller.id, job.operation, resourceId),
     logger,
     settings: config.jobs,
     metrics,
@@ -80,6 +84,7 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     store,
     waiter,
     logger,
+    arm,
     metrics,
     instanceId,
     onAccepted: () => worker.wake(),

@@ -5,7 +5,7 @@ import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
 import { findOperation } from "../operations/catalog.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
-import { type AttemptOutcome, attempt } from "./attempt.ts";
+import { type AttemptOutcome, attempt, type ChangeAuthorizer } from "./attempt.ts";
 import { jobRecord } from "./audit.ts";
 import type { Job, JobError } from "./job.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
@@ -14,6 +14,8 @@ import type { JobStore } from "./store.ts";
 export interface WorkerDeps {
   store: JobStore;
   arm: ArmClients;
+  /** See AttemptDeps: whether a job's caller may change a resource (deployments check each one). */
+  authorizeChange: ChangeAuthorizer;
   logger: Logger;
   settings: Config["jobs"];
   metrics: BridgeMetrics;
@@ -36,6 +38,7 @@ type Terminal = "succeeded" | "failed" | "dead";
 export function createWorker({
   store,
   arm,
+  authorizeChange,
   logger,
   settings,
   metrics,
@@ -120,7 +123,7 @@ export function createWorker({
     }
     await settle(
       job,
-      await attempt(job, operation, { store, arm, signal: shutdown.signal, instanceId }),
+      await attempt(job, operation, { store, arm, authorizeChange, signal: shutdown.signal, instanceId }),
       log,
     );
   }

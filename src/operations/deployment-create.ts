@@ -1,5 +1,5 @@
 // Runs a template deployment (incremental or complete) to its terminal state; outputs go in the result.
-// A dry run validates and runs what-if instead.
+// What-if is checked against the caller's grants first; a dry run shows that check and validates.
 import { restorePoller } from "@azure/arm-resourcesdeployments";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { validateDeployment, whatIfDeployment } from "./deployment-checks.ts";
@@ -12,6 +12,7 @@ import {
   deploymentScope,
   withDeploymentChecks,
 } from "./deployment-common.ts";
+import { decidedChanges, guardDeployment } from "./deployment-guard.ts";
 import { trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun } from "./params.ts";
@@ -51,14 +52,24 @@ export const deploymentCreate = defineOperation({
     "{resourceType}/read",
   ],
   scope: (p) => deploymentScope(p),
+  // A dry run is answered with the refused changes in its result instead.
+  preflight: async (p, ctx) => {
+    if (!p.dryRun) await guardDeployment(p, ctx);
+  },
   async execute(p, ctx) {
     if (p.dryRun) {
+      // Which changes would be refused, and validation only when none would.
+      const whatIf = decidedChanges((await whatIfDeployment(p, ctx)).changes, ctx);
       return {
         dryRun: true,
-        validation: await validateDeployment(p, ctx),
-        whatIf: await whatIfDeployment(p, ctx),
+        decision: whatIf.refused ? "refused" : "allowed",
+        whatIf: { changes: whatIf.changes },
+        validation: whatIf.refused ? null : await validateDeployment(p, ctx),
       };
     }
+    // Nothing is written unless every change what-if predicts lies inside the caller's grants.
+    // (A resumed deployment was checked before its write was first sent.)
+    if (!ctx.resumeFrom) await guardDeployment(p, ctx);
     const deployments = ctx.arm.deployments(p.subscriptionId);
     const client = deployments.deployments;
     const { options, rethrow } = capturingOptions(ctx);

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import type { GrantConfig } from "../config/schema.ts";
 import { BridgeError } from "../http/errors.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
+import { PRIVILEGED_NOT_ACTIONS } from "./privileged-types.ts";
 
 export interface RoleDefinition {
   Name: string;
@@ -30,16 +31,6 @@ export interface RolePlan {
   definitions: RoleDefinition[];
   assignments: RoleAssignmentPlan[];
 }
-
-/**
- * Writes no wildcard may reach unless a grant names the type: role assignments and deployment
- * scripts turn any write access into Owner or into running code.
- */
-const PRIVILEGED_NOT_ACTIONS = [
-  "Microsoft.Authorization/*/Write",
-  "Microsoft.Authorization/*/Delete",
-  "Microsoft.Resources/deploymentScripts/write",
-];
 
 /**
  * One role per distinct action set: grants with the same actions share it, grants with different
@@ -96,7 +87,7 @@ export function buildRoles(
           ? " A grant scope with '*' inside a segment is assigned at its parent (e.g. /subscriptions/x/resourceGroups/app-* at /subscriptions/x); armbridge itself still limits each caller to its pattern."
           : ""),
       Actions: set.actions,
-      NotActions: wildcard ? PRIVILEGED_NOT_ACTIONS : [],
+      NotActions: wildcard ? [...PRIVILEGED_NOT_ACTIONS] : [],
       AssignableScopes: scopes,
     });
     for (const scope of scopes) {

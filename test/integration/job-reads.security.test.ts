@@ -117,11 +117,8 @@ describe("job reads and job contents", () => {
     const res = await read(job.id, { authorization: `Bearer ${ALICE}` });
     expect(await res.text()).not.toContain(SECRET_OUTPUT);
     expect(JSON.stringify(h.logs)).not.toContain(SECRET_OUTPUT);
-    // The emulator did hand the value over, as ARM's deployment GET may: armbridge dropped it.
-    const deployment = h.emulator.resource(
-      `/subscriptions/${SUBSCRIPTION}/resourceGroups/app-jobs/providers/Microsoft.Resources/deployments/alice-2`,
-    );
-    expect(JSON.stringify(deployment)).toContain(SECRET_OUTPUT);
+    // Neither name nor value of a secure output is kept: ARM withholds the value, armbridge drops the entry.
+    expect(Object.keys((stored?.result as { outputs: object }).outputs)).toEqual(["plain"]);
   });
 
   it("gives a signed webhook its result through Prefer: wait, and no GET with a replayable signature", async () => {

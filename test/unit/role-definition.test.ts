@@ -106,6 +106,7 @@ grants:
       "Microsoft.Authorization/*/Write",
       "Microsoft.Authorization/*/Delete",
       "Microsoft.Resources/deploymentScripts/write",
+      "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
     ]);
   });
 });

@@ -524,8 +524,18 @@ export interface components {
             requestId: string;
             /** @description invalid_parameters: one line per invalid field */
             errors?: string[];
-            /** @description forbidden: why each refused operation was refused */
+            /** @description forbidden: why each refused operation (or each change of a deployment) was refused */
             reasons?: string[];
+            /** @description forbidden: the resources a template deployment would change outside the caller's grants */
+            resources?: string[];
+            /** @description forbidden: ARM's error when a deployment's what-if failed (an invalid template) */
+            arm?: {
+                code: string;
+                message: string;
+                details?: unknown;
+            } & {
+                [key: string]: unknown;
+            };
             /** @description conflict: the job an Idempotency-Key already maps to */
             jobId?: string;
             /** @description payload_too_large: the body limit */

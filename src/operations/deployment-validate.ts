@@ -11,7 +11,11 @@ export const deploymentValidate = defineOperation({
   kind: "read",
   input: deploymentInput,
   example: deploymentExample,
-  actions: ["Microsoft.Resources/deployments/validate/action"],
+  // What-if first: the validation is answered only for changes inside the grants.
+  actions: [
+    "Microsoft.Resources/deployments/validate/action",
+    "Microsoft.Resources/deployments/whatIf/action",
+  ],
   scope: deploymentScope,
   preflight: async (p, ctx) => {
     await guardDeployment(p, ctx);

@@ -306,7 +306,7 @@ export interface paths {
         put?: never;
         /**
          * Validate a template deployment at resource-group or subscription scope.
-         * @description Runs `deployment.validate` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/validate/action`.
+         * @description Runs `deployment.validate` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/validate/action`, `Microsoft.Resources/deployments/whatIf/action`.
          */
         post: operations["runDeploymentValidate"];
         delete?: never;

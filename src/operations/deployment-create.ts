@@ -2,6 +2,7 @@
 // What-if is checked against the caller's grants first; a dry run shows that check and validates.
 import { restorePoller } from "@azure/arm-resourcesdeployments";
 import { isRestError } from "@azure/core-rest-pipeline";
+import { ArmOperationError } from "../azure/errors.ts";
 import { validateDeployment, whatIfDeployment } from "./deployment-checks.ts";
 import {
   capturingOptions,
@@ -13,6 +14,7 @@ import {
   withDeploymentChecks,
 } from "./deployment-common.ts";
 import { decidedChanges, guardDeployment } from "./deployment-guard.ts";
+import { verifyWritten } from "./deployment-verify.ts";
 import { trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun } from "./params.ts";
@@ -48,6 +50,7 @@ export const deploymentCreate = defineOperation({
     "Microsoft.Resources/deployments/read",
     "Microsoft.Resources/deployments/whatIf/action",
     "Microsoft.Resources/deployments/validate/action",
+    "Microsoft.Resources/deployments/operations/read",
     "{resourceType}/write",
     "{resourceType}/read",
   ],
@@ -75,8 +78,9 @@ export const deploymentCreate = defineOperation({
     const { options, rethrow } = capturingOptions(ctx);
     const body = deploymentBody(p);
     const group = p.resourceGroupName;
+    let deployment: Awaited<ReturnType<typeof client.get>>;
     try {
-      const deployment = await trackedWrite(
+      deployment = await trackedWrite(
         ctx,
         () =>
           group
@@ -94,16 +98,23 @@ export const deploymentCreate = defineOperation({
             options,
           ),
       );
-      return {
-        id: deployment.id,
-        provisioningState: deployment.properties?.provisioningState,
-        outputs: plainOutputs(deployment.properties?.outputs),
-        correlationId: deployment.properties?.correlationId,
-      };
     } catch (err) {
-      // A deployment that ran and ended Failed: its structured error lives on the deployment.
-      if (!isRestError(err) && !ctx.signal.aborted) throw await deploymentFailure(client, p, ctx);
-      return rethrow(err);
+      if (isRestError(err) || ctx.signal.aborted) return rethrow(err);
+      // A deployment that ran and ended Failed: its structured error lives on the deployment. What it
+      // wrote before it failed is checked all the same, and a write outside the grants is the worse news.
+      const failure = await deploymentFailure(client, p, ctx);
+      await verifyWritten(p, ctx).catch((check: unknown) => {
+        if (check instanceof ArmOperationError && check.code === "DeploymentWroteOutsideGrants") throw check;
+      });
+      throw failure;
     }
+    // What it really wrote, nested deployments included, against the grants once more.
+    await verifyWritten(p, ctx);
+    return {
+      id: deployment.id,
+      provisioningState: deployment.properties?.provisioningState,
+      outputs: plainOutputs(deployment.properties?.outputs),
+      correlationId: deployment.properties?.correlationId,
+    };
   },
 });

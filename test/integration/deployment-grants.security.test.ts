@@ -3,6 +3,8 @@
 // extension resources with `scope`, role assignments and deployment scripts. ARM's own what-if names
 // what would change; every escape is refused before anything reaches ARM's write path.
 import { createHash } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultIdentities, type EmulatedIdentity } from "../../src/emulator/index.ts";
 import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
@@ -343,6 +345,45 @@ describe("template deployments against the caller's grants", () => {
     expect(job).toMatchObject({ state: "failed", error: { code: "DeploymentOutsideGrants", status: 403 } });
     expect(job?.error.message).toContain(storageId(SUB, "prod", "sthookprod"));
     noWrites();
+  });
+
+  it("fails the job, naming it, when a linked template deploys more than its what-if showed", async () => {
+    // A template server that answers what-if's fetch with nothing and the deployment's with a write.
+    let fetches = 0;
+    const server = http.createServer((_req, res) => {
+      fetches += 1;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(template(fetches === 1 ? [] : [storage("sttoctou")])));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/flip.json`;
+      const linked = {
+        type: "Microsoft.Resources/deployments",
+        apiVersion: "2025-04-01",
+        name: "flip",
+        resourceGroup: "prod",
+        properties: { mode: "Incremental", templateLink: { uri } },
+      };
+      const delivery = await githubDelivery(HOOK_SECRET, {
+        name: "hook-toctou",
+        template: template([linked]),
+      });
+      const res = await h.request("/hooks/deploy", {
+        ...delivery,
+        headers: { ...(delivery.headers as Record<string, string>), prefer: "wait=20" },
+      });
+      const [job] = (
+        (await res.json()) as { jobs: { state: string; error: { code: string; message: string } }[] }
+      ).jobs;
+      // The write happened (nothing before it could see it); the job says so instead of succeeding.
+      expect(h.emulator.resource(storageId(SUB, "prod", "sttoctou"))).toBeDefined();
+      expect(job).toMatchObject({ state: "failed", error: { code: "DeploymentWroteOutsideGrants" } });
+      expect(job?.error.message).toContain(storageId(SUB, "prod", "sttoctou"));
+      expect(fetches).toBeGreaterThan(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("deploys a template that stays inside the grants", async () => {

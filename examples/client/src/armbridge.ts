@@ -346,7 +346,7 @@ export interface paths {
         put?: never;
         /**
          * Run a template deployment at resource-group or subscription scope; long-running.
-         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`, `Microsoft.Resources/deployments/whatIf/action`, `Microsoft.Resources/deployments/validate/action`, `{resourceType}/write`, `{resourceType}/read`.
+         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`, `Microsoft.Resources/deployments/whatIf/action`, `Microsoft.Resources/deployments/validate/action`, `Microsoft.Resources/deployments/operations/read`, `{resourceType}/write`, `{resourceType}/read`.
          */
         post: operations["runDeploymentCreate"];
         delete?: never;

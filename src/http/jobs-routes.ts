@@ -120,7 +120,7 @@ const getJob = createRoute({
   request: { params: jobIdParam, headers: z.object({ Prefer: PreferHeader }) },
   responses: {
     200: { description: "The job", content: json(JobSchema) },
-    ...problemResponses("unauthenticated", "job_not_found", "rate_limited"),
+    ...problemResponses("unauthenticated", "job_not_found", "rate_limited", "unavailable"),
   },
 });
 

@@ -4225,6 +4225,22 @@ export interface operations {
                     });
                 };
             };
+            /** @description Problem: `unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds after which a retry may succeed */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
         };
     };
     listJobs: {

@@ -35,7 +35,7 @@ export interface ArmCall {
 }
 
 export interface ArmClientOptions {
-  /** Extra CA certificate (PEM) to trust, e.g. the emulator's; `azure.caCertFile` otherwise. */
+  /** Extra CA certificate (PEM) to trust; `azure.caCertFile` otherwise. */
   extraCaPem?: string;
   limiter?: ThrottleLimiter;
   /** Told of every request after its response (or failure); awaited, so the record is written first. */

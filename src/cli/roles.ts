@@ -1,7 +1,7 @@
 // `armbridge roles [--config PATH] [--name PREFIX] [--format json|bicep-parameters]`: prints the
 // least-privilege custom roles for the config's grants and where each is assigned.
 import { ConfigError, loadProcessConfig } from "../config/load.ts";
-import { isBridgeError } from "../http/errors.ts";
+import { isAppError } from "../kernel/errors.ts";
 import { catalog, operationNames } from "../operations/catalog.ts";
 import { buildRoles, type RolePlan } from "../policy/role-definition.ts";
 
@@ -27,7 +27,7 @@ export function runRolesCommand(
     out(`${JSON.stringify(format === "json" ? plan : bicepParameters(plan), null, 2)}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError || isBridgeError(e)) {
+    if (e instanceof ConfigError || isAppError(e)) {
       err(`armbridge roles: ${e.message}\n`);
       return 2;
     }

@@ -1,88 +1,18 @@
 // Job status and administration: GET /v1/jobs/{id} for the caller that made the job (its own
 // credential) or an operator, and for operators GET /v1/jobs and POST /v1/jobs/{id}/retry.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import { auditActor } from "../audit/record.ts";
 import type { OperatorConfig } from "../config/schema.ts";
-import { auditActor } from "../jobs/audit.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
-import type { AcceptResult, JobStore } from "../jobs/store.ts";
+import type { JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
+import { AppError, isAppError } from "../kernel/errors.ts";
 import type { CallerGate } from "./caller-gate.ts";
-import { BridgeError, isBridgeError } from "./errors.ts";
-import { acceptedHeaders, JobPageSchema, JobSchema, type JobViewData, PreferHeader } from "./job-schemas.ts";
+import { acceptedHeaders, JobPageSchema, JobSchema, PreferHeader } from "./job-schemas.ts";
 import { operatorLookup, requireOperator } from "./operator-auth.ts";
 import { problemResponses } from "./problem-docs.ts";
+import { jobLocation, jobView, preferredWait, waitFor } from "./responses.ts";
 import { CALLER_SECURITY, OPERATOR_SECURITY } from "./security-docs.ts";
-
-/** The longest `Prefer: wait` honoured; Event Grid and most CI systems give up after 30 s. */
-export const MAX_WAIT_SECONDS = 60;
-
-export function jobLocation(id: string): string {
-  return `/v1/jobs/${id}`;
-}
-
-/** The public view of a job: what was asked, by whom, and how it ended; no internal bookkeeping. */
-export function jobView(job: Job): JobViewData {
-  return {
-    id: job.id,
-    state: job.state,
-    operation: job.operation,
-    scope: job.scope,
-    caller: {
-      id: job.caller.id,
-      kind: job.caller.kind,
-      subject: job.caller.subject,
-      ...(job.caller.onBehalfOf ? { onBehalfOf: job.caller.onBehalfOf } : {}),
-    },
-    routeId: job.routeId ?? null,
-    attempts: job.attempts,
-    correlationId: job.correlationId,
-    createdAt: job.createdAt,
-    updatedAt: job.updatedAt,
-    finishedAt: job.finishedAt ?? null,
-    result: job.result ?? null,
-    error: job.error ?? null,
-    links: { self: jobLocation(job.id) },
-  };
-}
-
-/** Seconds from `Prefer: wait=N` (RFC 7240), capped; 0 when absent. */
-export function preferredWait(c: Context): number {
-  const match = /(?:^|[,;\s])wait=(\d+)/i.exec(c.req.header("prefer") ?? "");
-  if (!match) return 0;
-  const seconds = Math.min(Number(match[1]), MAX_WAIT_SECONDS);
-  c.header("Preference-Applied", `wait=${seconds}`);
-  return seconds;
-}
-
-const waitFor = (c: Context, waiter: JobWaiter, ids: string[], seconds: number) =>
-  waiter.wait(ids, seconds * 1000, c.req.raw.signal);
-
-/**
- * The answer of an accepting endpoint: 202 with the jobs; 200 when the submission was a replay or,
- * under `Prefer: wait=N`, every job finished in time.
- */
-export async function acceptedResponse(
-  c: Context,
-  result: AcceptResult,
-  waiter: JobWaiter,
-): Promise<Response> {
-  const replayed = !result.created.some(Boolean);
-  const wait = preferredWait(c);
-  const jobs =
-    wait > 0
-      ? await waitFor(
-          c,
-          waiter,
-          result.jobs.map((j) => j.id),
-          wait,
-        )
-      : result.jobs;
-  const finished = jobs.every((j) => j.state === "succeeded" || j.state === "failed" || j.state === "dead");
-  const first = jobs[0];
-  if (first) c.header("Location", jobLocation(first.id));
-  return c.json({ jobs: jobs.map(jobView), replayed }, replayed || (wait > 0 && finished) ? 200 : 202);
-}
 
 /**
  * Callers whose credential signs a body: over a GET's empty body the signature would be the same
@@ -170,15 +100,15 @@ export function registerJobRoutes(
   const lookupOperator = operatorLookup(operators);
   const find = async (id: string) => {
     const job = UUID.test(id) ? await store.get(id.toLowerCase()) : undefined;
-    if (!job) throw new BridgeError("job_not_found", `no job with id '${id}'`);
+    if (!job) throw new AppError("job_not_found", `no job with id '${id}'`);
     return job;
   };
 
   app.openapi(getJob, async (c) => {
     const job = await find(c.req.valid("param").id);
-    if (!(await lookupOperator(c)).ok) {
+    if (lookupOperator(c) === undefined) {
       if (SIGNED_KINDS.has(job.caller.kind)) {
-        throw new BridgeError(
+        throw new AppError(
           "unauthenticated",
           "a signed webhook's jobs are read by operators; send Prefer: wait=N with the delivery for its result",
         );
@@ -186,8 +116,8 @@ export function registerJobRoutes(
       // Only the job's own caller is tried: another caller's credential is simply not this one's,
       // and the refusal must not describe how the job's caller is configured.
       await gate(c, [job.caller.id], new Uint8Array()).catch((err: unknown) => {
-        if (isBridgeError(err) && (err.code === "rate_limited" || err.code === "unavailable")) throw err;
-        throw new BridgeError(
+        if (isAppError(err) && (err.code === "rate_limited" || err.code === "unavailable")) throw err;
+        throw new AppError(
           "unauthenticated",
           "send the credential of the caller that made this job, or an operator's API key",
         );
@@ -215,7 +145,7 @@ export function registerJobRoutes(
       return c.json({ jobs: page.jobs.map(jobView), links: { next } }, 200);
     } catch (err) {
       if (err instanceof RangeError)
-        throw new BridgeError("bad_request", "query cursor: not a cursor of this list");
+        throw new AppError("bad_request", "query cursor: not a cursor of this list");
       throw err;
     }
   });
@@ -235,9 +165,9 @@ export function registerJobRoutes(
       jobId: job.id,
       correlationId: job.correlationId,
     });
-    if (!outcome) throw new BridgeError("job_not_found", `no job with id '${job.id}'`);
+    if (!outcome) throw new AppError("job_not_found", `no job with id '${job.id}'`);
     if (!outcome.requeued) {
-      throw new BridgeError("conflict", `job is ${outcome.job.state}; only a dead job can be retried`);
+      throw new AppError("conflict", `job is ${outcome.job.state}; only a dead job can be retried`);
     }
     onAccepted();
     c.header("Location", jobLocation(job.id));

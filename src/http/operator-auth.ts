@@ -1,10 +1,10 @@
 // Operator API keys for the job and audit administration endpoints: `Authorization: Bearer <key>`,
-// verified exactly as an api-key caller's (`sha256:<hex>` hashes, constant time, expiry).
+// compared by SHA-256 in constant time against every configured key (kernel/secret.ts).
 import type { Context, MiddlewareHandler } from "hono";
-import { apiKeyVerifier } from "../callers/api-key.ts";
 import { bearerToken } from "../callers/credentials.ts";
 import type { OperatorConfig } from "../config/schema.ts";
-import { BridgeError } from "./errors.ts";
+import { AppError } from "../kernel/errors.ts";
+import { digestOfHash, matchSecret } from "../kernel/secret.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -12,41 +12,26 @@ declare module "hono" {
   }
 }
 
-export type OperatorLookup = (
-  c: Context,
-) => Promise<{ ok: true; operatorId: string } | { ok: false; reason: string }>;
+/** The operator whose key the request carries, or undefined; never throws. */
+export type OperatorLookup = (c: Context) => string | undefined;
 
-/** Which operator's key the request carries; a reason when none does. Never throws. */
-export function operatorLookup(operators: readonly OperatorConfig[], now?: () => number): OperatorLookup {
-  const verifiers = operators.map((o) => apiKeyVerifier({ id: o.id, kind: "api-key", keys: o.keys }, now));
-  return async (c) => {
+export function operatorLookup(operators: readonly OperatorConfig[]): OperatorLookup {
+  const digests = operators.map((o) => digestOfHash(o.apiKeyHash));
+  return (c) => {
     const key = bearerToken(c.req.raw.headers);
-    if (key === undefined)
-      return { ok: false, reason: "an operator API key is required (Authorization: Bearer)" };
-    const request = {
-      method: c.req.method,
-      url: c.req.url,
-      headers: c.req.raw.headers,
-      body: new Uint8Array(),
-    };
-    let reason = "the operator API key is not valid";
-    // Every operator is tried, so timing does not tell which one (if any) matched.
-    let match: string | undefined;
-    for (const verifier of verifiers) {
-      const result = await verifier.verify(request);
-      if (result.ok) match ??= verifier.id;
-      else if (result.reason.includes("expired")) reason = "the operator API key has expired";
-    }
-    return match ? { ok: true, operatorId: match } : { ok: false, reason };
+    // Every key is compared, so timing does not tell which one (if any) matched.
+    return key === undefined ? undefined : operators[matchSecret(key, digests)]?.id;
   };
 }
 
 export function requireOperator(operators: readonly OperatorConfig[]): MiddlewareHandler {
   const lookup = operatorLookup(operators);
   return async (c, next) => {
-    const found = await lookup(c);
-    if (!found.ok) throw new BridgeError("unauthenticated", found.reason);
-    c.set("operatorId", found.operatorId);
+    if (bearerToken(c.req.raw.headers) === undefined)
+      throw new AppError("unauthenticated", "an operator API key is required (Authorization: Bearer)");
+    const match = lookup(c);
+    if (!match) throw new AppError("unauthenticated", "the operator API key is not valid");
+    c.set("operatorId", match);
     await next();
   };
 }

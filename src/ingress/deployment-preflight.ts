@@ -3,11 +3,11 @@
 // resources outside the grants, or a 503 when ARM could not answer. Routes get the same check as a
 // failed job, when the worker runs it.
 import { randomUUID } from "node:crypto";
+import type { AuditRecord } from "../audit/record.ts";
 import type { ArmClients } from "../azure/arm-clients.ts";
 import { ArmOperationError, describeArmError } from "../azure/errors.ts";
-import type { Caller } from "../callers/caller.ts";
-import { BridgeError } from "../http/errors.ts";
-import type { AuditRecord } from "../jobs/audit.ts";
+import type { Caller } from "../kernel/caller.ts";
+import { AppError } from "../kernel/errors.ts";
 import type { OperationContext, OperationDefinition } from "../operations/operation.ts";
 import type { OperationRequest } from "../operations/request.ts";
 import { type Authorizer, authorizeResourceChange } from "../policy/authorize.ts";
@@ -32,7 +32,7 @@ export interface PreflightDeps {
 export function createPreflight({ arm, authorize, audit, timeoutMs = 30_000 }: PreflightDeps): Preflight {
   return async (caller, operation, request, requestId) => {
     if (!operation.preflight) return;
-    if (!arm) throw new BridgeError("unavailable", "armbridge cannot reach ARM to check this operation");
+    if (!arm) throw new AppError("unavailable", "armbridge cannot reach ARM to check this operation");
     const ctx: OperationContext = {
       arm,
       signal: AbortSignal.timeout(timeoutMs),
@@ -79,10 +79,10 @@ export function createPreflight({ arm, authorize, audit, timeoutMs = 30_000 }: P
 }
 
 /** A deployment outside the grants, or a what-if ARM refused: 403; ARM unreachable or throttling: 503. */
-function refusalOf(err: unknown): BridgeError {
+function refusalOf(err: unknown): AppError {
   if (err instanceof ArmOperationError && err.code === "DeploymentOutsideGrants") {
     const details = (err.details ?? []) as { target?: string; message?: string }[];
-    return new BridgeError("forbidden", err.message, {
+    return new AppError("forbidden", err.message, {
       extensions: {
         reasons: details.map((d) => d.message ?? ""),
         resources: details.map((d) => d.target ?? ""),
@@ -91,7 +91,7 @@ function refusalOf(err: unknown): BridgeError {
   }
   const failure = describeArmError(err);
   if (failure.retryable) {
-    return new BridgeError(
+    return new AppError(
       "unavailable",
       "ARM could not answer the deployment's what-if; nothing was accepted, retry later",
       {
@@ -100,7 +100,7 @@ function refusalOf(err: unknown): BridgeError {
     );
   }
   // ARM's answer about the caller's own template (InvalidTemplate, a preflight failure), as ARM gave it.
-  return new BridgeError(
+  return new AppError(
     "forbidden",
     `what-if of the deployment failed, so its changes cannot be checked against the grants: ${failure.code}: ${failure.message}`,
     {

@@ -3,17 +3,19 @@
 import type { Logger } from "pino";
 import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
-import { findOperation } from "../operations/catalog.ts";
+import type { OperationDefinition } from "../operations/operation.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { type AttemptOutcome, attempt, type ChangeAuthorizer } from "./attempt.ts";
-import { jobRecord } from "./audit.ts";
 import type { Job, JobError } from "./job.ts";
+import { jobRecord } from "./job-audit.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";
 
 export interface WorkerDeps {
   store: JobStore;
   arm: ArmClients;
+  /** Looks a job's operation up by name; the process passes the catalog's, so jobs/ does not hold the list. */
+  findOperation: (name: string) => OperationDefinition | undefined;
   /** See AttemptDeps: whether a job's caller may change a resource (deployments check each one). */
   authorizeChange: ChangeAuthorizer;
   logger: Logger;
@@ -38,6 +40,7 @@ type Terminal = "succeeded" | "failed" | "dead";
 export function createWorker({
   store,
   arm,
+  findOperation,
   authorizeChange,
   logger,
   settings,

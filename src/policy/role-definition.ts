@@ -3,7 +3,7 @@
 // widens another.
 import { createHash } from "node:crypto";
 import type { GrantConfig } from "../config/schema.ts";
-import { BridgeError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
 import { PRIVILEGED_NOT_ACTIONS } from "./privileged-types.ts";
 
@@ -157,7 +157,7 @@ export function assignableScope(pattern: string): string {
   }
   const keep = Math.max(...ends.filter((end) => end <= star));
   if (!Number.isFinite(keep)) {
-    throw new BridgeError(
+    throw new AppError(
       "bad_request",
       `grant scope '${pattern}' has '*' in its subscription id; no role assignment scope covers it`,
     );

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditRecord } from "../../src/jobs/audit.ts";
+import type { AuditRecord } from "../../src/audit/record.ts";
 import { type Envelope, type FakeIngestion, startFakeIngestion } from "../helpers/fake-ingestion.ts";
 import {
   type ArmbridgeProcess,
@@ -31,7 +31,7 @@ function writeConfig(dir: string, emulator: EmulatorProcess): string {
   writeFileSync(
     path,
     `${processConfigHead(dir, emulator)}
-operators: [{ id: ops, keys: [{ hash: "sha256:${sha256(OPERATOR_KEY)}" }] }]
+operators: [{ id: ops, apiKeyHash: "${sha256(OPERATOR_KEY)}" }]
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
   - { id: svc, kind: api-key, keys: [{ hash: "sha256:${sha256(API_KEY)}" }] }

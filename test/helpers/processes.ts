@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, createHmac, randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 export interface ArmbridgeProcess {
@@ -13,9 +14,13 @@ export interface ArmbridgeProcess {
   exit: Promise<number | null>;
 }
 
-/** Starts `node src/main.ts` and resolves once it logs `armbridge listening`. */
-export function startArmbridge(args: string[], env: Record<string, string>): Promise<ArmbridgeProcess> {
-  const child = spawn(process.execPath, ["src/main.ts", ...args], {
+/** Starts `node src/main.ts` (or another entry, such as `npm start`'s) and resolves once it logs `armbridge listening`. */
+export function startArmbridge(
+  args: string[],
+  env: Record<string, string>,
+  entry = "src/main.ts",
+): Promise<ArmbridgeProcess> {
+  const child = spawn(process.execPath, [entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -72,10 +77,13 @@ export interface EmulatorProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node src/emulator/cli.ts` and talks to its inspection API over HTTPS, trusting its CA. */
+/** The emulator's command-line entry, found by package name like any other dependency. */
+const EMULATOR_CLI = createRequire(import.meta.url).resolve("@armbridge/azure-emulator/cli");
+
+/** Starts the emulator's CLI and talks to its inspection API over HTTPS, trusting its CA. */
 export function startEmulatorProcess(dir: string, args: string[] = []): Promise<EmulatorProcess> {
   const caFile = join(dir, "emulator-ca.pem");
-  const child = spawn(process.execPath, ["src/emulator/cli.ts", "--ca-out", caFile, ...args], {
+  const child = spawn(process.execPath, [EMULATOR_CLI, "--ca-out", caFile, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -217,7 +225,7 @@ export function writeArmbridgeConfig(
   throttle: ${options.throttle ?? "{}"}
 jobs: ${options.jobs ?? "{}"}
 store: ${options.store ?? "{ engine: sqlite }"}
-operators: [{ id: ops, keys: [{ hash: "sha256:${operatorHash}" }] }]
+operators: [{ id: ops, apiKeyHash: "${operatorHash}" }]
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
   - { id: eventgrid, kind: eventgrid, secret: { header: ${EVENTS_SECRET_HEADER}, values: [{ env: HOOK_SECRET }] } }

@@ -5,9 +5,9 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { defaultIdentities, type EmulatedIdentity } from "@armbridge/azure-emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { defaultIdentities, type EmulatedIdentity } from "../../src/emulator/index.ts";
-import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
+import { armClients, managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
 import { githubDelivery } from "../helpers/github.ts";
 import { type Harness, HOOK_SECRET, SUBSCRIPTION as SUB, startHarness } from "../helpers/harness.ts";
 

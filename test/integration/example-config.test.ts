@@ -2,14 +2,13 @@
 // caller it describes, run through HTTP end to end against the emulator, whose identity holds only
 // the roles `armbridge roles` generates for it.
 import { readFileSync } from "node:fs";
+import { defaultIdentities, type EmulatedIdentity, type Emulator } from "@armbridge/azure-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
+import { armClients, managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
 import { loadProcessConfig } from "../../src/config/load.ts";
-import { CONTRIBUTOR_NOT_ACTIONS } from "../../src/emulator/arm/rbac.ts";
-import type { EmulatedIdentity, Emulator } from "../../src/emulator/index.ts";
 import { catalog, operationNames } from "../../src/operations/catalog.ts";
 import { buildRoles } from "../../src/policy/role-definition.ts";
-import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
 import { ACTOR_OID, eventGridDelivery, eventGridEvent, resourceWriteData } from "../helpers/eventgrid.ts";
 import { type Harness, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
 import {
@@ -55,9 +54,8 @@ function identities(): EmulatedIdentity[] {
       kind: "user",
       principalId: "0e7a0000-0000-4000-8000-000000000002",
       clientId: OPERATOR_CLIENT_ID,
-      roleAssignments: [
-        { scope: `/subscriptions/${SUBSCRIPTION}`, actions: ["*"], notActions: CONTRIBUTOR_NOT_ACTIONS },
-      ],
+      // A Contributor, as the default identity is.
+      roleAssignments: defaultIdentities([SUBSCRIPTION])[0]?.roleAssignments ?? [],
     },
   ];
 }

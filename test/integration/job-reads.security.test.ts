@@ -2,7 +2,7 @@
 // only with its caller's credential or an operator's, and secure deployment outputs are never kept.
 import { createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
+import { armClients, managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
 import { githubDelivery } from "../helpers/github.ts";
 import { type Harness, HOOK_SECRET, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
 
@@ -13,7 +13,7 @@ const OPERATOR = "operator-key-0123456789abcdef";
 const SECRET_OUTPUT = "s3cret-output-value-that-must-not-be-kept";
 
 const CONFIG = `
-operators: [{ id: ops, keys: [{ hash: "${sha(OPERATOR)}" }] }]
+operators: [{ id: ops, apiKeyHash: "${sha(OPERATOR)}" }]
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
   - { id: alice, kind: api-key, keys: [{ hash: "${sha(ALICE)}" }] }

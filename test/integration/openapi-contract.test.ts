@@ -3,9 +3,9 @@
 // be one the document declares: its status, media type, required headers and schema.
 import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { armClients, managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
 import type { Job } from "../../src/jobs/job.ts";
 import { catalog } from "../../src/operations/catalog.ts";
-import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
 import { githubDelivery } from "../helpers/github.ts";
 import { type Harness, HOOK_SECRET, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
 import { type DocumentedOperation, loadContract } from "../helpers/openapi.ts";
@@ -48,7 +48,7 @@ routes:
     actions:
       - operation: resourceGroup.ensure
         parameters: { subscriptionId: "${SUBSCRIPTION}", resourceGroupName: "{{ event.data.group }}", location: westeurope }
-operators: [{ id: ops, keys: [{ hash: "sha256:${sha(OPERATOR_KEY)}" }] }]
+operators: [{ id: ops, apiKeyHash: "${sha(OPERATOR_KEY)}" }]
 `;
 
 // What no request can provoke from outside: an internal error, and the store or an OIDC issuer being down.

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { createRateLimiter, shareOfRateLimits } from "../../src/callers/rate-limit.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { openSqliteJobStore } from "../../src/jobs/sqlite-store.ts";
+import { openSqliteJobStore } from "../../src/jobs/sqlite/store.ts";
 import { createJobWaiter } from "../../src/jobs/waiter.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";

@@ -121,6 +121,16 @@ describe("template deployments against the caller's grants", () => {
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json", prefer: "wait=20" },
       body: JSON.stringify({ subscriptionId: SUB, resourceGroupName: "app-web", ...body }),
     });
+  /** A delivery through the route's hook, answered once its job finished (Prefer: wait). */
+  const deliver = async (name: string, body: unknown) => {
+    const delivery = await githubDelivery(HOOK_SECRET, { name, template: body });
+    const res = await h.request("/hooks/deploy", {
+      ...delivery,
+      headers: { ...(delivery.headers as Record<string, string>), prefer: "wait=20" },
+    });
+    type Failed = { state: string; error: { code: string; status: number; message: string } };
+    return ((await res.json()) as { jobs: Failed[] }).jobs[0];
+  };
   const refused = async (res: Response): Promise<Problem> => {
     expect(res.status, await res.clone().text()).toBe(403);
     const problem = (await res.json()) as Problem;
@@ -221,17 +231,7 @@ describe("template deployments against the caller's grants", () => {
     noWrites();
 
     // A grant without resourceTypes still does not reach them: they must be named.
-    const delivery = await githubDelivery(HOOK_SECRET, {
-      name: "hook-privileged",
-      template: template([script]),
-    });
-    const res = await h.request("/hooks/deploy", {
-      ...delivery,
-      headers: { ...(delivery.headers as Record<string, string>), prefer: "wait=20" },
-    });
-    const [job] = (
-      (await res.json()) as { jobs: { state: string; error: { code: string; message: string } }[] }
-    ).jobs;
+    const job = await deliver("hook-privileged", template([script]));
     expect(job).toMatchObject({ state: "failed", error: { code: "DeploymentOutsideGrants" } });
     expect(job?.error.message).toContain("/providers/Microsoft.Resources/deploymentScripts/run");
     noWrites();
@@ -329,19 +329,10 @@ describe("template deployments against the caller's grants", () => {
   });
 
   it("fails a route's job that reaches into another group, before the deployment is sent", async () => {
-    const delivery = await githubDelivery(HOOK_SECRET, {
-      name: "hook-escape",
-      template: template([nested("n", { resourceGroup: "prod" }, [storage("sthookprod")])]),
-    });
-    const res = await h.request("/hooks/deploy", {
-      ...delivery,
-      headers: { ...(delivery.headers as Record<string, string>), prefer: "wait=20" },
-    });
-    const [job] = (
-      (await res.json()) as {
-        jobs: { state: string; error: { code: string; status: number; message: string } }[];
-      }
-    ).jobs;
+    const job = await deliver(
+      "hook-escape",
+      template([nested("n", { resourceGroup: "prod" }, [storage("sthookprod")])]),
+    );
     expect(job).toMatchObject({ state: "failed", error: { code: "DeploymentOutsideGrants", status: 403 } });
     expect(job?.error.message).toContain(storageId(SUB, "prod", "sthookprod"));
     noWrites();
@@ -365,17 +356,7 @@ describe("template deployments against the caller's grants", () => {
         resourceGroup: "prod",
         properties: { mode: "Incremental", templateLink: { uri } },
       };
-      const delivery = await githubDelivery(HOOK_SECRET, {
-        name: "hook-toctou",
-        template: template([linked]),
-      });
-      const res = await h.request("/hooks/deploy", {
-        ...delivery,
-        headers: { ...(delivery.headers as Record<string, string>), prefer: "wait=20" },
-      });
-      const [job] = (
-        (await res.json()) as { jobs: { state: string; error: { code: string; message: string } }[] }
-      ).jobs;
+      const job = await deliver("hook-toctou", template([linked]));
       // The write happened (nothing before it could see it); the job says so instead of succeeding.
       expect(h.emulator.resource(storageId(SUB, "prod", "sttoctou"))).toBeDefined();
       expect(job).toMatchObject({ state: "failed", error: { code: "DeploymentWroteOutsideGrants" } });

@@ -6,13 +6,14 @@
 # does, and checks that the periodic check alerts, counts it in its metric and restores the rules.
 # Needs root, nftables (nft), util-linux (unshare, setpriv), iproute2 (ip) and node. Nothing leaves
 # the namespaces and the host's firewall is not touched; the test cgroup is removed afterwards.
-#   sudo deploy/imds/selftest-netns.sh
+#   sudo deploy/imds/selftest-netns.sh      (or: sudo env NODE="$(command -v node)" sh deploy/imds/selftest-netns.sh)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# Other uids must be able to run node: a copy outside any private home directory.
-cp "$(command -v node)" "$work/node"
+# Other uids must be able to run node: a copy outside any private home directory. NODE names the
+# binary when sudo's secure_path hides the caller's.
+cp "${NODE:-$(command -v node)}" "$work/node"
 chmod 755 "$work" "$work/node"
 
 unshare --net --mount sh -eu -c '

@@ -1,7 +1,6 @@
 // The IMDS lock-down: its ruleset as the text it loads, and the same rules loaded for real in a
 // private network namespace (deploy/imds/selftest-netns.sh, as root: CI installs nftables for it).
 import { execFile } from "node:child_process";
-import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 
@@ -89,14 +88,15 @@ describe("IMDS lock-down rules", () => {
 });
 
 describe("IMDS lock-down in a network namespace", () => {
-  // Root runs it directly; CI machines that run the tests as another user have passwordless sudo.
+  // Root runs it directly; CI machines that run the tests as another user have passwordless sudo,
+  // whose secure_path would hide this node: NODE names it.
   const asRoot = (command: string[]) =>
-    process.getuid?.() === 0 ? command : ["sudo", "-n", "--preserve-env=PATH", ...command];
+    process.getuid?.() === 0 ? command : ["sudo", "-n", "env", `NODE=${process.execPath}`, ...command];
 
   it("lets only uid 10001 in armbridge's cgroup through, and the check restores the rules after a flush", async () => {
     const [file, ...args] = asRoot(["sh", "deploy/imds/selftest-netns.sh"]);
     const { stdout } = await run(file as string, args, {
-      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+      env: { ...process.env, NODE: process.execPath },
       timeout: 120_000,
     });
     const lines = stdout.trim().split("\n");

@@ -10,6 +10,7 @@ import { type Client, getClient } from "@azure-rest/core-client";
 import type { Config } from "../config/schema.ts";
 import { type Attribution, currentAttribution } from "../telemetry/attribution.ts";
 import { createApiVersionResolver } from "./api-versions.ts";
+import { retryAfterPolicy } from "./retry-after-policy.ts";
 import { parseRetryAfter, requestKind, type ThrottleLimiter } from "./throttle.ts";
 
 export interface ArmClients {
@@ -143,6 +144,7 @@ export function createArmClients(
     ...(ca ? { tlsOptions: { ca } } : {}),
     additionalPolicies: [
       { policy: attributionPolicy(azure.requestTimeoutMs), position: "perCall" as const },
+      { policy: retryAfterPolicy(), position: "perCall" as const },
       ...(options.callerTag
         ? [{ policy: callerTagPolicy(options.callerTag), position: "perCall" as const }]
         : []),

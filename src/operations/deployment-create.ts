@@ -1,5 +1,6 @@
 // Runs a template deployment (incremental or complete) to its terminal state; outputs go in the result.
-// What-if is checked against the caller's grants first; a dry run shows that check and validates.
+// What-if is checked against the caller's grants first, and what it wrote after; a dry run shows
+// that check and validates. A retried attempt resumes the deployment it started.
 import { restorePoller } from "@azure/arm-resourcesdeployments";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { ArmOperationError } from "../azure/errors.ts";
@@ -14,26 +15,11 @@ import {
   withDeploymentChecks,
 } from "./deployment-common.ts";
 import { decidedChanges, guardDeployment } from "./deployment-guard.ts";
+import { deploymentResult, resumeDeployment } from "./deployment-resume.ts";
 import { verifyWritten } from "./deployment-verify.ts";
 import { trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun } from "./params.ts";
-
-/** Output types whose values are secrets: never stored with the job, returned or logged. */
-const SECURE_TYPES = new Set(["securestring", "secureobject"]);
-
-/**
- * The deployment's outputs as name -> value, without secure ones: ARM types each output, and a
- * `secureString` or `secureObject` would otherwise land in the job's result and every copy of it.
- */
-export function plainOutputs(outputs: unknown): Record<string, unknown> {
-  const typed = (outputs ?? {}) as Record<string, { type?: unknown; value?: unknown } | undefined>;
-  return Object.fromEntries(
-    Object.entries(typed)
-      .filter(([, v]) => !SECURE_TYPES.has(String(v?.type ?? "").toLowerCase()))
-      .map(([k, v]) => [k, v?.value]),
-  );
-}
 
 const input = withDeploymentChecks(deploymentFields.extend({ dryRun }));
 
@@ -99,6 +85,14 @@ export const deploymentCreate = defineOperation({
           ),
       );
     } catch (err) {
+      // This job's own PUT reached ARM before (a lost response): follow that deployment instead.
+      if (isRestError(err) && err.statusCode === 409 && err.code === "DeploymentActive") {
+        const resumed = await resumeDeployment(p, ctx);
+        if (resumed.applied) {
+          await verifyWritten(p, ctx);
+          return resumed.result;
+        }
+      }
       if (isRestError(err) || ctx.signal.aborted) return rethrow(err);
       // A deployment that ran and ended Failed: its structured error lives on the deployment. What it
       // wrote before it failed is checked all the same, and a write outside the grants is the worse news.
@@ -110,11 +104,13 @@ export const deploymentCreate = defineOperation({
     }
     // What it really wrote, nested deployments included, against the grants once more.
     await verifyWritten(p, ctx);
-    return {
-      id: deployment.id,
-      provisioningState: deployment.properties?.provisioningState,
-      outputs: plainOutputs(deployment.properties?.outputs),
-      correlationId: deployment.properties?.correlationId,
-    };
+    return deploymentResult(deployment);
+  },
+  // A PUT that may have reached ARM is never sent blind again: ARM would refuse it (409) or redeploy.
+  async checkApplied(p, ctx) {
+    if (p.dryRun) return { applied: false };
+    const resumed = await resumeDeployment(p, ctx);
+    if (resumed.applied) await verifyWritten(p, ctx);
+    return resumed;
   },
 });

@@ -1,6 +1,6 @@
 // Deployment outputs as a job keeps them: secure ones are dropped by type, whatever ARM sent with them.
 import { describe, expect, it } from "vitest";
-import { plainOutputs } from "../../src/operations/deployment-create.ts";
+import { plainOutputs } from "../../src/operations/deployment-resume.ts";
 
 describe("plainOutputs", () => {
   it("keeps plain outputs' values and drops secureString and secureObject ones, value and name", () => {

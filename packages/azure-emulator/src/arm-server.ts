@@ -161,7 +161,8 @@ async function handle(
       );
     }
     const route = resolveRoute(method, segments, path);
-    checkArmApiVersion(route.action, apiVersion);
+    // Operation status URLs carry the api-version of the request that started them (a provider's, too).
+    if (route.operationId === undefined) checkArmApiVersion(route.action, apiVersion);
     let subscriptionId: string | undefined;
     if (route.subscriptionId !== undefined) {
       subscriptionId = deps.ctx.subscriptions.find(

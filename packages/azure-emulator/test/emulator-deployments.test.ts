@@ -8,9 +8,8 @@ import {
 } from "@armbridge/azure-emulator";
 import type { ResourceManagementClient } from "@azure/arm-resources";
 import type { DeploymentsClient } from "@azure/arm-resourcesdeployments";
-import { isRestError } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { armClients, managedIdentity } from "./helpers/emulator-clients.ts";
+import { armClients, managedIdentity, rejection } from "./helpers/emulator-clients.ts";
 
 const POLL = { updateIntervalInMs: 10 };
 const LIMITED_CLIENT_ID = "0d0d0d0d-0000-4000-8000-0000000000c1";
@@ -19,15 +18,6 @@ let emulator: Emulator;
 let SUB: string;
 let arm: ResourceManagementClient;
 let deployments: DeploymentsClient;
-
-async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRestError(error)) throw new Error(`expected a RestError, got ${String(error)}`);
-  return error;
-}
 
 const storageTemplate = {
   $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",

@@ -6,14 +6,14 @@ import type { AddressInfo } from "node:net";
 import { type Emulator, startEmulator } from "@armbridge/azure-emulator";
 import type { ResourceManagementClient } from "@azure/arm-resources";
 import type { DeploymentParameter, DeploymentsClient } from "@azure/arm-resourcesdeployments";
-import { isRestError } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { armClients, managedIdentity } from "./helpers/emulator-clients.ts";
+import { armClients, managedIdentity, rejection } from "./helpers/emulator-clients.ts";
+import { storageAccount, TEMPLATE_SCHEMA } from "./helpers/templates.ts";
 
 const POLL = { updateIntervalInMs: 10 };
 const SUB_A = "00000000-0000-0000-0000-00000000000a";
 const SUB_B = "00000000-0000-0000-0000-00000000000b";
-const SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+const SCHEMA = TEMPLATE_SCHEMA;
 
 let emulator: Emulator;
 let arm: ResourceManagementClient;
@@ -27,15 +27,7 @@ const storageId = (sub: string, rg: string, name: string) =>
   `${rgId(sub, rg)}/providers/Microsoft.Storage/storageAccounts/${name}`;
 
 function storage(name: string, extra: Record<string, unknown> = {}) {
-  return {
-    type: "Microsoft.Storage/storageAccounts",
-    apiVersion: "2023-05-01",
-    name,
-    location: "westeurope",
-    sku: { name: "Standard_LRS" },
-    kind: "StorageV2",
-    ...extra,
-  };
+  return storageAccount(name, { location: "westeurope", ...extra });
 }
 
 async function deploy(
@@ -47,15 +39,6 @@ async function deploy(
   return deployments.deployments
     .createOrUpdate(rg, name, { properties: { mode: "Incremental", template, parameters } }, POLL)
     .pollUntilDone();
-}
-
-async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRestError(error)) throw new Error(`expected a RestError, got ${String(error)}`);
-  return error;
 }
 
 beforeAll(async () => {

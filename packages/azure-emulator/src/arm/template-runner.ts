@@ -171,12 +171,13 @@ export async function runTemplate(input: RunInput, env: RunEnv): Promise<RunResu
     }
     if (inst.state !== "pending") return;
     inst.state = "running";
-    for (const d of inst.deps) await execute(d);
-    if (!inst.enabled || inst.deps.some((d) => d.state === "failed")) {
+    // reference() orders like dependsOn: ARM deploys a referenced resource of the template first.
+    const deps = [...inst.deps, ...(inst.enabled ? referenced(inst) : [])];
+    for (const d of deps) await execute(d);
+    if (!inst.enabled || deps.some((d) => d.state === "failed")) {
       inst.state = inst.enabled ? "failed" : "done";
       return;
     }
-    for (const d of referenced(inst)) await execute(d);
     const startedAt = Date.now();
     try {
       if (inst.error) throw inst.error;

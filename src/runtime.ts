@@ -17,6 +17,7 @@ import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
 import { newId } from "./kernel/ids.ts";
 import { findOperation } from "./operations/catalog.ts";
+import { authorizeResourceChange, createAuthorizer } from "./policy/authorize.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { countTokenRefreshes, noopMetrics } from "./telemetry/metrics.ts";
 import type { Telemetry } from "./telemetry/setup.ts";
@@ -67,10 +68,13 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     onThrottleWait: (kind, ms) => metrics.throttleWait(kind, ms),
   });
   const waiter = createJobWaiter(store);
+  const authorize = createAuthorizer(config.grants);
   const worker = createWorker({
     store,
     arm,
     findOperation,
+    authorizeChange: (job, resourceId) =>
+      authorizeResourceChange(authorize, job.caller.id, job.operation, resourceId),
     logger,
     settings: config.jobs,
     metrics,
@@ -83,6 +87,7 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     store,
     waiter,
     logger,
+    arm,
     metrics,
     instanceId,
     onAccepted: () => worker.wake(),

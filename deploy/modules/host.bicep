@@ -155,6 +155,16 @@ var userDataFiles = [
   { path: '/usr/local/sbin/armbridge-sync', content: loadTextContent('../vm/armbridge-sync') }
   { path: '/usr/local/sbin/armbridge-imds-lockdown', content: loadTextContent('../imds/armbridge-imds-lockdown.sh') }
   { path: '/usr/local/sbin/check-imds-lockdown', content: loadTextContent('../imds/check-imds-lockdown.sh') }
+  { path: '/usr/local/sbin/watch-imds-lockdown', content: loadTextContent('../imds/watch-imds-lockdown.sh') }
+  { path: '/etc/systemd/system/armbridge.slice', content: loadTextContent('../systemd/armbridge.slice') }
+  {
+    path: '/etc/systemd/system/armbridge-imds-watch.service'
+    content: loadTextContent('../systemd/armbridge-imds-watch.service')
+  }
+  {
+    path: '/etc/systemd/system/armbridge-imds-watch.timer'
+    content: loadTextContent('../systemd/armbridge-imds-watch.timer')
+  }
   {
     path: '/etc/systemd/system/armbridge-imds-lockdown.service'
     content: loadTextContent('../systemd/armbridge-imds-lockdown.service')

@@ -111,13 +111,26 @@ export function createCallerSchema(secretRef: SecretRefFactory) {
       ...base,
       kind: z.literal("oidc"),
       preset: z.enum(OIDC_PRESETS),
-      /** Overrides the preset's issuer (GitHub Enterprise, self-managed GitLab); required for `custom`. */
+      /**
+       * Overrides the preset's issuer (GitHub Enterprise, self-managed GitLab, another cloud's Entra);
+       * compared with the token's `iss` exactly, trailing `/` included. `custom` needs it or `issuers`.
+       */
       issuer: z.url({ protocol: /^https$/ }).optional(),
+      /** Several accepted issuers instead of one (an Entra tenant's v1 and v2 issuers in another cloud). */
+      issuers: z
+        .array(z.url({ protocol: /^https$/ }))
+        .min(1)
+        .optional(),
       /** The `aud` the token must carry; defaults only for `azure-devops` (`api://AzureADTokenExchange`). */
       audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
       jwksUrl: jwksUrl.optional(),
       algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(["RS256"]),
       clockSkewSeconds: z.number().int().min(0).max(300).default(60),
+      /**
+       * The longest token lifetime accepted (`exp` - `iat`), and the oldest token (now - `iat`): a
+       * day-long Entra token that leaked is refused once it is older than this.
+       */
+      maxTokenLifetimeSeconds: z.number().int().min(60).max(86_400).optional(),
       /** `azure-devops`: the organization id (GUID) the issuer is pinned to. */
       organizationId: z.guid().optional(),
       /** `entra`: the tenant id (GUID) the issuer is pinned to. */
@@ -129,7 +142,8 @@ export function createCallerSchema(secretRef: SecretRefFactory) {
     .superRefine((c, ctx) => {
       const issue = (path: string, message: string) =>
         ctx.addIssue({ code: "custom", path: [path], message });
-      if (c.preset === "custom" && !c.issuer) issue("issuer", "required for preset 'custom'");
+      if (c.issuer && c.issuers) issue("issuers", "set issuer or issuers, not both");
+      if (c.preset === "custom" && !c.issuer && !c.issuers) issue("issuer", "required for preset 'custom'");
       if (c.preset === "custom" && !c.jwksUrl) issue("jwksUrl", "required for preset 'custom'");
       if (c.preset === "azure-devops" && !c.organizationId)
         issue(

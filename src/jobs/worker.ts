@@ -5,7 +5,7 @@ import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
-import { type AttemptOutcome, attempt } from "./attempt.ts";
+import { type AttemptOutcome, attempt, type ChangeAuthorizer } from "./attempt.ts";
 import type { Job, JobError } from "./job.ts";
 import { jobRecord } from "./job-audit.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
@@ -16,6 +16,8 @@ export interface WorkerDeps {
   arm: ArmClients;
   /** Looks a job's operation up by name; the process passes the catalog's, so jobs/ does not hold the list. */
   findOperation: (name: string) => OperationDefinition | undefined;
+  /** See AttemptDeps: whether a job's caller may change a resource (deployments check each one). */
+  authorizeChange: ChangeAuthorizer;
   logger: Logger;
   settings: Config["jobs"];
   metrics: BridgeMetrics;
@@ -39,6 +41,7 @@ export function createWorker({
   store,
   arm,
   findOperation,
+  authorizeChange,
   logger,
   settings,
   metrics,
@@ -123,7 +126,7 @@ export function createWorker({
     }
     await settle(
       job,
-      await attempt(job, operation, { store, arm, signal: shutdown.signal, instanceId }),
+      await attempt(job, operation, { store, arm, authorizeChange, signal: shutdown.signal, instanceId }),
       log,
     );
   }

@@ -11,16 +11,28 @@ import type { Applied, OperationContext } from "./operation.ts";
 
 const ACTIVE = new Set(["accepted", "running", "creating", "updating", "waiting", "deploying"]);
 
+/** Output types whose values are secrets: never stored with the job, returned or logged. */
+const SECURE_TYPES = new Set(["securestring", "secureobject"]);
+
+/**
+ * The deployment's outputs as name -> value, without secure ones: ARM types each output, and a
+ * `secureString` or `secureObject` would otherwise land in the job's result and every copy of it.
+ */
+export function plainOutputs(outputs: unknown): Record<string, unknown> {
+  const typed = (outputs ?? {}) as Record<string, { type?: unknown; value?: unknown } | undefined>;
+  return Object.fromEntries(
+    Object.entries(typed)
+      .filter(([, v]) => !SECURE_TYPES.has(String(v?.type ?? "").toLowerCase()))
+      .map(([k, v]) => [k, v?.value]),
+  );
+}
+
 /** What deployment.create returns for a finished deployment. */
 export function deploymentResult(deployment: DeploymentExtended) {
   return {
     id: deployment.id,
     provisioningState: deployment.properties?.provisioningState,
-    outputs: Object.fromEntries(
-      Object.entries((deployment.properties?.outputs ?? {}) as Record<string, { value?: unknown }>).map(
-        ([k, v]) => [k, v?.value],
-      ),
-    ),
+    outputs: plainOutputs(deployment.properties?.outputs),
     correlationId: deployment.properties?.correlationId,
   };
 }

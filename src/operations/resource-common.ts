@@ -25,6 +25,9 @@ export const resourceBody = z.strictObject({
 
 const resourceWriteInput = z.strictObject({ ...resourceRef, body: resourceBody, dryRun });
 
+/** Resolving an api-version reads the provider's registration, at the subscription. */
+export const PROVIDER_READ = ["Microsoft.Resources/subscriptions/providers/read"] as const;
+
 export async function resolveApiVersion(
   p: { resourceId: string; apiVersion?: string | undefined },
   ctx: OperationContext,
@@ -49,6 +52,7 @@ export function defineResourceWrite(spec: {
     input: resourceWriteInput,
     example: spec.example,
     actions: ["{resourceType}/write"],
+    subscriptionActions: PROVIDER_READ,
     scope: (p) => p.resourceId,
     async execute(p, ctx) {
       const version = await resolveApiVersion(p, ctx);

@@ -5,7 +5,7 @@ import { plannedRequest } from "./dry-run.ts";
 import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun, EXAMPLE_GROUP, subscriptionOfId } from "./params.ts";
-import { resolveApiVersion, resourceRef } from "./resource-common.ts";
+import { PROVIDER_READ, resolveApiVersion, resourceRef } from "./resource-common.ts";
 
 const input = z.strictObject({ ...resourceRef, dryRun });
 
@@ -16,6 +16,7 @@ export const resourceDelete = defineOperation({
   input,
   example: { resourceId: `${EXAMPLE_GROUP}/providers/Microsoft.Storage/storageAccounts/appwebdata` },
   actions: ["{resourceType}/delete"],
+  subscriptionActions: PROVIDER_READ,
   scope: (p) => p.resourceId,
   async execute(p, ctx) {
     const version = await resolveApiVersion(p, ctx);

@@ -139,14 +139,18 @@ describe("crash safety", () => {
     expect((await deliver("push", 10)).jobs[0]?.state).toBe("succeeded");
     const id = (await deliver("delete", 0)).jobs[0]?.id as string;
     await until("the delete to be polled", 10_000, async () => {
-      const job = (await (await fetch(`${armbridge.url}/v1/jobs/${id}`)).json()) as { state: string };
+      const job = (await (await fetch(`${armbridge.url}/v1/jobs/${id}`, { headers: operator })).json()) as {
+        state: string;
+      };
       return job.state === "waiting" ? true : undefined;
     });
     const killedAt = new Date().toISOString();
     await killHard(armbridge);
 
     armbridge = await start();
-    const res = await fetch(`${armbridge.url}/v1/jobs/${id}`, { headers: { prefer: "wait=20" } });
+    const res = await fetch(`${armbridge.url}/v1/jobs/${id}`, {
+      headers: { ...operator, prefer: "wait=20" },
+    });
     expect(await res.json()).toMatchObject({ state: "succeeded", result: { deleted: true } });
 
     const path = `/subscriptions/${PROCESS_SUBSCRIPTION}/resourcegroups/lro-victim`;

@@ -140,7 +140,7 @@ describe("Event Grid-schema notifications", () => {
         onBehalfOf: `entra-principal:${ACTOR_OID} (Alice Example)`,
       });
     }
-    const view = (await (await h.request(`/v1/jobs/${job?.id}`)).json()) as {
+    const view = (await (await h.request(`/v1/jobs/${job?.id}`, { headers: await token() })).json()) as {
       caller: { onBehalfOf: unknown };
     };
     expect(view.caller.onBehalfOf).toMatchObject({ id: ACTOR_OID, name: "Alice Example" });

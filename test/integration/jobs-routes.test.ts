@@ -122,7 +122,7 @@ describe("job endpoints", () => {
   it("holds GET /v1/jobs/{id} under Prefer: wait until the job finishes", async () => {
     const { jobs } = await store.accept([draft(1)]);
     const job = jobs[0] as Job;
-    const pending = app.request(`/v1/jobs/${job.id}`, { headers: { prefer: "wait=10" } });
+    const pending = app.request(`/v1/jobs/${job.id}`, { headers: { ...auth, prefer: "wait=10" } });
     await new Promise((r) => setTimeout(r, 50));
     await store.finish(job.id, "succeeded", { result: { ok: true } }, terminal(job, "succeeded"));
     waiter.notify(job.id);
@@ -134,7 +134,7 @@ describe("job endpoints", () => {
   it("answers at once with the current state when the wait runs out", async () => {
     const { jobs } = await store.accept([draft(1)]);
     const res = await app.request(`/v1/jobs/${jobs[0]?.id}`, {
-      headers: { prefer: "respond-async, wait=0" },
+      headers: { ...auth, prefer: "respond-async, wait=0" },
     });
     expect(await res.json()).toMatchObject({ state: "accepted" });
   });

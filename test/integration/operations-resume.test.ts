@@ -3,7 +3,7 @@
 // asynchronous resource writes, and Retry-After on long-running polls.
 import { randomUUID } from "node:crypto";
 import { type Emulator, startEmulator } from "@armbridge/azure-emulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
 import {
   storageAccount,
@@ -66,6 +66,8 @@ function context(options: { resumeFrom?: string; crash?: boolean } = {}) {
     arm,
     signal: new AbortController().signal,
     resumeFrom: options.resumeFrom,
+    // Every change is the caller's to make here; the grants' check has tests of its own.
+    authorizeChange: () => undefined,
     async trackLongRunning<T>(poller: LongRunningPoller<T>) {
       await poller.submitted();
       saved.state = await poller.serialize();
@@ -122,11 +124,16 @@ describe("deployment.create after a lost response or a crash", () => {
   });
 
   it("takes a finished deployment's result, and resumes after ARM's 409 DeploymentActive", async () => {
+    // The first deployment runs long, the next attempt's what-if does not: its PUT finds the
+    // deployment still running.
+    emulator.configure({ lro: { durationMs: 3000 } });
+    onTestFinished(() => emulator.configure({ lro: { durationMs: 150 } }));
     const job = attribution();
     const p = input("stresumedone");
     await expect(
       withAttribution(job, () => deploymentCreate.execute(p, context({ crash: true }).ctx)),
     ).rejects.toThrow();
+    emulator.configure({ lro: { durationMs: 150 } });
     // Sent blind while it still runs, the PUT gets 409 DeploymentActive; the operation follows its own deployment.
     const again = await withAttribution(job, () => deploymentCreate.execute(p, context().ctx));
     expect(again).toMatchObject({ provisioningState: "Succeeded", outputs: { name: "stresumedone" } });
@@ -140,10 +147,15 @@ describe("deployment.create after a lost response or a crash", () => {
   });
 
   it("does not adopt a deployment another job started, and waits out its DeploymentActive", async () => {
+    // The first deployment runs long, the next attempt's what-if does not: its PUT finds the
+    // deployment still running.
+    emulator.configure({ lro: { durationMs: 3000 } });
+    onTestFinished(() => emulator.configure({ lro: { durationMs: 150 } }));
     const p = input("stresumeother");
     await expect(
       withAttribution(attribution(), () => deploymentCreate.execute(p, context({ crash: true }).ctx)),
     ).rejects.toThrow();
+    emulator.configure({ lro: { durationMs: 150 } });
     const other = attribution();
     expect(
       await withAttribution(

@@ -42,7 +42,7 @@ describe("container and unit", () => {
     expect(DOCKER_RUN).toContain("--user");
     expect(DOCKER_RUN[DOCKER_RUN.indexOf("--user") + 1]).toBe("10001:10001");
     expect(read("deploy/systemd/armbridge-imds-lockdown.service")).toContain(
-      "ExecStart=/usr/local/sbin/armbridge-imds-lockdown --uid 10001",
+      "ExecStart=/usr/local/sbin/armbridge-imds-lockdown --uid 10001 --cgroup armbridge.slice",
     );
     expect(read("deploy/imds/armbridge-imds-lockdown.sh")).toContain("uids=10001");
     const cloudInit = parse(read("deploy/cloud-init.yaml")) as { users: unknown[] };
@@ -133,29 +133,84 @@ describe("Bicep", () => {
     },
   );
 
-  it("takes the custom role's actions and assignable scopes as parameters and uses them", () => {
+  it("takes the roles and assignments `armbridge roles --format bicep-parameters` prints, as they are", async () => {
     const main = readBicep("deploy/main.bicep");
     expect(bicepParams(main)).toEqual(
       expect.arrayContaining([
-        { name: "roleActions", hasDefault: false },
-        { name: "roleAssignableScopes", hasDefault: false },
+        { name: "roleDefinitions", hasDefault: false },
+        { name: "roleAssignments", hasDefault: false },
+        { name: "assignAtResourceGroups", hasDefault: true },
       ]),
     );
-    expect(main).toMatch(/actions: roleActions/);
-    expect(main).toMatch(/assignableScopes: roleAssignableScopes/);
+    expect(main).toMatch(/for def in roleDefinitions:/);
+    expect(main).toMatch(/actions: def\.actions/);
+    expect(main).toMatch(/notActions: def\.notActions/);
+    expect(main).toMatch(/assignableScopes: def\.assignableScopes/);
+    const { stdout } = await run(process.execPath, [
+      "src/main.ts",
+      "roles",
+      "--config",
+      "config/example.yaml",
+      "--format",
+      "bicep-parameters",
+    ]);
+    const params = JSON.parse(stdout).parameters as Record<string, { value: unknown }>;
+    // Every parameter the file sets is one main.bicep declares.
+    const declared = bicepParams(main).map((p) => p.name);
+    expect(Object.keys(params).filter((k) => !declared.includes(k))).toEqual([]);
+    const assignments = params.roleAssignments?.value as { role: string; scope: string }[];
+    const definitions = params.roleDefinitions?.value as { name: string; assignableScopes: string[] }[];
+    // main.bicep's filters: a subscription splits into 3 parts, a resource group into 5; each
+    // assignment names a definition that may be assigned there.
+    for (const a of assignments) {
+      expect([3, 5]).toContain(a.scope.split("/").length);
+      expect(definitions.find((d) => d.name === a.role)?.assignableScopes).toContain(a.scope);
+    }
+  });
+});
+
+describe("IMDS lock-down units", () => {
+  const lockdown = read("deploy/systemd/armbridge-imds-lockdown.service");
+  const directive = (text: string, key: string) =>
+    [...text.matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].flatMap((m) => (m[1] as string).split(/\s+/));
+  const args = (text: string, key: string) => /--uid.*$/.exec(directive(text, key).join(" "))?.[0];
+
+  it("run armbridge in the cgroup the rules name, and load the same rules everywhere", () => {
+    expect(DOCKER_RUN[DOCKER_RUN.indexOf("--cgroup-parent") + 1]).toBe("armbridge.slice");
+    const rules = args(lockdown, "ExecStart");
+    expect(rules).toBe("--uid 10001 --cgroup armbridge.slice");
+    expect(args(lockdown, "ExecReload")).toBe(rules);
+    expect(args(read("deploy/systemd/armbridge-imds-watch.service"), "ExecStart")).toBe(rules);
+    expect(directive(lockdown, "Wants")).toContain("armbridge.slice");
+    expect(directive(lockdown, "After")).toContain("armbridge.slice");
   });
 
-  it("assigns the role at every scope `armbridge roles` prints for the local config", async () => {
-    const { stdout } = await run(process.execPath, ["src/main.ts", "roles", "--config", "config/local.yaml"]);
-    const role = JSON.parse(stdout) as { Actions: string[]; AssignableScopes: string[] };
-    expect(role.Actions.length).toBeGreaterThan(0);
-    // main.bicep's two filters: a subscription splits into 3 parts, a resource group into 5.
-    const assigned = (s: string) => {
-      const parts = s.split("/");
-      return parts.length === 3 || (parts.length === 5 && parts[3]?.toLowerCase() === "resourcegroups");
-    };
-    expect(role.AssignableScopes.length).toBeGreaterThan(0);
-    expect(role.AssignableScopes.filter((s) => !assigned(s))).toEqual([]);
+  it("come back after nftables.service flushes the ruleset (start, restart, reload), and before the container", () => {
+    expect(directive(lockdown, "PartOf")).toEqual(["nftables.service"]);
+    expect(directive(lockdown, "ReloadPropagatedFrom")).toEqual(["nftables.service"]);
+    expect(directive(lockdown, "After")).toContain("nftables.service");
+    expect(directive(lockdown, "WantedBy")).toEqual(
+      expect.arrayContaining(["multi-user.target", "nftables.service"]),
+    );
+    expect(directive(lockdown, "Before")).toEqual(
+      expect.arrayContaining([
+        "network-pre.target",
+        "docker.service",
+        "containerd.service",
+        "armbridge.service",
+      ]),
+    );
+    // cloud-init.service was split and renamed in newer cloud-init; the lock-down needs none of it.
+    expect(lockdown).not.toContain("cloud-init");
+    expect(directive(UNIT, "Requires")).toContain("armbridge-imds-lockdown.service");
+    expect(directive(UNIT, "After")).toContain("armbridge-imds-lockdown.service");
+  });
+
+  it("check every minute, from boot on", () => {
+    const timer = read("deploy/systemd/armbridge-imds-watch.timer");
+    expect(directive(timer, "OnBootSec")).toEqual(["1min"]);
+    expect(directive(timer, "OnUnitActiveSec")).toEqual(["1min"]);
+    expect(directive(timer, "WantedBy")).toEqual(["timers.target"]);
   });
 });
 

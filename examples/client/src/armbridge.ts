@@ -306,7 +306,7 @@ export interface paths {
         put?: never;
         /**
          * Validate a template deployment at resource-group or subscription scope.
-         * @description Runs `deployment.validate` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/validate/action`.
+         * @description Runs `deployment.validate` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/validate/action`, `Microsoft.Resources/deployments/whatIf/action`.
          */
         post: operations["runDeploymentValidate"];
         delete?: never;
@@ -346,7 +346,7 @@ export interface paths {
         put?: never;
         /**
          * Run a template deployment at resource-group or subscription scope; long-running.
-         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`.
+         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`, `Microsoft.Resources/deployments/whatIf/action`, `Microsoft.Resources/deployments/validate/action`, `Microsoft.Resources/deployments/operations/read`, `{resourceType}/write`, `{resourceType}/read`.
          */
         post: operations["runDeploymentCreate"];
         delete?: never;
@@ -381,7 +381,7 @@ export interface paths {
         };
         /**
          * A job's state and result
-         * @description The job id is an unguessable capability handed only to the caller that made the job; with `Prefer: wait=N` the answer waits until the job finished or N seconds passed.
+         * @description Only with the credential of the caller that made the job, or an operator's API key: job ids appear in logs and traces, so knowing one is not enough. With `Prefer: wait=N` the answer waits until the job finished or N seconds passed. Callers that cannot send a credential with a GET (signed webhooks) get their result by sending `Prefer: wait=N` with the delivery itself.
          */
         get: operations["getJob"];
         put?: never;
@@ -520,8 +520,18 @@ export interface components {
             requestId: string;
             /** @description invalid_parameters: one line per invalid field */
             errors?: string[];
-            /** @description forbidden: why each refused operation was refused */
+            /** @description forbidden: why each refused operation (or each change of a deployment) was refused */
             reasons?: string[];
+            /** @description forbidden: the resources a template deployment would change outside the caller's grants */
+            resources?: string[];
+            /** @description forbidden: ARM's error when a deployment's what-if failed (an invalid template) */
+            arm?: {
+                code: string;
+                message: string;
+                details?: unknown;
+            } & {
+                [key: string]: unknown;
+            };
             /** @description conflict: the job an Idempotency-Key already maps to */
             jobId?: string;
             /** @description payload_too_large: the body limit */
@@ -2410,10 +2420,16 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
+            /** @description Problem: `unauthenticated` */
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `job_not_found` */
             404: components["responses"]["NotFound"];
+            /** @description Problem: `rate_limited` */
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
             500: components["responses"]["InternalError"];
+            /** @description Problem: `unavailable` */
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listJobs: {

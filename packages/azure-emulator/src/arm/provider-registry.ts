@@ -152,6 +152,13 @@ export const PROVIDERS: ProviderInfo[] = [
     namespace: "Microsoft.Authorization",
     resourceTypes: [
       { resourceType: "locks", apiVersions: ["2020-05-01", "2016-09-01"], tracked: false, extension: true },
+      {
+        resourceType: "roleAssignments",
+        apiVersions: ["2022-04-01", "2020-04-01-preview"],
+        tracked: false,
+        extension: true,
+      },
+      { resourceType: "roleDefinitions", apiVersions: ["2022-04-01"], tracked: false, extension: true },
     ],
   },
   {
@@ -170,50 +177,48 @@ export const PROVIDERS: ProviderInfo[] = [
 /** Microsoft.Resources is served by ARM itself; listed so clients can resolve its api-versions. */
 export const RESOURCES_PROVIDER: ProviderInfo = {
   namespace: "Microsoft.Resources",
-  resourceTypes: [
-    "resourceGroups",
-    "deployments",
-    "tags",
-    "subscriptions",
-    "providers",
-    "operationresults",
-  ].map((resourceType) => ({
-    resourceType,
-    // Every stable version of Microsoft.Resources the SDKs send (subscriptions and providers included).
-    apiVersions: [
-      "2026-06-01",
-      "2025-04-01",
-      "2025-03-01",
-      "2024-11-01",
-      "2024-07-01",
-      "2024-03-01",
-      "2023-07-01",
-      "2022-12-01",
-      "2022-09-01",
-      "2021-04-01",
-      "2021-01-01",
-      "2020-10-01",
-      "2020-06-01",
-      "2020-01-01",
-      "2019-11-01",
-      "2019-10-01",
-      "2019-08-01",
-      "2019-07-01",
-      "2019-06-01",
-      "2019-05-10",
-      "2019-05-01",
-      "2019-03-01",
-      "2018-05-01",
-      "2018-02-01",
-      "2017-05-10",
-      "2016-09-01",
-      "2016-07-01",
-      "2016-06-01",
-      "2016-02-01",
-      "2015-11-01",
-    ],
-    tracked: false,
-  })),
+  resourceTypes: ["resourceGroups", "deployments", "tags", "subscriptions", "providers", "operationresults"]
+    .map((resourceType) => ({
+      resourceType,
+      // Every stable version of Microsoft.Resources the SDKs send (subscriptions and providers included).
+      apiVersions: [
+        "2026-06-01",
+        "2025-04-01",
+        "2025-03-01",
+        "2024-11-01",
+        "2024-07-01",
+        "2024-03-01",
+        "2023-07-01",
+        "2022-12-01",
+        "2022-09-01",
+        "2021-04-01",
+        "2021-01-01",
+        "2020-10-01",
+        "2020-06-01",
+        "2020-01-01",
+        "2019-11-01",
+        "2019-10-01",
+        "2019-08-01",
+        "2019-07-01",
+        "2019-06-01",
+        "2019-05-10",
+        "2019-05-01",
+        "2019-03-01",
+        "2018-05-01",
+        "2018-02-01",
+        "2017-05-10",
+        "2016-09-01",
+        "2016-07-01",
+        "2016-06-01",
+        "2016-02-01",
+        "2015-11-01",
+      ],
+      tracked: false,
+    }))
+    .concat([
+      // Served by a provider behind ARM, unlike the rest of the namespace: code run in a container.
+      { resourceType: "deploymentScripts", apiVersions: ["2023-08-01", "2020-10-01"], tracked: true },
+    ]),
 };
 
 export function findProvider(namespace: string): ProviderInfo | undefined {

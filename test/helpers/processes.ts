@@ -63,6 +63,7 @@ export interface RecordedRequestView {
 }
 
 export interface EmulatorProcess {
+  pid: number;
   armUrl: string;
   imdsUrl: string;
   caFile: string;
@@ -72,11 +73,19 @@ export interface EmulatorProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node src/emulator/cli.ts` and talks to its inspection API over HTTPS, trusting its CA. */
-export function startEmulatorProcess(dir: string, args: string[] = []): Promise<EmulatorProcess> {
+/**
+ * Starts `node src/emulator/cli.ts` and talks to its inspection API over HTTPS, trusting its CA.
+ * `detached` makes it the leader of its own process group (the bench kills groups).
+ */
+export function startEmulatorProcess(
+  dir: string,
+  args: string[] = [],
+  { detached = false }: { detached?: boolean } = {},
+): Promise<EmulatorProcess> {
   const caFile = join(dir, "emulator-ca.pem");
   const child = spawn(process.execPath, ["src/emulator/cli.ts", "--ca-out", caFile, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    detached,
   });
   let output = "";
   return new Promise((resolve, reject) => {
@@ -106,6 +115,7 @@ export function startEmulatorProcess(dir: string, args: string[] = []): Promise<
           req.end(body === undefined ? undefined : JSON.stringify(body));
         });
       resolve({
+        pid: child.pid as number,
         armUrl: info.armUrl,
         imdsUrl: info.imdsUrl,
         caFile,

@@ -13,7 +13,8 @@ import type { JobStore } from "./store.ts";
 
 export interface WorkerDeps {
   store: JobStore;
-  arm: ArmClients;
+  /** The ARM clients, built (and the Azure SDK loaded) when the first job runs rather than at start. */
+  arm: () => Promise<ArmClients>;
   logger: Logger;
   settings: Config["jobs"];
   metrics: BridgeMetrics;
@@ -120,7 +121,7 @@ export function createWorker({
     }
     await settle(
       job,
-      await attempt(job, operation, { store, arm, signal: shutdown.signal, instanceId }),
+      await attempt(job, operation, { store, arm: await arm(), signal: shutdown.signal, instanceId }),
       log,
     );
   }

@@ -1,7 +1,6 @@
 // Runs a template deployment (incremental or complete) to its terminal state; outputs go in the result.
 // A dry run validates and runs what-if instead.
-import { restorePoller } from "@azure/arm-resourcesdeployments";
-import { isRestError } from "@azure/core-rest-pipeline";
+import { isRestError } from "../azure/errors.ts";
 import { validateDeployment, whatIfDeployment } from "./deployment-checks.ts";
 import {
   capturingOptions,
@@ -51,7 +50,7 @@ export const deploymentCreate = defineOperation({
                 options,
               ),
         (state) =>
-          restorePoller(
+          ctx.arm.restoreDeploymentPoller(
             deployments,
             state,
             group ? client.createOrUpdate : client.createOrUpdateAtSubscriptionScope,

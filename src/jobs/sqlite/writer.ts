@@ -126,6 +126,8 @@ export function threadWriter(path: string): SqliteWriter {
       if (broken) return;
       await write({ op: "sync" });
       const exited = new Promise((resolve) => worker.once("exit", resolve));
+      // Held until the thread has closed the file: an unreferenced worker would let the process end first.
+      worker.ref();
       worker.postMessage({ close: true });
       await exited;
     },

@@ -39,7 +39,8 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
     db.prepare(`INSERT INTO jobs (id, idempotency_key, state, operation, params, scope, caller_id, caller,
       route_id, action_index, request_id, correlation_id, attempts, not_before, created_at, updated_at,
       scope_key, accepted_at, after_jobs, trace_context)
-    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) RETURNING *`);
+    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`);
   const claimSql = (eligible: string) =>
     db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
       WHERE id IN (SELECT id FROM jobs j WHERE state = 'accepted' AND not_before <= ? ${eligible}
@@ -110,12 +111,7 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
         if (!before || i >= rows.length) throw new RangeError("a job can only run after an earlier one");
         return String(before.id);
       });
-      const existing = d.idempotencyKey ? (byKey.get(d.idempotencyKey) as Row | undefined) : undefined;
-      if (existing) {
-        rows.push(existing);
-        created.push(false);
-        continue;
-      }
+      // One index probe for a new job: the insert itself finds a repeated key, and only then is it read.
       const row = insert.get(
         randomUUID(),
         d.idempotencyKey ?? null,
@@ -135,9 +131,9 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
         now,
         after.length > 0 ? JSON.stringify(after) : null,
         d.trace ? JSON.stringify(d.trace) : null,
-      ) as Row;
-      rows.push(row);
-      created.push(true);
+      ) as Row | undefined;
+      rows.push(row ?? (byKey.get(d.idempotencyKey ?? null) as Row));
+      created.push(row !== undefined);
     }
     return { rows, created };
   };

@@ -2,6 +2,7 @@
 // the commit's fsync (milliseconds on a busy disk) no longer stops the event loop, and writes that
 // arrive while one commit is under way share the next. `:memory:` cannot be shared with a thread, so
 // it commits on the event loop, one batch per turn. Either way a write resolves only after its COMMIT.
+import { getCompileCacheDir } from "node:module";
 import type { DatabaseSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
 import { commitBatch, type Outcome, sqliteWrites, type WriteOp } from "./writes.ts";
@@ -88,7 +89,12 @@ export function revive(e: SentError): Error {
 type Reply = { seq: number; outcomes: Outcome[] } | { seq: number; failed: SentError };
 
 export function threadWriter(path: string): SqliteWriter {
-  const worker = new Worker(new URL("./writer-thread.ts", import.meta.url), { workerData: { path } });
+  // A thread does not share the main thread's compile cache: without turning it on first, loading the
+  // thread's TypeScript would load the type stripper too (tens of ms before the first commit).
+  const cache = getCompileCacheDir();
+  const bootstrap = `${cache ? `require("node:module").enableCompileCache(${JSON.stringify(cache)});` : ""}
+    import(${JSON.stringify(new URL("./writer-thread.ts", import.meta.url).href)});`;
+  const worker = new Worker(bootstrap, { eval: true, workerData: { path } });
   worker.unref();
   const waiting = new Map<number, { resolve: (o: Outcome[]) => void; reject: (err: unknown) => void }>();
   let seq = 0;

@@ -12,20 +12,18 @@ const apply = sqliteWrites(db);
 
 function sent(err: unknown): SentError {
   if (!(err instanceof Error)) return { name: "Error", message: String(err), props: {} };
-  // Own properties such as node:sqlite's `code` and `errcode`, when they can be cloned.
+  // Own properties such as node:sqlite's `code` and `errcode`.
   const props: Record<string, unknown> = {};
   for (const key of Object.getOwnPropertyNames(err)) {
+    const value = (err as unknown as Record<string, unknown>)[key];
     if (key === "name" || key === "message" || key === "stack") continue;
-    try {
-      props[key] = structuredClone((err as unknown as Record<string, unknown>)[key]);
-    } catch {
-      // Not cloneable: left behind.
-    }
+    if (["string", "number", "boolean"].includes(typeof value)) props[key] = value;
   }
   return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), props };
 }
 
-parentPort?.on("message", (m: { seq: number; batch: WriteOp[] } | { close: true }) => {
+parentPort?.on("message", (text: string) => {
+  const m = JSON.parse(text) as { seq: number; batch: WriteOp[] } | { close: true };
   if ("close" in m) {
     db.close();
     process.exit(0);
@@ -34,8 +32,8 @@ parentPort?.on("message", (m: { seq: number; batch: WriteOp[] } | { close: true 
     const outcomes: Outcome[] = commitBatch(db, apply, m.batch).map((o) =>
       o.ok ? o : { ok: false, error: sent(o.error) },
     );
-    parentPort?.postMessage({ seq: m.seq, outcomes });
+    parentPort?.postMessage(JSON.stringify({ seq: m.seq, outcomes }));
   } catch (err) {
-    parentPort?.postMessage({ seq: m.seq, failed: sent(err) });
+    parentPort?.postMessage(JSON.stringify({ seq: m.seq, failed: sent(err) }));
   }
 });

@@ -5,18 +5,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  eventGridBatch,
-  OPERATOR_KEY,
-  PROCESS_HOOK_SECRET,
-  signedDelivery,
-  startEmulatorProcess,
-} from "../test/helpers/processes.ts";
-import { runLoad } from "./load.ts";
+import { PROCESS_HOOK_SECRET, startEmulatorProcess } from "../test/helpers/processes.ts";
+import { armUnderThrottle, eventGridBatches } from "./phases.ts";
 import { adoptGroup, ensureDebianPackage, killAll, killGroup } from "./processes.ts";
 import { type Figure, fmt, median, met, table } from "./report.ts";
 import { benchScaleOut } from "./scale-out.ts";
-import { type LoopDelay, nodeStartMs, startAdnanhWebhook, startArmbridge, startBareHono } from "./targets.ts";
+import {
+  cpuMs,
+  type LoopDelay,
+  nodeStartMs,
+  startAdnanhWebhook,
+  startArmbridge,
+  startBareHono,
+} from "./targets.ts";
 import { runWrk, type WrkResult, writeWrkScript } from "./wrk.ts";
 
 const ROUND_SECONDS = 5;
@@ -34,29 +35,6 @@ const load = () =>
   loadavg()
     .map((l) => l.toFixed(1))
     .join(" / ");
-
-async function unfinished(url: string): Promise<number> {
-  let count = 0;
-  for (const state of ["accepted", "running", "waiting"]) {
-    const res = await fetch(`${url}/v1/jobs?state=${state}&limit=1`, {
-      headers: { authorization: `Bearer ${OPERATOR_KEY}` },
-    });
-    count += ((await res.json()) as { jobs: unknown[] }).jobs.length;
-  }
-  return count;
-}
-
-async function jobCount(url: string, state: string): Promise<number> {
-  let count = 0;
-  let next: string | null = `/v1/jobs?state=${state}&limit=500`;
-  while (next) {
-    const res = await fetch(`${url}${next}`, { headers: { authorization: `Bearer ${OPERATOR_KEY}` } });
-    const page = (await res.json()) as { jobs: unknown[]; links: { next: string | null } };
-    count += page.jobs.length;
-    next = page.links.next;
-  }
-  return count;
-}
 
 /** Samples a process's resident memory every 100 ms until stopped; returns the peak in MB. */
 function peakRss(sample: () => number): () => number {
@@ -81,8 +59,23 @@ async function main(): Promise<void> {
   adoptGroup(emulator.pid);
   const script = writeWrkScript(root, PROCESS_HOOK_SECRET, 100);
   const bare = await startBareHono();
-  const wrk = (url: string, label: string, seconds = ROUND_SECONDS) =>
-    runWrk(script, `${url}/hooks/ops`, { seconds, connections: CONNECTIONS, label, expected: 202 });
+  // CPU per accepted delivery (all the server's threads): what a round cost, whatever else ran.
+  const cpuPerAccepted: Record<string, number[]> = {};
+  const wrk = async (url: string, label: string, seconds = ROUND_SECONDS, pid?: number) => {
+    const before = cpuMs(pid);
+    const result = await runWrk(script, `${url}/hooks/ops`, {
+      seconds,
+      connections: CONNECTIONS,
+      label,
+      expected: 202,
+    });
+    const name = label.replace(/-\d+$/, "");
+    const accepted = result.statuses["202"];
+    if (pid !== undefined && accepted) {
+      cpuPerAccepted[name] = [...(cpuPerAccepted[name] ?? []), ((cpuMs(pid) - before) * 1000) / accepted];
+    }
+    return result;
+  };
   const nodeStarts: number[] = [];
   const coldStarts: number[] = [];
   const start = async (name: string, options?: { throttle?: string }) => {
@@ -96,20 +89,7 @@ async function main(): Promise<void> {
   const first = await start("idle");
   await sleep(3000);
   const idleRss = first.rssMb();
-  const batchMs: number[] = [];
-  let batchBytes = 0;
-  for (let b = 0; b < EVENT_BATCHES; b++) {
-    const batch = eventGridBatch(
-      PROCESS_HOOK_SECRET,
-      Array.from({ length: BATCH_EVENTS }, (_, i) => `eg-${b}-${i % 100}`),
-    );
-    batchBytes = String(batch.body).length;
-    const t = performance.now();
-    const res = await fetch(`${first.url}/events/azure`, batch);
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`Event Grid batch answered ${res.status}`);
-    batchMs.push(performance.now() - t);
-  }
+  const { ms: batchMs, bytes: batchBytes } = await eventGridBatches(first.url, EVENT_BATCHES, BATCH_EVENTS);
   await killGroup(first.child);
 
   // 2. Accepted webhooks against bare Hono, alternating rounds; memory and event-loop delay meanwhile.
@@ -121,9 +101,9 @@ async function main(): Promise<void> {
   const hookRuns: WrkResult[] = [];
   const delays: LoopDelay[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    bareRuns.push(await wrk(bare.url, `bare-${r}`));
+    bareRuns.push(await wrk(bare.url, `bare-${r}`, ROUND_SECONDS, bare.child.pid));
     await hooks.resetLoopDelay();
-    hookRuns.push(await wrk(hooks.url, `armbridge-${r}`));
+    hookRuns.push(await wrk(hooks.url, `armbridge-${r}`, ROUND_SECONDS, hooks.child.pid));
     delays.push(await hooks.loopDelay());
   }
   let loadRss = stopRss();
@@ -131,23 +111,13 @@ async function main(): Promise<void> {
   await killGroup(bare.child);
 
   // 3. ARM writes under throttling, armbridge's buckets set to the emulator's.
-  await emulator.control("POST", "/_emulator/reset");
-  const throttle = { reads: { burst: 250, perSecond: 25 }, writes: BUCKET, deletes: BUCKET };
-  await emulator.control("POST", "/_emulator/configure", { throttle, latencyMs: 5 });
-  const arm = await start("arm", { throttle: JSON.stringify(throttle) });
-  const armStarted = performance.now();
-  const sent = await runLoad(
-    ARM_OPS - 1,
+  const arm = await armUnderThrottle(
+    emulator,
+    (throttle) => start("arm", { throttle }),
+    ARM_OPS,
+    BUCKET,
     CONNECTIONS,
-    (i) => fetch(`${arm.url}/hooks/ops`, signedDelivery(PROCESS_HOOK_SECRET, { group: `arm-${i}` })),
-    202,
   );
-  while ((await unfinished(arm.url)) > 0) await sleep(100);
-  const armSeconds = (performance.now() - armStarted) / 1000;
-  const succeeded = await jobCount(arm.url, "succeeded");
-  const stats = await emulator.stats();
-  await killGroup(arm.child);
-  await emulator.control("POST", "/_emulator/configure", { throttle: false, latencyMs: 0 });
 
   // 4. Last: armbridge against adnanh/webhook, alternating rounds.
   const peer = await startAdnanhWebhook(root, PROCESS_HOOK_SECRET);
@@ -156,8 +126,8 @@ async function main(): Promise<void> {
   const againRuns: WrkResult[] = [];
   const peerRuns: WrkResult[] = [];
   for (let r = 0; r < 2; r++) {
-    againRuns.push(await wrk(again.url, `again-${r}`));
-    peerRuns.push(await wrk(peer.url, `peer-${r}`));
+    againRuns.push(await wrk(again.url, `again-${r}`, ROUND_SECONDS, again.child.pid));
+    peerRuns.push(await wrk(peer.url, `peer-${r}`, ROUND_SECONDS, peer.child.pid));
   }
   loadRss = Math.max(loadRss, stopRss2());
   await killGroup(again.child);
@@ -165,8 +135,8 @@ async function main(): Promise<void> {
   await emulator.stop();
 
   const pairs = hookRuns.map((h, i) => h.perSecond / (bareRuns[i]?.perSecond ?? Number.NaN));
-  const theoretical = BUCKET.burst + BUCKET.perSecond * armSeconds;
-  const lost = ARM_OPS - succeeded;
+  const theoretical = BUCKET.burst + BUCKET.perSecond * arm.seconds;
+  const lost = ARM_OPS - arm.succeeded;
   const figures: Figure[] = [
     {
       figure: "signed webhooks durably accepted (202) vs bare Hono",
@@ -218,12 +188,12 @@ async function main(): Promise<void> {
     },
     {
       figure: "ARM writes completed / the throttle bucket's maximum",
-      armbridge: `${succeeded} of ${ARM_OPS} in ${fmt(armSeconds, 2)} s, ${stats.throttled} answered 429`,
+      armbridge: `${arm.succeeded} of ${ARM_OPS} in ${fmt(arm.seconds, 2)} s, ${arm.throttled} answered 429`,
       yardstick: `bucket ${BUCKET.burst} + ${BUCKET.perSecond}/s = ${fmt(theoretical)} writes`,
-      value: succeeded / theoretical,
+      value: arm.succeeded / theoretical,
       unit: "",
       goal: { op: "≥", limit: 0.9 },
-      also: { text: "nothing lost", ok: lost === 0 && sent.failures === 0 },
+      also: { text: "nothing lost", ok: lost === 0 && arm.notAccepted === 0 },
     },
     {
       figure: "event-loop delay p99 under load (worst round)",
@@ -240,9 +210,14 @@ async function main(): Promise<void> {
   );
   console.log(table(figures));
   console.log(
-    `IMDS token requests: ${stats.imdsTokenRequests} for ${stats.armRequests} ARM calls; ` +
+    `IMDS token requests: ${arm.imdsTokenRequests} for ${arm.armRequests} ARM calls; ` +
       `armbridge p99 latency per round ${hookRuns.map((r) => `${fmt(r.p99Ms, 1)} ms`).join(", ")}; ` +
       `answers other than 202: ${JSON.stringify(hookRuns.map((r) => ({ ...r.statuses, 202: undefined, socket: r.socketErrors })))}`,
+  );
+  const cpu = (name: string) => `${fmt(median(cpuPerAccepted[name] ?? []))} µs`;
+  console.log(
+    `CPU per accepted delivery (median of rounds, all threads): armbridge ${cpu("armbridge")}, bare Hono ${cpu("bare")};` +
+      ` armbridge ${cpu("again")} vs adnanh/webhook ${cpu("peer")} (its /bin/true processes not counted)`,
   );
   if (process.argv.includes("--scale-out")) {
     const scaleEmulator = await startEmulatorProcess(root, ["--throttle-scale", "0"], { detached: true });

@@ -39,6 +39,16 @@ export function rssMb(pid: number | undefined): number {
   }
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in ms: a yardstick that load on the machine bends less than throughput. */
+export function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 function ask<T>(child: ChildProcess, message: string): Promise<T> {
   return new Promise((resolve) => {
     child.once("message", (answer) => resolve(answer as T));

@@ -106,6 +106,7 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async ping() {
+      writer.check();
       db.prepare("SELECT 1").get();
     },
 

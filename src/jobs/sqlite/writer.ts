@@ -9,6 +9,8 @@ import { commitBatch, type Outcome, sqliteWrites, type WriteOp } from "./writes.
 
 export interface SqliteWriter {
   write(w: WriteOp): Promise<unknown>;
+  /** Throws when writes can no longer be committed (the writer thread is gone). */
+  check(): void;
   /** Commits what is queued, then stops. */
   close(): Promise<void>;
 }
@@ -63,6 +65,7 @@ export function inProcessWriter(db: DatabaseSync): SqliteWriter {
   );
   return {
     write,
+    check() {},
     async close() {
       await write({ op: "sync" });
     },
@@ -131,6 +134,9 @@ export function threadWriter(path: string): SqliteWriter {
   );
   return {
     write,
+    check() {
+      if (broken) throw broken;
+    },
     async close() {
       if (broken) return;
       await write({ op: "sync" });

@@ -48,6 +48,14 @@ function peakRss(sample: () => number): () => number {
   };
 }
 
+const memory = (figure: string, mb: number, limit: number): Figure => ({
+  figure,
+  armbridge: `${fmt(mb)} MB`,
+  yardstick: "—",
+  value: mb,
+  unit: "MB",
+  goal: { op: "≤", limit },
+});
 const rate = (r: WrkResult) => `${fmt(r.perSecond)}/s`;
 const rounds = (rs: WrkResult[]) => rs.map(rate).join(", ");
 
@@ -162,22 +170,8 @@ async function main(): Promise<void> {
       unit: "×",
       goal: { op: "≤", limit: 5 },
     },
-    {
-      figure: "resident memory, idle",
-      armbridge: `${fmt(idleRss)} MB`,
-      yardstick: "—",
-      value: idleRss,
-      unit: "MB",
-      goal: { op: "≤", limit: 100 },
-    },
-    {
-      figure: "resident memory, peak under sustained load (the wrk rounds)",
-      armbridge: `${fmt(loadRss)} MB`,
-      yardstick: "—",
-      value: loadRss,
-      unit: "MB",
-      goal: { op: "≤", limit: 150 },
-    },
+    memory("resident memory, idle", idleRss, 100),
+    memory("resident memory, peak under sustained load (the wrk rounds)", loadRss, 150),
     {
       figure: `${fmt(BATCH_EVENTS)}-event Event Grid batch (${fmt(batchBytes / 1e6, 2)} MB) to its 200, median`,
       armbridge: batchMs.map((ms) => `${fmt(ms)} ms`).join(", "),

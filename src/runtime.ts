@@ -93,6 +93,8 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     onAccepted: () => worker.wake(),
     readiness: {
       token: async () => {
+        // The token request is the Azure SDK's too: its span joins the trace like an ARM call's.
+        await telemetry?.instrumentAzureSdk?.();
         await credential.getToken(tokenScope, { abortSignal: AbortSignal.timeout(5000) });
       },
     },

@@ -4,8 +4,20 @@ import type { Job, JobError, JobState, JobTrace } from "../job.ts";
 
 export type Row = Record<string, SQLInputValue>;
 
+// A row's timestamps, and those of the rows of one commit, are mostly the same instant: the last
+// one converted is kept (a batch of 5,000 jobs would otherwise format 30,000 dates).
+let lastMs = Number.NaN;
+let lastIso = "";
+const iso = (v: SQLInputValue | undefined) => {
+  const ms = Number(v);
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+};
+
 export function toJob(row: Row): Job {
-  const iso = (v: SQLInputValue | undefined) => new Date(Number(v)).toISOString();
   const json = (v: SQLInputValue | undefined) =>
     v === null || v === undefined ? undefined : JSON.parse(String(v));
   return {

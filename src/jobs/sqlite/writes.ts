@@ -1,6 +1,6 @@
 // Every write of the SQLite job store as a plain message (so it can cross to the writer thread), the
 // statements that carry them out, prepared once, and the group commit that runs a batch of them.
-import { randomUUID } from "node:crypto";
+import * as crypto from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { AuditRecord } from "../audit.ts";
 import type { JobDraft, JobError, JobState } from "../job.ts";
@@ -28,6 +28,12 @@ export type WriteOp =
 
 /** A write's result, or the error it threw (its own savepoint rolled back, the others committed). */
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Job ids that grow with time (UUIDv7 where Node has it): a new job's id lands at the end of the
+ * primary key's index instead of on a random page, so a commit writes fewer pages.
+ */
+const newJobId: () => string = crypto.randomUUIDv7 ?? crypto.randomUUID;
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
@@ -113,7 +119,7 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
       });
       // One index probe for a new job: the insert itself finds a repeated key, and only then is it read.
       const row = insert.get(
-        randomUUID(),
+        newJobId(),
         d.idempotencyKey ?? null,
         d.operation,
         JSON.stringify(d.params),
@@ -123,7 +129,7 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
         d.routeId ?? null,
         d.actionIndex,
         d.requestId,
-        randomUUID(),
+        crypto.randomUUID(),
         now,
         now,
         now,

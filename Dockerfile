@@ -13,6 +13,8 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No lifecycle scripts: armbridge has no native addons, so no dependency needs to run code at install.
+# The workspaces (packages/azure-emulator, examples/client) are not in the context: npm ci installs
+# none of them, nor what only they need.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && mkdir data
 
 FROM ${NODE_IMAGE}

@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 // Vitest reads its config from a default export; the project bans them elsewhere.
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,5 +1,5 @@
 // Builds the HTTP app from explicit dependencies. Pure: no listening, no globals; tests use it directly.
-import { randomUUID } from "node:crypto";
+
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { BlankEnv, BlankSchema } from "hono/types";
 import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
@@ -8,7 +8,7 @@ import type { Config } from "./config/schema.ts";
 import { registerAuditRoutes } from "./http/audit-routes.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
 import { registerDocsRoutes } from "./http/docs-routes.ts";
-import { BridgeError, isBridgeError, problemResponse } from "./http/errors.ts";
+import { problemResponse } from "./http/errors.ts";
 import { type ReadinessCheck, registerHealthRoutes } from "./http/health-routes.ts";
 import { registerJobRoutes } from "./http/jobs-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
@@ -18,12 +18,14 @@ import { registerEventRoutes } from "./ingress/events.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobStore } from "./jobs/store.ts";
 import type { JobWaiter } from "./jobs/waiter.ts";
+import { AppError, isAppError } from "./kernel/errors.ts";
+import { newId } from "./kernel/ids.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createAuthorizer } from "./policy/authorize.ts";
-import { createRouter } from "./routes/router.ts";
 import { traceRequests } from "./telemetry/http-spans.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { type BridgeMetrics, noopMetrics } from "./telemetry/metrics.ts";
+import { createRouter } from "./triggers/router.ts";
 
 export interface AppDeps {
   config: Config;
@@ -45,13 +47,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   const { config, store, waiter, logger } = deps;
   const onAccepted = deps.onAccepted ?? (() => {});
   const metrics = deps.metrics ?? noopMetrics();
-  const instanceId = deps.instanceId ?? randomUUID();
+  const instanceId = deps.instanceId ?? newId();
   const app = new OpenAPIHono<BlankEnv, BlankSchema>({
     // A parameter, query or header that fails its route's schema is a precise 400 like any other.
     defaultHook: (result) => {
       if (result.success) return;
       const issue = result.error.issues[0];
-      throw new BridgeError(
+      throw new AppError(
         "bad_request",
         `${result.target} ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
       );
@@ -98,19 +100,19 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   registerDocsRoutes(app);
 
   app.notFound((c) => {
-    const err = new BridgeError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+    const err = new AppError("not_found", `no route for ${c.req.method} ${c.req.path}`);
     c.set("problem", { code: err.code, detail: err.detail });
     return problemResponse(c, err);
   });
 
   app.onError((err, c) => {
-    if (isBridgeError(err)) {
+    if (isAppError(err)) {
       c.set("problem", { code: err.code, detail: err.detail });
       return problemResponse(c, err);
     }
     // Unknown errors are logged in full with the request id and answered with nothing they contain.
     logger.error({ err, requestId: c.get("requestId") }, "unhandled error");
-    const internal = new BridgeError(
+    const internal = new AppError(
       "internal",
       "an internal error occurred; quote the request id when reporting it",
     );

@@ -1,20 +1,22 @@
 // Wires the real dependencies for a config: credential, ARM clients, store, worker and app.
 // main.ts serves what this builds; tests build the same thing against the emulator.
-import { randomUUID } from "node:crypto";
+
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
+import { startAuditRetention } from "./audit/retention.ts";
+import { armCallRecord } from "./azure/arm-call-record.ts";
 import type { ArmClients } from "./azure/arm-clients.ts";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
 import { createThrottleLimiter, shareOfThrottle } from "./azure/throttle.ts";
 import type { Config } from "./config/schema.ts";
-import { armCallRecord } from "./jobs/audit.ts";
 import { deferredJobStore } from "./jobs/deferred-store.ts";
-import { openSqliteJobStore } from "./jobs/sqlite-store.ts";
+import { openSqliteJobStore } from "./jobs/sqlite/store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
-import { startAuditRetention } from "./telemetry/audit-retention.ts";
+import { newId } from "./kernel/ids.ts";
+import { findOperation } from "./operations/catalog.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { countTokenRefreshes, noopMetrics } from "./telemetry/metrics.ts";
 import type { Telemetry } from "./telemetry/setup.ts";
@@ -31,7 +33,7 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   logger: Logger;
-  /** Extra CA certificate (PEM) to trust for ARM calls, e.g. the in-process emulator's. */
+  /** Extra CA certificate (PEM) to trust for ARM calls; `azure.caCertFile` otherwise. */
   trustedCaPem?: string;
   /** Started before the runtime (main.ts does); without it spans and metrics go nowhere. */
   telemetry?: Pick<Telemetry, "metrics" | "instanceId"> & Partial<Pick<Telemetry, "instrumentAzureSdk">>;
@@ -39,14 +41,14 @@ export interface RuntimeOptions {
 
 export function createRuntime(config: Config, { logger, trustedCaPem, telemetry }: RuntimeOptions): Runtime {
   const metrics = telemetry?.metrics ?? noopMetrics();
-  const instanceId = telemetry?.instanceId ?? randomUUID();
+  const instanceId = telemetry?.instanceId ?? newId();
   const credential = countTokenRefreshes(createManagedIdentityCredential(config.azure), metrics);
   // The one place that knows which engine runs; everything else sees a JobStore.
   const storeConfig = config.store;
   const store =
     storeConfig.engine === "azure-storage"
       ? deferredJobStore(async () =>
-          (await import("./jobs/azure-storage-store.ts")).openAzureStorageJobStore(storeConfig, credential),
+          (await import("./jobs/azure-storage/store.ts")).openAzureStorageJobStore(storeConfig, credential),
         )
       : openSqliteJobStore(join(config.dataDir, "armbridge.db"));
   metrics.observeQueue(() => store.countUnfinished());
@@ -76,6 +78,7 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
   const worker = createWorker({
     store,
     arm,
+    findOperation,
     logger,
     settings: config.jobs,
     metrics,

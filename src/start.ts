@@ -1,5 +1,4 @@
-// Loads the config (or runs `armbridge roles`), starts the in-process emulator if asked, serves, and
-// drains on signals.
+// Loads the config (or runs `armbridge roles`), serves, and drains on signals.
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { runRolesCommand } from "./cli/roles.ts";
@@ -27,30 +26,14 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`armbridge: ${err.message}\n`);
     process.exit(2);
   }
-  let { config } = loaded;
+  const { config } = loaded;
   const logger = createLogger(config.telemetry.logLevel);
-
-  const emulator = config.emulator.enabled
-    ? // Loaded only when asked for, so a production start does not pay for the emulator's modules.
-      await (await import("./emulator/index.ts")).startEmulator({
-        armPort: config.emulator.armPort,
-        imdsPort: config.emulator.imdsPort,
-        subscriptions: config.emulator.subscriptions,
-      })
-    : undefined;
-  if (emulator) {
-    config = {
-      ...config,
-      azure: { ...config.azure, resourceManagerEndpoint: emulator.armUrl, imdsEndpoint: emulator.imdsUrl },
-    };
-    logger.info({ arm: emulator.armUrl, imds: emulator.imdsUrl }, "local Azure emulator started in-process");
-  }
 
   // Before the runtime: the Azure SDK clients and the app find the registered providers from the start.
   const telemetry = await startTelemetry(config.telemetry, { dataDir: config.dataDir });
   routeLibraryLogs(logger);
   logger.info({ exporter: telemetry.exporter, instanceId: telemetry.instanceId }, "telemetry started");
-  const runtime = createRuntime(config, { logger, trustedCaPem: emulator?.caCertPem, telemetry });
+  const runtime = createRuntime(config, { logger, telemetry });
   await runtime.start();
   const server = serve(
     { fetch: runtime.app.fetch, hostname: config.server.host, port: config.server.port },
@@ -72,7 +55,6 @@ async function main(argv: string[]): Promise<void> {
     await runtime.stop(deadlineMs);
     // Flushes the spans and metrics still buffered.
     await telemetry.shutdown();
-    await emulator?.stop();
     logger.info("stopped");
     process.exit(0);
   };

@@ -1,13 +1,14 @@
 // Resolves the api-version for a resource type from the provider's registered versions, cached,
 // so a route can name a resource without pinning an api-version.
 import type { ResourceManagementClient } from "@azure/arm-resources";
-import { resourceTypeOf } from "../policy/scope.ts";
+import { resourceTypeOf } from "../kernel/arm-scope.ts";
+import { type Clock, systemClock } from "../kernel/clock.ts";
 
 export type ApiVersionResolver = (client: ResourceManagementClient, resourceId: string) => Promise<string>;
 
 export function createApiVersionResolver(
   ttlMs = 60 * 60 * 1000,
-  now: () => number = Date.now,
+  now: Clock = systemClock,
 ): ApiVersionResolver {
   const cache = new Map<string, { version: string; until: number }>();
   return async (client, resourceId) => {

@@ -10,6 +10,7 @@ import { type Client, getClient } from "@azure-rest/core-client";
 import type { Config } from "../config/schema.ts";
 import { type Attribution, currentAttribution } from "../telemetry/attribution.ts";
 import { createApiVersionResolver } from "./api-versions.ts";
+import { retryAfterPolicy } from "./retry-after-policy.ts";
 import { parseRetryAfter, requestKind, type ThrottleLimiter } from "./throttle.ts";
 
 export interface ArmClients {
@@ -41,7 +42,7 @@ export interface ArmCall {
 }
 
 export interface ArmClientOptions {
-  /** Extra CA certificate (PEM) to trust, e.g. the emulator's; `azure.caCertFile` otherwise. */
+  /** Extra CA certificate (PEM) to trust; `azure.caCertFile` otherwise. */
   extraCaPem?: string;
   limiter?: ThrottleLimiter;
   /** Told of every request after its response (or failure); awaited, so the record is written first. */
@@ -149,6 +150,7 @@ export function createArmClients(
     ...(ca ? { tlsOptions: { ca } } : {}),
     additionalPolicies: [
       { policy: attributionPolicy(azure.requestTimeoutMs), position: "perCall" as const },
+      { policy: retryAfterPolicy(), position: "perCall" as const },
       ...(options.callerTag
         ? [{ policy: callerTagPolicy(options.callerTag), position: "perCall" as const }]
         : []),

@@ -6,7 +6,7 @@ import type { Config } from "../config/schema.ts";
 
 export function createManagedIdentityCredential(azure: Config["azure"]): TokenCredential {
   if (azure.imdsEndpoint) {
-    // The SDK takes an IMDS override only from this variable (used by the emulator and pod identity).
+    // The SDK takes an IMDS override only from this variable (used by pod identity and local IMDS stand-ins).
     process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = azure.imdsEndpoint;
   }
   const { clientId, resourceId } = azure.identity;

@@ -53,7 +53,13 @@ const TOKEN_ERRORS = new Set([
 ]);
 
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-const TRANSIENT_CONFLICTS = new Set(["AnotherOperationInProgress", "OperationNotAllowed", "Conflict"]);
+// DeploymentActive: another deployment of that name is still running; it ends, then the PUT can go.
+const TRANSIENT_CONFLICTS = new Set([
+  "AnotherOperationInProgress",
+  "OperationNotAllowed",
+  "Conflict",
+  "DeploymentActive",
+]);
 
 export function describeArmError(err: unknown): ArmFailure {
   if (err instanceof Error && TOKEN_ERRORS.has(err.name)) {
@@ -65,7 +71,9 @@ export function describeArmError(err: unknown): ArmFailure {
       code: err.code,
       message: firstLine(err.message),
       ...(err.status !== undefined ? { status: err.status } : {}),
-      retryable: err.status !== undefined && TRANSIENT_STATUS.has(err.status),
+      retryable:
+        err.status !== undefined &&
+        (TRANSIENT_STATUS.has(err.status) || (err.status === 409 && TRANSIENT_CONFLICTS.has(err.code))),
       ...(err.details !== undefined ? { details: err.details } : {}),
     };
   }

@@ -1,6 +1,7 @@
 // armbridge's side of ARM throttling: per-subscription token buckets for reads, writes and deletes,
 // taken before every request, that shrink to what ARM reports left and pause for its Retry-After.
 import type { ThrottleConfig } from "../config/schema.ts";
+import { type Clock, systemClock } from "../kernel/clock.ts";
 
 export type RequestKind = "reads" | "writes" | "deletes";
 
@@ -31,7 +32,7 @@ export function requestKind(method: string): RequestKind {
   return m === "DELETE" ? "deletes" : "writes";
 }
 
-export function createThrottleLimiter(config: ThrottleConfig, now: () => number = Date.now): ThrottleLimiter {
+export function createThrottleLimiter(config: ThrottleConfig, now: Clock = systemClock): ThrottleLimiter {
   const buckets = new Map<string, BucketState>();
 
   const refilled = (subscription: string, kind: RequestKind): BucketState => {

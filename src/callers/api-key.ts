@@ -1,19 +1,21 @@
 // API keys for simple callers: the config holds only SHA-256 hashes, compared in constant time.
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { ApiKeyCallerConfig } from "../config/schema.ts";
+import { type Clock, systemClock } from "../kernel/clock.ts";
+import { digestOfHash, hashSecret, matchSecret } from "../kernel/secret.ts";
 import type { CallerVerifier, Verification } from "./caller.ts";
 import { bearerToken, looksLikeJwt } from "./credentials.ts";
 
 export function hashApiKey(key: string): string {
-  return `sha256:${createHash("sha256").update(key, "utf8").digest("hex")}`;
+  return hashSecret(key);
 }
 
-export function apiKeyVerifier(config: ApiKeyCallerConfig, now: () => number = Date.now): CallerVerifier {
+export function apiKeyVerifier(config: ApiKeyCallerConfig, now: Clock = systemClock): CallerVerifier {
   const keys = config.keys.map((k) => ({
-    digest: Buffer.from(k.hash.slice("sha256:".length), "hex"),
+    digest: digestOfHash(k.hash),
     fingerprint: k.hash.slice(0, "sha256:".length + 12),
     expiresAtMs: k.expiresAt ? Date.parse(k.expiresAt) : undefined,
   }));
+  const digests = keys.map((k) => k.digest);
   const presented = (headers: Headers): string | undefined => {
     const bearer = bearerToken(headers);
     if (bearer !== undefined) return looksLikeJwt(bearer) ? undefined : bearer;
@@ -25,10 +27,8 @@ export function apiKeyVerifier(config: ApiKeyCallerConfig, now: () => number = D
     presents: ({ headers }) => presented(headers) !== undefined,
     async verify({ headers }): Promise<Verification> {
       const key = presented(headers) ?? "";
-      const digest = createHash("sha256").update(key, "utf8").digest();
       // Every configured hash is compared, so timing does not reveal which one (if any) matched.
-      let match: (typeof keys)[number] | undefined;
-      for (const k of keys) if (timingSafeEqual(k.digest, digest)) match = k;
+      const match = keys[matchSecret(key, digests)];
       if (!match) return { ok: false, reason: "the API key is not valid" };
       if (match.expiresAtMs !== undefined && match.expiresAtMs <= now()) {
         return { ok: false, reason: "the API key has expired" };

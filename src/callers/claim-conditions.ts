@@ -1,5 +1,6 @@
 // Claim conditions of OIDC callers: equality, alternatives and globs, compiled once at start.
 import type { ClaimCondition } from "../config/callers-schema.ts";
+import { globToRegex } from "../kernel/glob.ts";
 
 export type ValueMatcher = (value: string) => boolean;
 
@@ -8,21 +9,6 @@ export function compileCondition(condition: ClaimCondition): ValueMatcher {
   if (Array.isArray(condition)) return (v) => condition.includes(v);
   const globs = (Array.isArray(condition.glob) ? condition.glob : [condition.glob]).map(globToRegex);
   return (v) => globs.some((re) => re.test(v));
-}
-
-/** `*` matches within one `/`-separated part, `**` across parts, `?` one character; the rest is literal. */
-export function globToRegex(glob: string): RegExp {
-  let body = "";
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i] as string;
-    if (ch === "*" && glob[i + 1] === "*") {
-      body += ".*";
-      i++;
-    } else if (ch === "*") body += "[^/]*";
-    else if (ch === "?") body += "[^/]";
-    else body += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${body}$`, "s");
 }
 
 /**

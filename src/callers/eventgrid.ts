@@ -1,7 +1,7 @@
 // Event Grid deliveries: the Entra ID token Event Grid obtains for the webhook's app, and/or a secret
 // in the query string or a header, either or both required.
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { EventGridCallerConfig } from "../config/schema.ts";
+import { digestOfSecret, matchSecret } from "../kernel/secret.ts";
 import type { CallerRequest, CallerVerifier, Verification } from "./caller.ts";
 import { bearerToken, looksLikeJwt } from "./credentials.ts";
 import { type JwtPolicy, type KeySets, verifyJwt } from "./jwt.ts";
@@ -65,8 +65,7 @@ function entraCredential(entra: NonNullable<EventGridCallerConfig["entra"]>, key
 }
 
 function secretCredential(secret: NonNullable<EventGridCallerConfig["secret"]>): Credential {
-  const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
-  const digests = secret.values.map((s) => digest(s.reveal()));
+  const digests = secret.values.map((s) => digestOfSecret(s.reveal()));
   const value = ({ url, headers }: CallerRequest) =>
     secret.query !== undefined
       ? (new URL(url).searchParams.get(secret.query) ?? undefined)
@@ -75,12 +74,8 @@ function secretCredential(secret: NonNullable<EventGridCallerConfig["secret"]>):
     name: "the delivery secret",
     presented: (request) => value(request) !== undefined,
     async verify(request) {
-      const presented = digest(value(request) ?? "");
       // Every value is compared, so timing does not tell which one (if any) matched.
-      let match = -1;
-      digests.forEach((d, i) => {
-        if (timingSafeEqual(d, presented)) match = i;
-      });
+      const match = matchSecret(value(request) ?? "", digests);
       if (match < 0) return { ok: false, reason: "the delivery secret is not valid" };
       // Which value of a rotation was used (1 or 2); it reveals nothing about the value.
       return { ok: true, claims: { secret: String(match + 1) } };

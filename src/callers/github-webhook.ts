@@ -1,7 +1,9 @@
 // GitHub webhook signatures: HMAC-SHA256 over the raw body in `X-Hub-Signature-256: sha256=<hex>`.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { Secret } from "../config/secret.ts";
-import type { Caller, CallerVerifier } from "./caller.ts";
+import type { Caller } from "../kernel/caller.ts";
+import { constantTimeEqual } from "../kernel/secret.ts";
+import type { CallerVerifier } from "./caller.ts";
 
 const PREFIX = "sha256=";
 
@@ -24,7 +26,7 @@ export function verifyGithubSignature(
   // Every secret is tried, so timing does not reveal which one (if any) matched.
   for (const secret of secrets) {
     const expected = createHmac("sha256", secret.reveal()).update(body).digest();
-    if (timingSafeEqual(expected, given)) match = true;
+    if (constantTimeEqual(expected, given)) match = true;
   }
   return match;
 }

@@ -1,8 +1,10 @@
 // Standard Webhooks (standardwebhooks.com): HMAC-SHA256 over `{webhook-id}.{webhook-timestamp}.{body}`,
 // base64 in `webhook-signature: v1,<sig> [v1,<sig>…]`, with a timestamp window and replay refusal.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { decodeStandardWebhookSecret } from "../config/callers-schema.ts";
 import type { StandardWebhookCallerConfig } from "../config/schema.ts";
+import { type Clock, systemClock } from "../kernel/clock.ts";
+import { constantTimeEqual } from "../kernel/secret.ts";
 import type { CallerVerifier, Verification } from "./caller.ts";
 
 const MAX_REMEMBERED = 100_000;
@@ -47,7 +49,7 @@ export function verifyStandardSignature(
   // Every key is compared with every signature, so timing does not reveal which one matched.
   for (const key of keys) {
     const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
-    for (const sig of given) if (timingSafeEqual(expected, sig)) match = true;
+    for (const sig of given) if (constantTimeEqual(expected, sig)) match = true;
   }
   return match;
 }
@@ -55,7 +57,7 @@ export function verifyStandardSignature(
 export function standardWebhookVerifier(
   config: StandardWebhookCallerConfig,
   guard: ReplayGuard,
-  now: () => number = Date.now,
+  now: Clock = systemClock,
 ): CallerVerifier {
   const keys = config.secrets.map((s) => decodeStandardWebhookSecret(s.reveal()) as Buffer);
   return {

@@ -1,6 +1,6 @@
 // `armbridge roles [--config PATH] [--name NAME]`: prints the least-privilege custom role for the config.
 import { ConfigError, loadProcessConfig } from "../config/load.ts";
-import { isBridgeError } from "../http/errors.ts";
+import { isAppError } from "../kernel/errors.ts";
 import { catalog, operationNames } from "../operations/catalog.ts";
 import { buildRoleDefinition } from "../policy/role-definition.ts";
 
@@ -18,7 +18,7 @@ export function runRolesCommand(
     out(`${JSON.stringify(buildRoleDefinition(config.grants, catalog, name), null, 2)}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError || isBridgeError(e)) {
+    if (e instanceof ConfigError || isAppError(e)) {
       err(`armbridge roles: ${e.message}\n`);
       return 2;
     }

@@ -1,5 +1,6 @@
 // The config of callers: who may call armbridge and how each one proves it, one schema per kind.
 import { z } from "zod";
+import { SECRET_HASH } from "../kernel/secret.ts";
 import type { Secret } from "./secret.ts";
 
 export const callerId = z
@@ -61,8 +62,6 @@ export const PINNING_CLAIMS: Record<(typeof OIDC_PRESETS)[number], readonly stri
 /** Event Grid's first-party application in the public cloud: the `appid`/`azp` of its delivery tokens. */
 export const EVENT_GRID_APP_ID = "4962773b-9cdb-44cf-a8bf-237846a00ab7";
 
-const SHA256_HASH = /^sha256:[0-9a-f]{64}$/;
-
 export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) {
   const base = { id: callerId, rateLimit: rateLimitSchema.optional() };
 
@@ -99,7 +98,7 @@ export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) 
           hash: z
             .string()
             .transform((s) => s.toLowerCase())
-            .pipe(z.string().regex(SHA256_HASH, "must be 'sha256:' followed by 64 hex digits")),
+            .pipe(z.string().regex(SECRET_HASH, "must be 'sha256:' followed by 64 hex digits")),
           expiresAt: z.iso.datetime({ offset: true }).optional(),
         }),
       )

@@ -91,6 +91,11 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<strin
       ...(env.ARMBRIDGE_IDENTITY_RESOURCE_ID ? { resourceId: env.ARMBRIDGE_IDENTITY_RESOURCE_ID } : {}),
     };
   }
+  // Where ARM and IMDS are, and an extra CA to trust for ARM: per-cloud values, and how the local
+  // launcher (`npm start`) points armbridge at a stand-in without armbridge knowing of it.
+  if (env.ARMBRIDGE_ARM_ENDPOINT) section("azure").resourceManagerEndpoint = env.ARMBRIDGE_ARM_ENDPOINT;
+  if (env.ARMBRIDGE_IMDS_ENDPOINT) section("azure").imdsEndpoint = env.ARMBRIDGE_IMDS_ENDPOINT;
+  if (env.ARMBRIDGE_CA_CERT_FILE) section("azure").caCertFile = env.ARMBRIDGE_CA_CERT_FILE;
   const telemetry = section("telemetry");
   if (env.APPLICATIONINSIGHTS_CONNECTION_STRING && telemetry.connectionString === undefined) {
     telemetry.connectionString = { env: "APPLICATIONINSIGHTS_CONNECTION_STRING" };

@@ -1,8 +1,10 @@
 // The zod schema of armbridge's YAML config: the single source of its types, validation and JSON Schema.
 import { z } from "zod";
-import { checkScopePattern } from "../policy/scope.ts";
-import { filterSchema } from "../routes/filter.ts";
+import { checkScopePattern } from "../kernel/arm-scope.ts";
+import type { CallerKind } from "../kernel/caller.ts";
+import { SECRET_HASH } from "../kernel/secret.ts";
 import { callerId, createCallerSchema } from "./callers-schema.ts";
+import { filterSchema } from "./filter-schema.ts";
 import { Secret } from "./secret.ts";
 import { createStoreSchema } from "./store-schema.ts";
 
@@ -55,7 +57,7 @@ const azureSchema = z.strictObject({
     })
     .refine((v) => !(v.clientId && v.resourceId), "set clientId or resourceId, not both")
     .prefault({}),
-  /** An extra CA certificate (PEM file) trusted for ARM calls only, e.g. the emulator's. */
+  /** An extra CA certificate (PEM file) trusted for ARM calls only, beside the system's (e.g. a local ARM's). */
   caCertFile: z.string().optional(),
   /** Overrides the IMDS host (the SDK's AZURE_POD_IDENTITY_AUTHORITY_HOST). */
   imdsEndpoint: z.url({ protocol: /^https?$/ }).optional(),
@@ -83,14 +85,6 @@ const azureSchema = z.strictObject({
       maxRetryDelayMs: z.number().int().min(1).max(300_000).default(10_000),
     })
     .prefault({}),
-});
-
-const emulatorSchema = z.strictObject({
-  /** Starts the local Azure emulator in-process and points `azure` at it. For local use and tests. */
-  enabled: z.boolean().default(false),
-  armPort: z.number().int().min(0).max(65535).default(0),
-  imdsPort: z.number().int().min(0).max(65535).default(0),
-  subscriptions: z.array(z.guid()).min(1).default(["00000000-0000-0000-0000-000000000001"]),
 });
 
 const jobsSchema = z.strictObject({
@@ -127,8 +121,18 @@ const auditSchema = z.strictObject({
 /** Operators may list jobs and re-queue dead letters; the key itself is never in the file. */
 const operatorSchema = z.strictObject({
   id,
-  /** Hex SHA-256 of the operator's API key (`printf %s "$KEY" | sha256sum`). */
-  apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the API key"),
+  /**
+   * The operator's API key as `sha256:<hex>`, the one hash format of configured keys (callers' API keys
+   * use it too). Bare hex, the format of earlier releases, is still accepted and read as `sha256:<hex>`.
+   */
+  apiKeyHash: z
+    .string()
+    .regex(
+      /^(sha256:)?[0-9a-fA-F]{64}$/,
+      "must be 'sha256:' followed by the 64 hex digits of the key's SHA-256",
+    )
+    .transform((s) => `sha256:${s.toLowerCase().replace(/^sha256:/, "")}`)
+    .pipe(z.string().regex(SECRET_HASH)),
 });
 
 const hookSchema = z.strictObject({
@@ -256,7 +260,6 @@ export function createConfigSchema(
       dataDir: z.string().default("./data"),
       store: createStoreSchema(() => secretRef(env, placeholders)),
       azure: azureSchema.prefault({}),
-      emulator: emulatorSchema.prefault({}),
       jobs: jobsSchema.prefault({}),
       telemetry: telemetrySchema.prefault({}),
       audit: auditSchema.prefault({}),
@@ -265,6 +268,8 @@ export function createConfigSchema(
       hooks: z.array(hookSchema).default([]),
       sources: z.array(sourceSchema).default([]),
       grants: z.array(grantSchema).default([]),
+      // The code calls these triggers (src/triggers/), but the key stays `routes:`: every deployed config
+      // file and every doc example uses it, and renaming it would break them for no gain to users.
       routes: z.array(routeSchema).default([]),
     })
     .superRefine((config, ctx) => checkReferences(config, operations, ctx));
@@ -348,7 +353,15 @@ export type HookConfig = Config["hooks"][number];
 export type SourceConfig = Config["sources"][number];
 export type GrantConfig = Config["grants"][number];
 export type RouteConfig = Config["routes"][number];
-export type CallerKind = CallerConfig["kind"];
+export type { CallerKind };
+
+// The kernel names the caller kinds for every layer; this fails to compile when the schema disagrees.
+type SameKinds = [CallerConfig["kind"]] extends [CallerKind]
+  ? [CallerKind] extends [CallerConfig["kind"]]
+    ? true
+    : never
+  : never;
+true satisfies SameKinds;
 export type OidcCallerConfig = Extract<CallerConfig, { kind: "oidc" }>;
 export type ApiKeyCallerConfig = Extract<CallerConfig, { kind: "api-key" }>;
 export type StandardWebhookCallerConfig = Extract<CallerConfig, { kind: "standard-webhook" }>;

@@ -1,10 +1,10 @@
 // GET /v1/audit, for operators: who asked for what, what policy decided, which ARM calls were made
 // (with the correlation id ARM writes into the activity log) and how each job ended.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AuditFilter } from "../audit/record.ts";
 import type { OperatorConfig } from "../config/schema.ts";
-import type { AuditFilter } from "../jobs/audit.ts";
 import type { JobStore } from "../jobs/store.ts";
-import { BridgeError } from "./errors.ts";
+import { AppError } from "../kernel/errors.ts";
 import { requireOperator } from "./operator-auth.ts";
 import { problemResponses } from "./problem-docs.ts";
 import { OPERATOR_SECURITY } from "./security-docs.ts";
@@ -104,7 +104,7 @@ export function registerAuditRoutes(app: OpenAPIHono, { store, operators }: Audi
       return c.json({ records: page.records, links: { next } }, 200);
     } catch (err) {
       if (err instanceof RangeError)
-        throw new BridgeError("bad_request", "query cursor: not a cursor of this list");
+        throw new AppError("bad_request", "query cursor: not a cursor of this list");
       throw err;
     }
   });

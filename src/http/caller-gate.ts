@@ -1,13 +1,13 @@
 // The auth glue every entry point shares: authenticate, log the decision, apply the caller's rate limit.
 import type { Context } from "hono";
+import type { AuditRecord } from "../audit/record.ts";
 import type { Authenticator } from "../callers/authenticate.ts";
-import type { Caller } from "../callers/caller.ts";
 import type { RateLimiter } from "../callers/rate-limit.ts";
-import type { AuditRecord } from "../jobs/audit.ts";
+import type { Caller } from "../kernel/caller.ts";
+import { AppError } from "../kernel/errors.ts";
 import { annotateRequest, callerAttribution } from "../telemetry/attribution.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
-import { BridgeError } from "./errors.ts";
 
 export interface CallerGateDeps {
   authenticate: Authenticator;
@@ -75,11 +75,7 @@ export function createCallerGate({
       const callerId = auth.attempted.length === 1 ? (auth.attempted[0] as string) : "(unknown)";
       await record(refusal(c, callerId, "authenticate", auth.reason));
       metrics.events("refused", 1, { stage: "authenticate" });
-      throw new BridgeError(
-        auth.code,
-        auth.reason,
-        auth.code === "unavailable" ? { retryAfterSeconds: 5 } : {},
-      );
+      throw new AppError(auth.code, auth.reason, auth.code === "unavailable" ? { retryAfterSeconds: 5 } : {});
     }
     const limited = rateLimit(auth.caller.id);
     if (!limited.ok) {
@@ -95,7 +91,7 @@ export function createCallerGate({
       );
       await record(refusal(c, auth.caller.id, "rate-limit", "rate limited"));
       metrics.events("refused", 1, { stage: "rate-limit" });
-      throw new BridgeError("rate_limited", `caller '${auth.caller.id}' is over its rate limit`, {
+      throw new AppError("rate_limited", `caller '${auth.caller.id}' is over its rate limit`, {
         retryAfterSeconds: limited.retryAfterSeconds,
       });
     }

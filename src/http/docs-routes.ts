@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { type RenderedDocument, renderDocument } from "../openapi/document.ts";
-import { problemResponses, registerProblemExamples } from "./problem-docs.ts";
+import { problemResponses, registerProblemComponents } from "./problem-docs.ts";
 import { NO_SECURITY, registerSecuritySchemes } from "./security-docs.ts";
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
@@ -90,7 +90,7 @@ const docsPage = createRoute({
 
 export function registerDocsRoutes(app: OpenAPIHono): void {
   registerSecuritySchemes(app.openAPIRegistry);
-  registerProblemExamples(app.openAPIRegistry);
+  registerProblemComponents(app.openAPIRegistry);
   // Rendered on first use, once every route of the app is registered; the app never changes after.
   let rendered: RenderedDocument | undefined;
   const doc = () => {

@@ -1,7 +1,10 @@
-// The one error type of armbridge and its mapping to RFC 9457 problem+json; only this file knows statuses.
+// The HTTP edge's view of AppError: the one map from error codes to statuses, and RFC 9457 problem+json.
 import type { Context } from "hono";
+import { type AppError, ERROR_CODES, type ErrorCode } from "../kernel/errors.ts";
 
-const statusOf = {
+export { ERROR_CODES, type ErrorCode };
+
+export const codeToStatus = {
   bad_request: 400,
   malformed_json: 400,
   invalid_parameters: 400,
@@ -19,11 +22,9 @@ const statusOf = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
-} as const;
+} as const satisfies Record<ErrorCode, number>;
 
-export type ErrorCode = keyof typeof statusOf;
-export type ErrorStatus = (typeof statusOf)[ErrorCode];
-export const ERROR_CODES = Object.keys(statusOf) as ErrorCode[];
+export type ErrorStatus = (typeof codeToStatus)[ErrorCode];
 
 const titles: Record<ErrorCode, string> = {
   bad_request: "Bad request",
@@ -45,36 +46,6 @@ const titles: Record<ErrorCode, string> = {
   unavailable: "Service unavailable",
 };
 
-export interface BridgeErrorOptions {
-  /** Machine-readable details safe to show the caller (never secrets, never other callers' grants). */
-  extensions?: Record<string, unknown>;
-  /** Seconds after which a retry may succeed; sent as Retry-After. */
-  retryAfterSeconds?: number;
-  cause?: unknown;
-}
-
-export class BridgeError extends Error {
-  readonly code: ErrorCode;
-  readonly status: ErrorStatus;
-  readonly detail: string;
-  readonly extensions: Record<string, unknown>;
-  readonly retryAfterSeconds: number | undefined;
-
-  constructor(code: ErrorCode, detail: string, options: BridgeErrorOptions = {}) {
-    super(detail, { cause: options.cause });
-    this.name = "BridgeError";
-    this.code = code;
-    this.status = statusOf[code];
-    this.detail = detail;
-    this.extensions = options.extensions ?? {};
-    this.retryAfterSeconds = options.retryAfterSeconds;
-  }
-}
-
-export function isBridgeError(err: unknown): err is BridgeError {
-  return err instanceof BridgeError;
-}
-
 export interface Problem {
   type: string;
   title: string;
@@ -86,12 +57,12 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-export function problemOf(err: BridgeError, instance: string, requestId: string): Problem {
+export function problemOf(err: AppError, instance: string, requestId: string): Problem {
   return {
     ...err.extensions,
     type: `urn:armbridge:problem:${err.code}`,
     title: titles[err.code],
-    status: err.status,
+    status: codeToStatus[err.code],
     detail: err.detail,
     code: err.code,
     instance,
@@ -99,10 +70,14 @@ export function problemOf(err: BridgeError, instance: string, requestId: string)
   };
 }
 
-export function problemResponse(c: Context, err: BridgeError): Response {
+export function problemResponse(c: Context, err: AppError): Response {
   const headers: Record<string, string> = { "content-type": "application/problem+json" };
   if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.ceil(err.retryAfterSeconds));
   const requestId = (c.get("requestId") as string | undefined) ?? "";
   // Through the context, so headers set by middleware (X-Request-Id) are kept.
-  return c.newResponse(JSON.stringify(problemOf(err, c.req.path, requestId)), err.status, headers);
+  return c.newResponse(
+    JSON.stringify(problemOf(err, c.req.path, requestId)),
+    codeToStatus[err.code],
+    headers,
+  );
 }

@@ -1,15 +1,7 @@
 // The public views of jobs in the contract: a job, the answer of an accepting endpoint, a page of jobs.
 import { z } from "@hono/zod-openapi";
-import type { CallerKind } from "../callers/caller.ts";
 import { JOB_STATES, type JobState } from "../jobs/job.ts";
-
-export const CALLER_KINDS = [
-  "github-webhook",
-  "standard-webhook",
-  "api-key",
-  "oidc",
-  "eventgrid",
-] as const satisfies readonly CallerKind[];
+import { CALLER_KINDS } from "../kernel/caller.ts";
 
 const OnBehalfOfSchema = z
   .object({

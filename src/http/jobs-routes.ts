@@ -1,87 +1,17 @@
 // Job status and administration: GET /v1/jobs/{id} (a capability URL: an unguessable UUID handed
 // only to the caller), and for operators GET /v1/jobs and POST /v1/jobs/{id}/retry.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import { auditActor } from "../audit/record.ts";
 import type { OperatorConfig } from "../config/schema.ts";
-import { auditActor } from "../jobs/audit.ts";
 import { JOB_STATES, type Job } from "../jobs/job.ts";
-import type { AcceptResult, JobStore } from "../jobs/store.ts";
+import type { JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
-import { BridgeError } from "./errors.ts";
-import { acceptedHeaders, JobPageSchema, JobSchema, type JobViewData, PreferHeader } from "./job-schemas.ts";
+import { AppError } from "../kernel/errors.ts";
+import { acceptedHeaders, JobPageSchema, JobSchema, PreferHeader } from "./job-schemas.ts";
 import { requireOperator } from "./operator-auth.ts";
 import { problemResponses } from "./problem-docs.ts";
+import { jobLocation, jobView, preferredWait, waitFor } from "./responses.ts";
 import { NO_SECURITY, OPERATOR_SECURITY } from "./security-docs.ts";
-
-/** The longest `Prefer: wait` honoured; Event Grid and most CI systems give up after 30 s. */
-export const MAX_WAIT_SECONDS = 60;
-
-export function jobLocation(id: string): string {
-  return `/v1/jobs/${id}`;
-}
-
-/** The public view of a job: what was asked, by whom, and how it ended; no internal bookkeeping. */
-export function jobView(job: Job): JobViewData {
-  return {
-    id: job.id,
-    state: job.state,
-    operation: job.operation,
-    scope: job.scope,
-    caller: {
-      id: job.caller.id,
-      kind: job.caller.kind,
-      subject: job.caller.subject,
-      ...(job.caller.onBehalfOf ? { onBehalfOf: job.caller.onBehalfOf } : {}),
-    },
-    routeId: job.routeId ?? null,
-    attempts: job.attempts,
-    correlationId: job.correlationId,
-    createdAt: job.createdAt,
-    updatedAt: job.updatedAt,
-    finishedAt: job.finishedAt ?? null,
-    result: job.result ?? null,
-    error: job.error ?? null,
-    links: { self: jobLocation(job.id) },
-  };
-}
-
-/** Seconds from `Prefer: wait=N` (RFC 7240), capped; 0 when absent. */
-export function preferredWait(c: Context): number {
-  const match = /(?:^|[,;\s])wait=(\d+)/i.exec(c.req.header("prefer") ?? "");
-  if (!match) return 0;
-  const seconds = Math.min(Number(match[1]), MAX_WAIT_SECONDS);
-  c.header("Preference-Applied", `wait=${seconds}`);
-  return seconds;
-}
-
-const waitFor = (c: Context, waiter: JobWaiter, ids: string[], seconds: number) =>
-  waiter.wait(ids, seconds * 1000, c.req.raw.signal);
-
-/**
- * The answer of an accepting endpoint: 202 with the jobs; 200 when the submission was a replay or,
- * under `Prefer: wait=N`, every job finished in time.
- */
-export async function acceptedResponse(
-  c: Context,
-  result: AcceptResult,
-  waiter: JobWaiter,
-): Promise<Response> {
-  const replayed = !result.created.some(Boolean);
-  const wait = preferredWait(c);
-  const jobs =
-    wait > 0
-      ? await waitFor(
-          c,
-          waiter,
-          result.jobs.map((j) => j.id),
-          wait,
-        )
-      : result.jobs;
-  const finished = jobs.every((j) => j.state === "succeeded" || j.state === "failed" || j.state === "dead");
-  const first = jobs[0];
-  if (first) c.header("Location", jobLocation(first.id));
-  return c.json({ jobs: jobs.map(jobView), replayed }, replayed || (wait > 0 && finished) ? 200 : 202);
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -160,7 +90,7 @@ export function registerJobRoutes(
   const operator = requireOperator(operators);
   const find = async (id: string) => {
     const job = UUID.test(id) ? await store.get(id.toLowerCase()) : undefined;
-    if (!job) throw new BridgeError("job_not_found", `no job with id '${id}'`);
+    if (!job) throw new AppError("job_not_found", `no job with id '${id}'`);
     return job;
   };
 
@@ -188,7 +118,7 @@ export function registerJobRoutes(
       return c.json({ jobs: page.jobs.map(jobView), links: { next } }, 200);
     } catch (err) {
       if (err instanceof RangeError)
-        throw new BridgeError("bad_request", "query cursor: not a cursor of this list");
+        throw new AppError("bad_request", "query cursor: not a cursor of this list");
       throw err;
     }
   });
@@ -208,9 +138,9 @@ export function registerJobRoutes(
       jobId: job.id,
       correlationId: job.correlationId,
     });
-    if (!outcome) throw new BridgeError("job_not_found", `no job with id '${job.id}'`);
+    if (!outcome) throw new AppError("job_not_found", `no job with id '${job.id}'`);
     if (!outcome.requeued) {
-      throw new BridgeError("conflict", `job is ${outcome.job.state}; only a dead job can be retried`);
+      throw new AppError("conflict", `job is ${outcome.job.state}; only a dead job can be retried`);
     }
     onAccepted();
     c.header("Location", jobLocation(job.id));

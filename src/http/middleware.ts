@@ -2,8 +2,8 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { AppError } from "../kernel/errors.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { BridgeError } from "./errors.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -46,7 +46,7 @@ export const limitBody = (
       handler = bodyLimit({
         maxSize: limit,
         onError: () => {
-          throw new BridgeError("payload_too_large", `the request body exceeds ${limit} bytes`, {
+          throw new AppError("payload_too_large", `the request body exceeds ${limit} bytes`, {
             extensions: { limitBytes: limit },
           });
         },

@@ -1,7 +1,8 @@
-// The error model in the OpenAPI document: the problem+json schema with every code, and the error
-// responses of one endpoint, each status narrowed to the codes it can carry, with an example of each.
+// The error model in the OpenAPI document: the problem+json schema with every code, one named response
+// per status narrowed to its codes with an example of each, and an endpoint's references to them.
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { BridgeError, ERROR_CODES, type ErrorCode, problemOf } from "./errors.ts";
+import { AppError, ERROR_CODES, type ErrorCode } from "../kernel/errors.ts";
+import { codeToStatus, type ErrorStatus, problemOf } from "./errors.ts";
 
 export const ProblemSchema = z
   .looseObject({
@@ -65,11 +66,11 @@ const examples: Record<
 
 const exampleName = (code: ErrorCode) => `problem-${code}`;
 
-/** Registers one example problem per code under `components.examples`, which every error response references. */
-export function registerProblemExamples(registry: OpenAPIHono["openAPIRegistry"]): void {
+/** Registers one example problem per code under `components.examples`, which the problem responses reference. */
+function registerProblemExamples(registry: OpenAPIHono["openAPIRegistry"]): void {
   for (const code of ERROR_CODES) {
     const { instance, detail, extensions } = examples[code];
-    const err = new BridgeError(code, detail, { extensions: extensions ?? {} });
+    const err = new AppError(code, detail, { extensions: extensions ?? {} });
     registry.registerComponent("examples", exampleName(code), {
       summary: problemOf(err, "", "").title,
       value: problemOf(
@@ -81,35 +82,79 @@ export function registerProblemExamples(registry: OpenAPIHono["openAPIRegistry"]
   }
 }
 
-const retryAfter = z.object({
-  "Retry-After": z.string().openapi({ description: "Seconds after which a retry may succeed", example: "5" }),
-});
+/** The named problem response of each status, in `components.responses`; an operation refers to it. */
+const responseNames: Record<ErrorStatus, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  405: "MethodNotAllowed",
+  409: "Conflict",
+  413: "PayloadTooLarge",
+  415: "UnsupportedMediaType",
+  429: "TooManyRequests",
+  500: "InternalError",
+  503: "ServiceUnavailable",
+};
+
+const statusOf = (code: ErrorCode): ErrorStatus => codeToStatus[code];
+const listed = (codes: readonly ErrorCode[]) => codes.map((c) => `\`${c}\``).join(", ");
+
+/**
+ * Registers the Problem schema, an example per code and one problem response per status under
+ * `components.responses`: its schema narrows `status` and `code` to that status and its codes.
+ * Responses and examples no operation refers to are pruned with the document (see `renderDocument`).
+ */
+export function registerProblemComponents(registry: OpenAPIHono["openAPIRegistry"]): void {
+  registry.register("Problem", ProblemSchema);
+  registerProblemExamples(registry);
+  const byStatus = Map.groupBy(ERROR_CODES, statusOf);
+  for (const [status, group] of byStatus) {
+    registry.registerComponent("responses", responseNames[status], {
+      description: `Problem: ${listed(group)}`,
+      ...(status === 429 || status === 503
+        ? {
+            headers: {
+              "Retry-After": {
+                required: true,
+                description: "Seconds after which a retry may succeed",
+                schema: { type: "string", example: "5" },
+              },
+            },
+          }
+        : {}),
+      content: {
+        "application/problem+json": {
+          schema: {
+            allOf: [
+              { $ref: "#/components/schemas/Problem" },
+              {
+                type: "object",
+                required: ["status", "code"],
+                properties: { status: { const: status }, code: { enum: group } },
+              },
+            ],
+          },
+          examples: Object.fromEntries(
+            group.map((code) => [code, { $ref: `#/components/examples/${exampleName(code)}` }]),
+          ),
+        },
+      },
+    });
+  }
+}
 
 /**
  * The problem responses of an endpoint that can answer the given codes (`internal` is always added),
- * keyed by status; a status's schema lists exactly the codes it may carry.
+ * keyed by status: each a reference to the status's named response, whose description says which of
+ * the status's codes this endpoint answers.
  */
 export function problemResponses(...codes: ErrorCode[]) {
-  const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set<ErrorCode>([...codes, "internal"])) {
-    const status = new BridgeError(code, "").status;
-    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-  }
+  const byStatus = Map.groupBy(new Set<ErrorCode>([...codes, "internal"]), statusOf);
   return Object.fromEntries(
     [...byStatus].map(([status, group]) => [
       String(status),
-      {
-        description: `Problem: ${group.map((c) => `\`${c}\``).join(", ")}`,
-        ...(status === 429 || status === 503 ? { headers: retryAfter } : {}),
-        content: {
-          "application/problem+json": {
-            schema: ProblemSchema.extend({ code: z.enum(group as [ErrorCode, ...ErrorCode[]]) }),
-            examples: Object.fromEntries(
-              group.map((code) => [code, { $ref: `#/components/examples/${exampleName(code)}` }]),
-            ),
-          },
-        },
-      },
+      { $ref: `#/components/responses/${responseNames[status]}`, description: `Problem: ${listed(group)}` },
     ]),
   );
 }

@@ -1,9 +1,9 @@
 // GET /v1/whoami: the caller as armbridge sees it, and what it may do. Any configured caller may ask.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { GrantConfig } from "../config/schema.ts";
+import { CALLER_KINDS } from "../kernel/caller.ts";
 import { grantsOf } from "../policy/authorize.ts";
 import type { CallerGate } from "./caller-gate.ts";
-import { CALLER_KINDS } from "./job-schemas.ts";
 import { problemResponses } from "./problem-docs.ts";
 import { CALLER_SECURITY } from "./security-docs.ts";
 

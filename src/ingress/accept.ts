@@ -1,14 +1,15 @@
 // The common tail of every ingress adapter: authorize each operation request, audit the decisions,
 // then store the requests as jobs with the trace context that accepted them.
-import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
-import { BridgeError } from "../http/errors.ts";
-import type { AuditRecord } from "../jobs/audit.ts";
+
+import type { AuditRecord } from "../audit/record.ts";
 import type { JobDraft } from "../jobs/job.ts";
+import { acceptingTrace } from "../jobs/job-spans.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
+import { type Caller, describeOnBehalfOf } from "../kernel/caller.ts";
+import { AppError } from "../kernel/errors.ts";
 import type { OperationRequest } from "../operations/request.ts";
 import type { Authorizer } from "../policy/authorize.ts";
 import { annotateRequest, callerAttribution } from "../telemetry/attribution.ts";
-import { acceptingTrace } from "../telemetry/job-spans.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 
@@ -96,7 +97,7 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
     });
     deps.metrics.events("refused", submissions.length, { stage: "policy" });
     const reasons = [...refusals];
-    throw new BridgeError("forbidden", reasons[0] as string, { extensions: { reasons } });
+    throw new AppError("forbidden", reasons[0] as string, { extensions: { reasons } });
   }
   const drafts: JobDraft[] = [];
   for (const s of submissions) {
@@ -126,7 +127,7 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
     result = accepted;
   } catch (err) {
     deps.logger.error({ err, requestId }, "job store refused the submission");
-    throw new BridgeError("unavailable", "the job store is unavailable; nothing was accepted, retry later", {
+    throw new AppError("unavailable", "the job store is unavailable; nothing was accepted, retry later", {
       retryAfterSeconds: 5,
       cause: err,
     });

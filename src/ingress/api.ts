@@ -3,12 +3,12 @@
 import { isDeepStrictEqual } from "node:util";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { CallerGate } from "../http/caller-gate.ts";
-import { BridgeError } from "../http/errors.ts";
 import { acceptedContent, acceptedHeaders, PreferHeader } from "../http/job-schemas.ts";
-import { acceptedResponse } from "../http/jobs-routes.ts";
 import { problemResponses } from "../http/problem-docs.ts";
+import { acceptedResponse } from "../http/responses.ts";
 import { CALLER_SECURITY } from "../http/security-docs.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
+import { AppError } from "../kernel/errors.ts";
 import { catalog, findOperation } from "../operations/catalog.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
 import { prepareRequest } from "../operations/request.ts";
@@ -97,14 +97,14 @@ export function registerApiRoutes(app: OpenAPIHono, deps: ApiDeps): void {
   for (const op of catalog) app.openAPIRegistry.registerPath(operationRoute(op));
   app.post("/v1/operations/:operation", async (c) => {
     const name = c.req.param("operation");
-    if (!findOperation(name)) throw new BridgeError("not_found", `no operation '${name}' in the catalog`);
+    if (!findOperation(name)) throw new AppError("not_found", `no operation '${name}' in the catalog`);
     const body = new Uint8Array(await c.req.arrayBuffer());
     const { caller, deliveryId } = await deps.gate(c, deps.callerIds, body);
     const params = parseJsonBody(body, c.req.header("content-type"));
 
     const prepared = prepareRequest(name, params, { routeId: "api", actionIndex: 0 }, "body");
     if (!prepared.ok) {
-      throw new BridgeError("invalid_parameters", `the body is not valid input for '${name}'`, {
+      throw new AppError("invalid_parameters", `the body is not valid input for '${name}'`, {
         extensions: { errors: prepared.problems },
       });
     }
@@ -117,7 +117,7 @@ export function registerApiRoutes(app: OpenAPIHono, deps: ApiDeps): void {
     const [job] = result.jobs;
     if (job && !result.created[0] && !isDeepStrictEqual(job.params, prepared.request.params)) {
       // The same key with another request is a client bug; answering with the old job would hide it.
-      throw new BridgeError("conflict", "this Idempotency-Key was used with a different request", {
+      throw new AppError("conflict", "this Idempotency-Key was used with a different request", {
         extensions: { jobId: job.id },
       });
     }

@@ -1,6 +1,6 @@
 // The original actor an event names: the principal behind a `Microsoft.Resources.*` event, or the
 // CloudEvents Auth Context extension (`authtype`, `authid`) of any other event.
-import type { OnBehalfOf } from "../callers/caller.ts";
+import type { OnBehalfOf } from "../kernel/caller.ts";
 
 const OID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier";
 const UPN_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";

@@ -1,9 +1,9 @@
 // Decodes an Event Grid delivery: the Event Grid schema (a JSON array, or the validation handshake)
 // or CloudEvents 1.0 in structured, batch or binary mode. Every failure here is permanent (400/413).
 import type { CloudEvent, EventGridDeserializer, EventGridEvent } from "@azure/eventgrid";
-import type { OnBehalfOf } from "../callers/caller.ts";
 import type { SourceConfig } from "../config/schema.ts";
-import { BridgeError } from "../http/errors.ts";
+import type { OnBehalfOf } from "../kernel/caller.ts";
+import { AppError } from "../kernel/errors.ts";
 import { originalActor } from "./events-actor.ts";
 
 export type DeliverySchema = "eventgrid" | "cloudevents";
@@ -40,20 +40,20 @@ const eventGridSdk = () =>
     isSystemEvent: m.isSystemEvent,
   })));
 
-const malformed = (detail: string) => new BridgeError("bad_request", detail);
+const malformed = (detail: string) => new AppError("bad_request", detail);
 
 function parseJson(body: Uint8Array, what: string): unknown {
   try {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
   } catch (err) {
-    throw new BridgeError("malformed_json", `${what} is not valid UTF-8 JSON: ${(err as Error).message}`);
+    throw new AppError("malformed_json", `${what} is not valid UTF-8 JSON: ${(err as Error).message}`);
   }
 }
 
 function asList(parsed: unknown, source: SourceConfig): Record<string, unknown>[] {
   const list = Array.isArray(parsed) ? parsed : [parsed];
   if (list.length > source.maxEvents) {
-    throw new BridgeError(
+    throw new AppError(
       "payload_too_large",
       `the delivery holds ${list.length} events; source '${source.id}' accepts at most ${source.maxEvents}`,
       { extensions: { limitEvents: source.maxEvents } },

@@ -5,11 +5,12 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { SourceConfig } from "../config/schema.ts";
 import type { CallerGate } from "../http/caller-gate.ts";
-import { BridgeError } from "../http/errors.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { EVENTS_SECURITY } from "../http/security-docs.ts";
-import type { BridgeEvent } from "../routes/event.ts";
-import type { Router } from "../routes/router.ts";
+import { AppError } from "../kernel/errors.ts";
+import { parseTraceparent } from "../kernel/traceparent.ts";
+import type { BridgeEvent } from "../triggers/event.ts";
+import type { Router } from "../triggers/router.ts";
 import { type AcceptDeps, acceptAll, type Submission } from "./accept.ts";
 import { parseDelivery } from "./events-parse.ts";
 
@@ -30,20 +31,15 @@ const FORWARDED_HEADERS = [
   "user-agent",
 ];
 
-/** W3C trace context: `version-traceid-parentid-flags`. */
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const traceContext = (value: string | undefined) =>
-  value !== undefined && TRACEPARENT.test(value.trim()) ? value.trim() : undefined;
-
 /** The CloudEvents abuse-protection handshake (CloudEvents Web Hook spec, section 4). */
 function handshake(c: Context, source: SourceConfig): Response {
   const origin = c.req.header("webhook-request-origin")?.trim();
-  if (!origin) throw new BridgeError("bad_request", "missing WebHook-Request-Origin header");
+  if (!origin) throw new AppError("bad_request", "missing WebHook-Request-Origin header");
   if (source.schema === "eventgrid") {
-    throw new BridgeError("forbidden", `source '${source.id}' accepts only the Event Grid schema`);
+    throw new AppError("forbidden", `source '${source.id}' accepts only the Event Grid schema`);
   }
   if (!source.allowedOrigins.some((o) => o.toLowerCase() === origin.toLowerCase())) {
-    throw new BridgeError("forbidden", `origin '${origin}' may not deliver to source '${source.id}'`);
+    throw new AppError("forbidden", `origin '${origin}' may not deliver to source '${source.id}'`);
   }
   c.header("WebHook-Allowed-Origin", origin);
   c.header("WebHook-Allowed-Rate", String(source.webhookAllowedRate));
@@ -193,7 +189,7 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
   const sourceOf = (c: Context): SourceConfig => {
     const id = c.req.param("sourceId") ?? "";
     const source = sources.get(id);
-    if (!source) throw new BridgeError("unknown_source", `no event source '${id}' is configured`);
+    if (!source) throw new AppError("unknown_source", `no event source '${id}' is configured`);
     return source;
   };
 
@@ -219,11 +215,11 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
     const headers = Object.fromEntries(
       FORWARDED_HEADERS.flatMap((h) => (c.req.header(h) ? [[h, c.req.header(h) as string]] : [])),
     );
-    const deliveryTrace = traceContext(c.req.header("traceparent"));
+    const deliveryTrace = parseTraceparent(c.req.header("traceparent"));
     const submissions: Submission[] = [];
     for (const e of delivery.events) {
       const eventCaller = e.onBehalfOf ? { ...caller, onBehalfOf: e.onBehalfOf } : caller;
-      const traceparent = traceContext(e.traceparent) ?? deliveryTrace;
+      const traceparent = parseTraceparent(e.traceparent) ?? deliveryTrace;
       const event: BridgeEvent = {
         source: e.source,
         id: e.id,

@@ -1,16 +1,16 @@
 // POST /hooks/{hookId}: CI and generic webhooks, authenticated on the raw body before it is parsed.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Caller } from "../callers/caller.ts";
 import { githubPayloadClaims } from "../callers/github-webhook.ts";
 import type { HookConfig } from "../config/schema.ts";
 import type { CallerGate } from "../http/caller-gate.ts";
-import { BridgeError } from "../http/errors.ts";
 import { acceptedContent, acceptedHeaders, PreferHeader } from "../http/job-schemas.ts";
-import { acceptedResponse } from "../http/jobs-routes.ts";
 import { problemResponses } from "../http/problem-docs.ts";
+import { acceptedResponse } from "../http/responses.ts";
 import { CALLER_SECURITY } from "../http/security-docs.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
-import type { Router } from "../routes/router.ts";
+import type { Caller } from "../kernel/caller.ts";
+import { AppError } from "../kernel/errors.ts";
+import type { Router } from "../triggers/router.ts";
 import { type AcceptDeps, accept } from "./accept.ts";
 import { parseJsonBody } from "./json-body.ts";
 
@@ -37,12 +37,12 @@ const FORWARDED_HEADERS = [
  */
 function eventType(caller: Caller, githubEvent: string | undefined, payload: unknown): string {
   if (caller.kind === "github-webhook") {
-    if (!githubEvent) throw new BridgeError("bad_request", "missing X-GitHub-Event header");
+    if (!githubEvent) throw new AppError("bad_request", "missing X-GitHub-Event header");
     return githubEvent;
   }
   const type = (payload as { type?: unknown } | null)?.type;
   if (typeof type !== "string" || type === "") {
-    throw new BridgeError("bad_request", "the body must name its event in a top-level string 'type'");
+    throw new AppError("bad_request", "the body must name its event in a top-level string 'type'");
   }
   return type;
 }
@@ -127,7 +127,7 @@ export function registerHookRoutes(app: OpenAPIHono, deps: HookDeps): void {
   app.post(deliverHook.getRoutingPath(), async (c) => {
     const hookId = c.req.param("hookId");
     const hook = hooks.get(hookId);
-    if (!hook) throw new BridgeError("unknown_hook", `no hook '${hookId}' is configured`);
+    if (!hook) throw new AppError("unknown_hook", `no hook '${hookId}' is configured`);
 
     const body = new Uint8Array(await c.req.arrayBuffer());
     const authed = await deps.gate(c, hook.callers, body);

@@ -4,8 +4,8 @@ import type { ArmClients } from "../azure/arm-clients.ts";
 import { describeArmError } from "../azure/errors.ts";
 import type { OperationContext, OperationDefinition } from "../operations/operation.ts";
 import { type Attribution, callerAttribution, withAttribution } from "../telemetry/attribution.ts";
-import { inJobSpan, inOperationSpan } from "../telemetry/job-spans.ts";
 import type { Job, JobError } from "./job.ts";
+import { inJobSpan, inOperationSpan } from "./job-spans.ts";
 import type { JobStore } from "./store.ts";
 
 export type AttemptOutcome =

@@ -1,5 +1,5 @@
 // A job: one operation for one caller, from acceptance to a terminal state.
-import type { Caller } from "../callers/caller.ts";
+import type { Caller } from "../kernel/caller.ts";
 
 export type JobState = "accepted" | "running" | "waiting" | "succeeded" | "failed" | "dead";
 export const JOB_STATES: readonly JobState[] = [

@@ -1,5 +1,6 @@
 // The job store contract; the worker and the HTTP layer see only this, never the engine behind it.
-import type { AuditFilter, AuditPage, AuditRecord } from "./audit.ts";
+import type { AuditRecord } from "../audit/record.ts";
+import type { AuditStore } from "../audit/store.ts";
 import type { Job, JobDraft, JobError, JobState } from "./job.ts";
 
 export interface AcceptResult {
@@ -24,7 +25,8 @@ export interface JobPage {
   nextCursor: string | undefined;
 }
 
-export interface JobStore {
+/** The job store; the audit log shares its engine, so that a job never ends without its record. */
+export interface JobStore extends AuditStore {
   /** All or nothing: every draft is durably stored (or found as a duplicate) before this resolves. */
   accept(drafts: readonly JobDraft[]): Promise<AcceptResult>;
   get(id: string): Promise<Job | undefined>;
@@ -51,11 +53,6 @@ export interface JobStore {
    * `requeued` is false, and nothing changes, when the job is not dead.
    */
   requeue(id: string, audit: AuditRecord): Promise<{ job: Job; requeued: boolean } | undefined>;
-  appendAudit(records: readonly AuditRecord[]): Promise<void>;
-  /** Newest first. */
-  queryAudit(filter: AuditFilter): Promise<AuditPage>;
-  /** Deletes audit records older than `before` (retention); resolves with how many. */
-  purgeAudit(before: Date): Promise<number>;
   /** How many jobs are in each unfinished state (`accepted`, `running`, `waiting`): the queue depth. */
   countUnfinished(): Promise<Partial<Record<JobState, number>>>;
   /** Makes jobs left running by a process that is gone runnable again. */

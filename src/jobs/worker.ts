@@ -3,11 +3,11 @@
 import type { Logger } from "pino";
 import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
-import { findOperation } from "../operations/catalog.ts";
+import type { OperationDefinition } from "../operations/operation.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
-import { jobRecord } from "./audit.ts";
 import type { Job, JobError } from "./job.ts";
+import { jobRecord } from "./job-audit.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";
 
@@ -15,6 +15,8 @@ export interface WorkerDeps {
   store: JobStore;
   /** The ARM clients, built (and the Azure SDK loaded) when the first job runs rather than at start. */
   arm: () => Promise<ArmClients>;
+  /** Looks a job's operation up by name; the process passes the catalog's, so jobs/ does not hold the list. */
+  findOperation: (name: string) => OperationDefinition | undefined;
   logger: Logger;
   settings: Config["jobs"];
   metrics: BridgeMetrics;
@@ -37,6 +39,7 @@ type Terminal = "succeeded" | "failed" | "dead";
 export function createWorker({
   store,
   arm,
+  findOperation,
   logger,
   settings,
   metrics,

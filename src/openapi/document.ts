@@ -38,13 +38,19 @@ export interface RenderedDocument {
   yaml: string;
 }
 
-/** Every code has an example component; only those some response refers to stay in the document. */
-function pruneUnusedExamples(document: Record<string, unknown>): void {
-  const components = document.components as { examples?: Record<string, unknown> } | undefined;
-  if (!components?.examples) return;
-  const text = JSON.stringify(document.paths);
-  for (const name of Object.keys(components.examples)) {
-    if (!text.includes(`"#/components/examples/${name}"`)) delete components.examples[name];
+/**
+ * Every status has a problem response and every code an example; only those the paths refer to (the
+ * examples: through the responses that stay) remain in the document.
+ */
+function pruneUnused(document: Record<string, unknown>): void {
+  const components = document.components as Record<string, Record<string, unknown> | undefined>;
+  let text = JSON.stringify(document.paths);
+  for (const kind of ["responses", "examples"]) {
+    const named = components[kind] ?? {};
+    for (const name of Object.keys(named)) {
+      if (!text.includes(`"#/components/${kind}/${name}"`)) delete named[name];
+    }
+    text += JSON.stringify(named);
   }
 }
 
@@ -59,7 +65,7 @@ export function renderDocument(app: OpenAPIHono): RenderedDocument {
     servers: [{ url: "/", description: "The armbridge that serves this document" }],
     tags,
   }) as unknown as Record<string, unknown>;
-  pruneUnusedExamples(document);
+  pruneUnused(document);
   return {
     document,
     json: JSON.stringify(document),

@@ -2,7 +2,7 @@
 // an empty config and an in-memory store, and only its route registrations are read.
 import { createApp } from "../app.ts";
 import { parseConfig } from "../config/load.ts";
-import { openSqliteJobStore } from "../jobs/sqlite-store.ts";
+import { openSqliteJobStore } from "../jobs/sqlite/store.ts";
 import { createJobWaiter } from "../jobs/waiter.ts";
 import { operationNames } from "../operations/catalog.ts";
 import { createLogger } from "../telemetry/logger.ts";

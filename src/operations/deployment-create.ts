@@ -1,5 +1,5 @@
 // Runs a template deployment (incremental or complete) to its terminal state; outputs go in the result.
-// A dry run validates and runs what-if instead.
+// A dry run validates and runs what-if instead. A retried attempt resumes the deployment it started.
 import { isRestError } from "../azure/errors.ts";
 import { validateDeployment, whatIfDeployment } from "./deployment-checks.ts";
 import {
@@ -11,6 +11,7 @@ import {
   deploymentScope,
   withDeploymentChecks,
 } from "./deployment-common.ts";
+import { deploymentResult, resumeDeployment } from "./deployment-resume.ts";
 import { trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun } from "./params.ts";
@@ -57,20 +58,20 @@ export const deploymentCreate = defineOperation({
             options,
           ),
       );
-      return {
-        id: deployment.id,
-        provisioningState: deployment.properties?.provisioningState,
-        outputs: Object.fromEntries(
-          Object.entries((deployment.properties?.outputs ?? {}) as Record<string, { value?: unknown }>).map(
-            ([k, v]) => [k, v?.value],
-          ),
-        ),
-        correlationId: deployment.properties?.correlationId,
-      };
+      return deploymentResult(deployment);
     } catch (err) {
+      // This job's own PUT reached ARM before (a lost response): follow that deployment instead.
+      if (isRestError(err) && err.statusCode === 409 && err.code === "DeploymentActive") {
+        const resumed = await resumeDeployment(p, ctx);
+        if (resumed.applied) return resumed.result;
+      }
       // A deployment that ran and ended Failed: its structured error lives on the deployment.
       if (!isRestError(err) && !ctx.signal.aborted) throw await deploymentFailure(client, p, ctx);
       return rethrow(err);
     }
+  },
+  // A PUT that may have reached ARM is never sent blind again: ARM would refuse it (409) or redeploy.
+  async checkApplied(p, ctx) {
+    return p.dryRun ? { applied: false } : resumeDeployment(p, ctx);
   },
 });

@@ -1,6 +1,6 @@
 // Parameter schemas shared by operations, strict enough that a rendered template cannot smuggle a path.
 import { z } from "zod";
-import { parseScope } from "../policy/scope.ts";
+import { parseScope } from "../kernel/arm-scope.ts";
 
 export const subscriptionId = z.guid({ message: "must be a subscription GUID" });
 

@@ -1,6 +1,6 @@
 // An operation request: an operation of the catalog with validated parameters and its canonical
 // scope, ready for the policy. Routes and the direct API both build them here.
-import { parseScope, type Scope } from "../policy/scope.ts";
+import { parseScope, type Scope } from "../kernel/arm-scope.ts";
 import { findOperation } from "./catalog.ts";
 
 export interface OperationRequest {

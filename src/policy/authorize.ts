@@ -1,6 +1,6 @@
 // Deny-by-default decisions: may this caller run this operation (and action) on this scope, and if not, why.
 import type { GrantConfig } from "../config/schema.ts";
-import { resourceTypeOf, type Scope, scopeMatches } from "./scope.ts";
+import { resourceTypeOf, type Scope, scopeMatches } from "../kernel/arm-scope.ts";
 
 export type Decision = { allowed: true; grantIndex: number } | { allowed: false; reason: string };
 

@@ -1,6 +1,6 @@
 // The least-privilege Azure custom role for armbridge's identity, derived from the configured grants.
 import type { GrantConfig } from "../config/schema.ts";
-import { BridgeError } from "../http/errors.ts";
+import { AppError } from "../kernel/errors.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
 
 export interface RoleDefinition {
@@ -88,7 +88,7 @@ export function assignableScope(pattern: string): string {
   }
   const keep = Math.max(...ends.filter((end) => end <= star));
   if (!Number.isFinite(keep)) {
-    throw new BridgeError(
+    throw new AppError(
       "bad_request",
       `grant scope '${pattern}' has '*' in its subscription id; no role assignment scope covers it`,
     );

@@ -1,7 +1,7 @@
 // The attribution of the work in progress, carried through async calls so lower layers (the ARM
 // pipeline, logs, spans) can name the caller and job without every call site passing it along.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type Caller, describeOnBehalfOf } from "../callers/caller.ts";
+import { type Caller, describeOnBehalfOf } from "../kernel/caller.ts";
 
 /** Who a piece of work is for: the caller, and the actor it said it acted for. */
 export interface CallerAttribution {

@@ -2,7 +2,7 @@
 // OTLP/HTTP with an endpoint, otherwise local only (spans exist for log correlation, nothing leaves).
 // The providers are registered with the OpenTelemetry API, which is global by design; start() and
 // shutdown() bracket that registration so a test file can own it for its duration.
-import { randomUUID } from "node:crypto";
+
 import { join } from "node:path";
 import { context, metrics, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
@@ -19,6 +19,7 @@ import {
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
 import type { Config } from "../config/schema.ts";
+import { newId } from "../kernel/ids.ts";
 import { type BridgeMetrics, createMetrics, noopMetrics } from "./metrics.ts";
 import { AttributionSpanProcessor } from "./span-processor.ts";
 import { INSTRUMENTATION_NAME } from "./tracer.ts";
@@ -48,7 +49,7 @@ export async function startTelemetry(
   settings: Config["telemetry"],
   options: TelemetryOptions,
 ): Promise<Telemetry> {
-  const instanceId = randomUUID();
+  const instanceId = newId();
   const resource = resourceFromAttributes({
     "service.name": settings.serviceName,
     "service.instance.id": instanceId,

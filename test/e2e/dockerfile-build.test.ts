@@ -1,18 +1,47 @@
 // The Dockerfile, built without Docker (none runs here): its COPY lines, .dockerignore and RUN steps are
 // reproduced in a temporary directory, and the result is started as its USER against the emulator.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Emulator, startEmulator } from "@armbridge/azure-emulator";
 import { validate } from "dockerfile-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../../src/emulator/index.ts";
 import { reproduceBuild } from "../helpers/docker-build.ts";
 import { provideBaseNode, runImage, waitForStatus } from "../helpers/docker-run.ts";
 import { parseDockerfile } from "../helpers/dockerfile.ts";
 
 const DOCKERFILE = readFileSync("Dockerfile", "utf8");
 const DOCKERIGNORE = readFileSync(".dockerignore", "utf8");
+
+/** Packages the emulator needs (per the lockfile, transitively) that armbridge's production tree does not. */
+function emulatorOnlyPackages(): string[] {
+  type Entry = { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+  const lock = JSON.parse(readFileSync("package-lock.json", "utf8")) as { packages: Record<string, Entry> };
+  const closure = (from: Entry | undefined): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (entry: Entry | undefined) => {
+      for (const name of Object.keys({ ...entry?.dependencies, ...entry?.optionalDependencies })) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        visit(lock.packages[`node_modules/${name}`]);
+      }
+    };
+    visit(from);
+    return seen;
+  };
+  const product = closure(lock.packages[""]);
+  return [...closure(lock.packages["packages/azure-emulator"])].filter((name) => !product.has(name));
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -51,10 +80,11 @@ describe("the Dockerfile, reproduced without Docker", () => {
       { mode: 0o644 },
     );
   });
+  // Removes three image trees, each with its production node_modules: slow under load.
   afterAll(async () => {
     await emulator?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   async function buildAndStart(dockerfile: string, dockerignore: string) {
     const outDir = join(work, `build-${builds++}`);
@@ -102,6 +132,15 @@ describe("the Dockerfile, reproduced without Docker", () => {
       // What the image holds is what the runtime needs, no tests or deployment files.
       expect(() => statSync(join(image.rootfs, "app/test"))).toThrow();
       expect(() => statSync(join(image.rootfs, "app/node_modules/vitest"))).toThrow();
+      // The emulator is a dev dependency: neither it nor anything only it needs is in the image.
+      expect(() => statSync(join(image.rootfs, "app/packages"))).toThrow();
+      expect(() => statSync(join(image.rootfs, "app/src/emulator"))).toThrow();
+      expect(existsSync(join(image.rootfs, "app/node_modules/@armbridge/azure-emulator"))).toBe(false);
+      const emulatorOnly = emulatorOnlyPackages();
+      expect(emulatorOnly).toContain("@peculiar/x509");
+      expect(emulatorOnly.filter((name) => existsSync(join(image.rootfs, "app/node_modules", name)))).toEqual(
+        [],
+      );
       expect(emulator.stats().imdsTokenRequests).toBeGreaterThan(0);
     } finally {
       container.child.kill("SIGTERM");

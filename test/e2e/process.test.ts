@@ -1,4 +1,5 @@
-// armbridge as its own process, started the way the README says, driven by the README's own snippet.
+// armbridge as its own process, started the way the README says (`npm start`: the emulator in-process,
+// then armbridge pointed at it), driven by the README's own snippet.
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,17 +11,26 @@ import { type ArmbridgeProcess, startArmbridge } from "../helpers/processes.ts";
 const run = promisify(execFile);
 const SECRET = "e2e-demo-secret";
 
+/** The script `npm start` runs with node, so the test starts exactly that (without npm in between). */
+function npmStartEntry(): string {
+  const start = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } }).scripts
+    .start;
+  const entry = /^node (\S+)$/.exec(start)?.[1];
+  if (!entry) throw new Error(`npm start is not 'node <script>': ${start}`);
+  return entry;
+}
+
 describe("armbridge process", () => {
   let dir: string;
   let started: ArmbridgeProcess;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "armbridge-e2e-"));
-    started = await startArmbridge([], {
-      ARMBRIDGE_DEMO_SECRET: SECRET,
-      ARMBRIDGE_PORT: "0",
-      ARMBRIDGE_DATA_DIR: dir,
-    });
+    started = await startArmbridge(
+      [],
+      { ARMBRIDGE_DEMO_SECRET: SECRET, ARMBRIDGE_PORT: "0", ARMBRIDGE_DATA_DIR: dir },
+      npmStartEntry(),
+    );
   });
   afterAll(() => {
     started?.child.kill("SIGKILL");

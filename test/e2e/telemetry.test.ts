@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditRecord } from "../../src/jobs/audit.ts";
+import type { AuditRecord } from "../../src/audit/record.ts";
 import { type Envelope, type FakeIngestion, startFakeIngestion } from "../helpers/fake-ingestion.ts";
 import {
   type ArmbridgeProcess,

@@ -5,7 +5,7 @@ import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { createServerCertificate } from "../../src/emulator/certificate.ts";
+import { createServerCertificate } from "@armbridge/azure-emulator/certificate";
 
 export interface Envelope {
   name: string;

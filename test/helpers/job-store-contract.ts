@@ -1,7 +1,7 @@
 // The job store contract, run against every engine: a test file passes a fixture that opens a
 // store (again and again, on the same storage) and the same behaviour is required of each.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AuditRecord } from "../../src/jobs/audit.ts";
+import type { AuditRecord } from "../../src/audit/record.ts";
 import type { Job, JobDraft } from "../../src/jobs/job.ts";
 import type { JobStore } from "../../src/jobs/store.ts";
 

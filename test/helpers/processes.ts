@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, createHmac, randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 export interface ArmbridgeProcess {
@@ -13,9 +14,13 @@ export interface ArmbridgeProcess {
   exit: Promise<number | null>;
 }
 
-/** Starts `node src/main.ts` and resolves once it logs `armbridge listening`. */
-export function startArmbridge(args: string[], env: Record<string, string>): Promise<ArmbridgeProcess> {
-  const child = spawn(process.execPath, ["src/main.ts", ...args], {
+/** Starts `node src/main.ts` (or another entry, such as `npm start`'s) and resolves once it logs `armbridge listening`. */
+export function startArmbridge(
+  args: string[],
+  env: Record<string, string>,
+  entry = "src/main.ts",
+): Promise<ArmbridgeProcess> {
+  const child = spawn(process.execPath, [entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -73,8 +78,11 @@ export interface EmulatorProcess {
   stop(): Promise<void>;
 }
 
+/** The emulator's command-line entry, found by package name like any other dependency. */
+const EMULATOR_CLI = createRequire(import.meta.url).resolve("@armbridge/azure-emulator/cli");
+
 /**
- * Starts `node src/emulator/cli.ts` and talks to its inspection API over HTTPS, trusting its CA.
+ * Starts the emulator's CLI and talks to its inspection API over HTTPS, trusting its CA.
  * `detached` makes it the leader of its own process group (the bench kills groups).
  */
 export function startEmulatorProcess(
@@ -83,7 +91,7 @@ export function startEmulatorProcess(
   { detached = false }: { detached?: boolean } = {},
 ): Promise<EmulatorProcess> {
   const caFile = join(dir, "emulator-ca.pem");
-  const child = spawn(process.execPath, ["src/emulator/cli.ts", "--ca-out", caFile, ...args], {
+  const child = spawn(process.execPath, [EMULATOR_CLI, "--ca-out", caFile, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     detached,
   });

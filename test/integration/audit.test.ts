@@ -3,8 +3,8 @@
 import { createHash } from "node:crypto";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditRecord } from "../../src/jobs/audit.ts";
-import { startAuditRetention } from "../../src/telemetry/audit-retention.ts";
+import type { AuditRecord } from "../../src/audit/record.ts";
+import { startAuditRetention } from "../../src/audit/retention.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";
 import { githubDelivery } from "../helpers/github.ts";
 import { BASE_CONFIG, type Harness, HOOK_SECRET, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";

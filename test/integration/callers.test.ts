@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { hashApiKey } from "../../src/callers/api-key.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { openSqliteJobStore } from "../../src/jobs/sqlite-store.ts";
+import { openSqliteJobStore } from "../../src/jobs/sqlite/store.ts";
 import type { JobStore } from "../../src/jobs/store.ts";
 import { createJobWaiter } from "../../src/jobs/waiter.ts";
 import { operationNames } from "../../src/operations/catalog.ts";

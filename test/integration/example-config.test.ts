@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
-import { armClients, managedIdentity } from "../helpers/emulator-clients.ts";
+import { armClients, managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
 import { ACTOR_OID, eventGridDelivery, eventGridEvent, resourceWriteData } from "../helpers/eventgrid.ts";
 import { type Harness, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
 import {

@@ -2,10 +2,10 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
+import type { AuditRecord } from "../../src/audit/record.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import type { AuditRecord } from "../../src/jobs/audit.ts";
 import type { Job, JobDraft } from "../../src/jobs/job.ts";
-import { openSqliteJobStore } from "../../src/jobs/sqlite-store.ts";
+import { openSqliteJobStore } from "../../src/jobs/sqlite/store.ts";
 import type { JobStore } from "../../src/jobs/store.ts";
 import { createJobWaiter, type JobWaiter } from "../../src/jobs/waiter.ts";
 import { operationNames } from "../../src/operations/catalog.ts";

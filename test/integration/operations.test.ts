@@ -214,8 +214,10 @@ describe("operations through the direct API", () => {
         ],
       },
     });
+    // ARM's preflight refuses it before it runs: 400 InvalidTemplateDeployment, reported as ARM reports it.
     expect(failed.state).toBe("failed");
-    expect(failed.error?.code).toBe("DeploymentFailed");
+    expect(failed.error?.code).toBe("InvalidTemplateDeployment");
+    expect(JSON.stringify(failed.error?.details)).toContain("PreflightValidationCheckFailed");
     expect(JSON.stringify(failed.error?.details)).toContain("NoRegisteredProviderFound");
   });
 

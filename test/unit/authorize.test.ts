@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
+import { parseScope, type Scope } from "../../src/kernel/arm-scope.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import { createAuthorizer, grantsOf } from "../../src/policy/authorize.ts";
-import { parseScope, type Scope } from "../../src/policy/scope.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const OTHER_SUB = "00000000-0000-0000-0000-000000000002";

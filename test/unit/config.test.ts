@@ -21,7 +21,6 @@ describe("config", () => {
     const config = loadConfigFile("config/local.yaml", env, operationNames);
     expect(config.server.port).toBe(8080);
     expect(config.jobs.concurrency).toBe(8);
-    expect(config.emulator.enabled).toBe(true);
     const caller = config.callers[0];
     expect(caller?.kind === "github-webhook" && caller.secrets[0]?.reveal()).toBe("local-secret");
     expect(JSON.stringify(config)).not.toContain("local-secret");
@@ -155,6 +154,25 @@ callers:
     expect(config.azure.identity.clientId).toBe("11111111-2222-3333-4444-555555555555");
     expect(config.telemetry.connectionString?.reveal()).toBe("InstrumentationKey=abc");
     expect(() => parseConfig("{}", { ARMBRIDGE_PORT: "eighty" }, operationNames)).toThrow(/server\.port/);
+  });
+
+  it("takes ARM, IMDS and an extra CA for ARM from the environment, with the file's rules", () => {
+    const config = parseConfig(
+      "azure: { resourceManagerEndpoint: https://management.azure.com }",
+      {
+        ARMBRIDGE_ARM_ENDPOINT: "https://127.0.0.1:8443",
+        ARMBRIDGE_IMDS_ENDPOINT: "http://127.0.0.1:8081",
+        ARMBRIDGE_CA_CERT_FILE: "/etc/armbridge/arm-ca.pem",
+      },
+      operationNames,
+    );
+    expect(config.azure.resourceManagerEndpoint).toBe("https://127.0.0.1:8443");
+    expect(config.azure.imdsEndpoint).toBe("http://127.0.0.1:8081");
+    expect(config.azure.caCertFile).toBe("/etc/armbridge/arm-ca.pem");
+    // ARM carries bearer tokens: plain HTTP is refused from the environment as from the file.
+    expect(() =>
+      parseConfig("{}", { ARMBRIDGE_ARM_ENDPOINT: "http://127.0.0.1:8443" }, operationNames),
+    ).toThrow(/azure\.resourceManagerEndpoint/);
   });
 
   it("finds the config path from --config, then ARMBRIDGE_CONFIG, then the default", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Filter, filterSchema, matchesFilter } from "../../src/routes/filter.ts";
+import { type Filter, filterSchema } from "../../src/config/filter-schema.ts";
+import { matchesFilter } from "../../src/triggers/filter.ts";
 
 const ctx = {
   event: {

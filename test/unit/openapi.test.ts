@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { generateTypes } from "../../examples/client/generate.ts";
-import { ERROR_CODES } from "../../src/http/errors.ts";
+import { ERROR_CODES } from "../../src/kernel/errors.ts";
 import { generateDocument, OPENAPI_PATH } from "../../src/openapi/generate.ts";
 import { catalog } from "../../src/operations/catalog.ts";
 import { loadContract } from "../helpers/openapi.ts";
@@ -53,6 +53,29 @@ describe("openapi.yaml", () => {
 
   it("lists every error code in the problem schema", () => {
     expect(document.components.schemas.Problem.properties.code.enum).toEqual(ERROR_CODES);
+  });
+
+  it("inlines no problem response: every one refers to the named response of its status", () => {
+    expect(JSON.stringify(document.paths)).not.toContain("application/problem+json");
+    const named = document.components.responses as Record<string, { content: Record<string, unknown> }>;
+    const problems = Object.entries(named).map(([name, response]) => {
+      const media = response.content["application/problem+json"] as {
+        schema: { allOf: [{ $ref: string }, { properties: { status: { const: number } } }] };
+      };
+      expect(media.schema.allOf[0].$ref, name).toBe("#/components/schemas/Problem");
+      return [name, media.schema.allOf[1].properties.status.const] as const;
+    });
+    let refs = 0;
+    for (const op of loadContract().operations) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (!("$ref" in response)) continue;
+        refs++;
+        const name = response.$ref.replace("#/components/responses/", "");
+        expect(problems, `${op.operationId} ${status}`).toContainEqual([name, Number(status)]);
+      }
+    }
+    // Every operation answers at least an internal error.
+    expect(refs).toBeGreaterThanOrEqual(loadContract().operations.length);
   });
 });
 

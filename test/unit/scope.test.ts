@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseScope, scopeMatches } from "../../src/policy/scope.ts";
+import { parseScope, scopeMatches } from "../../src/kernel/arm-scope.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 

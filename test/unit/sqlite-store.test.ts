@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openSqliteJobStore } from "../../src/jobs/sqlite-store.ts";
+import { openSqliteJobStore } from "../../src/jobs/sqlite/store.ts";
 import { describeJobStoreContract } from "../helpers/job-store-contract.ts";
 
 describeJobStoreContract("SQLite", () => {

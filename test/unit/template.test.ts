@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderTemplate, TemplateError } from "../../src/routes/template.ts";
+import { renderTemplate, TemplateError } from "../../src/triggers/template.ts";
 
 const ctx = {
   event: { data: { repository: { name: "app", id: 42 }, list: ["a", "b"] } },

@@ -501,10 +501,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Health: {
-            /** @enum {string} */
-            status: "ok";
-        };
         /** @description An RFC 9457 problem (application/problem+json) */
         Problem: {
             /** @example urn:armbridge:problem:forbidden */
@@ -532,6 +528,10 @@ export interface components {
             limitBytes?: number;
         } & {
             [key: string]: unknown;
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok";
         };
         /**
          * @example {
@@ -928,7 +928,152 @@ export interface components {
             status?: number;
         };
     };
-    responses: never;
+    responses: {
+        /** @description Problem: `bad_request`, `malformed_json`, `invalid_parameters` */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 400;
+                    /** @enum {unknown} */
+                    code: "bad_request" | "malformed_json" | "invalid_parameters";
+                };
+            };
+        };
+        /** @description Problem: `unauthenticated`, `bad_signature` */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 401;
+                    /** @enum {unknown} */
+                    code: "unauthenticated" | "bad_signature";
+                };
+            };
+        };
+        /** @description Problem: `forbidden` */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 403;
+                    /** @enum {unknown} */
+                    code: "forbidden";
+                };
+            };
+        };
+        /** @description Problem: `not_found`, `unknown_hook`, `unknown_source`, `job_not_found` */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 404;
+                    /** @enum {unknown} */
+                    code: "not_found" | "unknown_hook" | "unknown_source" | "job_not_found";
+                };
+            };
+        };
+        /** @description Problem: `conflict` */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 409;
+                    /** @enum {unknown} */
+                    code: "conflict";
+                };
+            };
+        };
+        /** @description Problem: `payload_too_large` */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 413;
+                    /** @enum {unknown} */
+                    code: "payload_too_large";
+                };
+            };
+        };
+        /** @description Problem: `unsupported_media_type` */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 415;
+                    /** @enum {unknown} */
+                    code: "unsupported_media_type";
+                };
+            };
+        };
+        /** @description Problem: `rate_limited` */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds after which a retry may succeed */
+                "Retry-After": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 429;
+                    /** @enum {unknown} */
+                    code: "rate_limited";
+                };
+            };
+        };
+        /** @description Problem: `internal` */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 500;
+                    /** @enum {unknown} */
+                    code: "internal";
+                };
+            };
+        };
+        /** @description Problem: `unavailable` */
+        ServiceUnavailable: {
+            headers: {
+                /** @description Seconds after which a retry may succeed */
+                "Retry-After": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @constant */
+                    status: 503;
+                    /** @enum {unknown} */
+                    code: "unavailable";
+                };
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -955,19 +1100,7 @@ export interface operations {
                 };
             };
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
         };
     };
     getReadiness: {
@@ -1064,135 +1197,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `bad_request`, `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "bad_request" | "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `unknown_hook` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unknown_hook";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            404: components["responses"]["NotFound"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     deliverEvents: {
@@ -1294,121 +1315,21 @@ export interface operations {
                 };
             };
             /** @description Problem: `bad_request`, `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "bad_request" | "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `unknown_source` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unknown_source";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            404: components["responses"]["NotFound"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     eventsHandshake: {
@@ -1434,61 +1355,13 @@ export interface operations {
                 content?: never;
             };
             /** @description Problem: `bad_request` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "bad_request";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `unknown_source` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unknown_source";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            404: components["responses"]["NotFound"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
         };
     };
     runResourceGroupEnsure: {
@@ -1540,135 +1413,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runResourceGroupGet: {
@@ -1716,135 +1477,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runResourceGroupDelete: {
@@ -1892,135 +1541,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runResourceGet: {
@@ -2067,135 +1604,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runResourceCreateOrUpdate: {
@@ -2251,135 +1676,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runResourcePatch: {
@@ -2431,135 +1744,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runResourceDelete: {
@@ -2606,135 +1807,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runResourceAction: {
@@ -2782,135 +1871,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runTagsMerge: {
@@ -2960,135 +1937,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runTagsReplace: {
@@ -3139,135 +2004,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runTagsDelete: {
@@ -3317,135 +2070,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runDeploymentValidate: {
@@ -3519,135 +2160,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runDeploymentWhatIf: {
@@ -3721,135 +2250,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     runDeploymentCreate: {
@@ -3923,135 +2340,23 @@ export interface operations {
                 };
             };
             /** @description Problem: `malformed_json`, `invalid_parameters` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "malformed_json" | "invalid_parameters";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            403: components["responses"]["Forbidden"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Problem: `unsupported_media_type` */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     whoami: {
@@ -4073,65 +2378,13 @@ export interface operations {
                 };
             };
             /** @description Problem: `unauthenticated`, `bad_signature` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated" | "bad_signature";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `rate_limited` */
-            429: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "rate_limited";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
             /** @description Problem: `unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds after which a retry may succeed */
-                    "Retry-After": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getJob: {
@@ -4158,33 +2411,9 @@ export interface operations {
                 };
             };
             /** @description Problem: `job_not_found` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "job_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            404: components["responses"]["NotFound"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
         };
     };
     listJobs: {
@@ -4217,47 +2446,11 @@ export interface operations {
                 };
             };
             /** @description Problem: `bad_request` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "bad_request";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
         };
     };
     retryJob: {
@@ -4283,61 +2476,13 @@ export interface operations {
                 };
             };
             /** @description Problem: `unauthenticated` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `job_not_found` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "job_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            404: components["responses"]["NotFound"];
             /** @description Problem: `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "conflict";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            409: components["responses"]["Conflict"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
         };
     };
     listAudit: {
@@ -4378,47 +2523,11 @@ export interface operations {
                 };
             };
             /** @description Problem: `bad_request` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "bad_request";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "unauthenticated";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
         };
     };
     getOpenApiJson: {
@@ -4447,19 +2556,7 @@ export interface operations {
                 };
             };
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
         };
     };
     getOpenApiYaml: {
@@ -4488,19 +2585,7 @@ export interface operations {
                 };
             };
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
         };
     };
     getDocsPage: {
@@ -4522,19 +2607,7 @@ export interface operations {
                 };
             };
             /** @description Problem: `internal` */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {string} */
-                        code?: "internal";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            500: components["responses"]["InternalError"];
         };
     };
 }

@@ -1,10 +1,10 @@
 // Every write of the SQLite job store as a plain message (so it can cross to the writer thread), the
 // statements that carry them out, prepared once, and the group commit that runs a batch of them.
-import * as crypto from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import type { AuditRecord } from "../audit.ts";
+import type { AuditRecord } from "../../audit/record.ts";
+import { newId, newTimeOrderedId } from "../../kernel/ids.ts";
 import type { JobDraft, JobError, JobState } from "../job.ts";
-import { sqliteAudit } from "../sqlite-audit.ts";
+import { sqliteAudit } from "./audit.ts";
 import { type Row, toJob } from "./rows.ts";
 
 export type WriteOp =
@@ -28,12 +28,6 @@ export type WriteOp =
 
 /** A write's result, or the error it threw (its own savepoint rolled back, the others committed). */
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/**
- * Job ids that grow with time (UUIDv7 where Node has it): a new job's id lands at the end of the
- * primary key's index instead of on a random page, so a commit writes fewer pages.
- */
-const newJobId: () => string = crypto.randomUUIDv7 ?? crypto.randomUUID;
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
@@ -119,7 +113,8 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
       });
       // One index probe for a new job: the insert itself finds a repeated key, and only then is it read.
       const row = insert.get(
-        newJobId(),
+        // Time-ordered: a new job lands at the end of the primary key's index.
+        newTimeOrderedId(),
         d.idempotencyKey ?? null,
         d.operation,
         JSON.stringify(d.params),
@@ -129,7 +124,7 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
         d.routeId ?? null,
         d.actionIndex,
         d.requestId,
-        crypto.randomUUID(),
+        newId(),
         now,
         now,
         now,

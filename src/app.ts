@@ -43,8 +43,8 @@ export interface AppDeps {
   metrics?: BridgeMetrics;
   /** The telemetry instance of this process (jobs it accepts are parented to their request's span). */
   instanceId?: string;
-  /** ARM under the managed identity, for checks before accepting (a deployment's what-if). */
-  arm?: ArmClients;
+  /** ARM under the managed identity, for checks before accepting (a deployment's what-if); built on first use. */
+  arm?: () => Promise<ArmClients>;
 }
 
 export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {

@@ -6,7 +6,7 @@ import type { Hono } from "hono";
 import { createApp } from "./app.ts";
 import { startAuditRetention } from "./audit/retention.ts";
 import { armCallRecord } from "./azure/arm-call-record.ts";
-import { createArmClients } from "./azure/arm-clients.ts";
+import type { ArmClients } from "./azure/arm-clients.ts";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
 import { createThrottleLimiter, shareOfThrottle } from "./azure/throttle.ts";
 import type { Config } from "./config/schema.ts";
@@ -37,7 +37,7 @@ export interface RuntimeOptions {
   /** Extra CA certificate (PEM) to trust for ARM calls; `azure.caCertFile` otherwise. */
   trustedCaPem?: string;
   /** Started before the runtime (main.ts does); without it spans and metrics go nowhere. */
-  telemetry?: Pick<Telemetry, "metrics" | "instanceId">;
+  telemetry?: Pick<Telemetry, "metrics" | "instanceId"> & Partial<Pick<Telemetry, "instrumentAzureSdk">>;
 }
 
 export function createRuntime(config: Config, { logger, trustedCaPem, telemetry }: RuntimeOptions): Runtime {
@@ -54,19 +54,27 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
       : openSqliteJobStore(join(config.dataDir, "armbridge.db"));
   metrics.observeQueue(() => store.countUnfinished());
   const replicas = storeConfig.engine === "azure-storage" ? storeConfig.replicas : 1;
-  const arm = createArmClients(credential, config.azure, {
-    ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
-    ...(config.audit.callerTag ? { callerTag: config.audit.callerTag } : {}),
-    // ARM's buckets are per principal, and replicas share the principal: each keeps its share.
-    limiter: createThrottleLimiter(shareOfThrottle(config.azure.throttle, replicas)),
-    // Every ARM request a job makes is in the audit log before its response is acted on.
-    onCall: async (call) => {
-      metrics.armCall(call.attribution?.operation ?? "(none)", call.method, call.status);
-      const record = armCallRecord(call);
-      if (record) await store.appendAudit([record]);
-    },
-    onThrottleWait: (kind, ms) => metrics.throttleWait(kind, ms),
-  });
+  // ARM's buckets are per principal, and replicas share the principal: each keeps its share.
+  const limiter = createThrottleLimiter(shareOfThrottle(config.azure.throttle, replicas));
+  let armClients: Promise<ArmClients> | undefined;
+  // The Azure SDK is a good part of the start-up time: it is loaded when the first job runs.
+  const arm = () =>
+    (armClients ??= (async () => {
+      await telemetry?.instrumentAzureSdk?.();
+      const { createArmClients } = await import("./azure/arm-clients.ts");
+      return createArmClients(credential, config.azure, {
+        ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
+        ...(config.audit.callerTag ? { callerTag: config.audit.callerTag } : {}),
+        limiter,
+        // Every ARM request a job makes is in the audit log before its response is acted on.
+        onCall: async (call) => {
+          metrics.armCall(call.attribution?.operation ?? "(none)", call.method, call.status);
+          const record = armCallRecord(call);
+          if (record) await store.appendAudit([record]);
+        },
+        onThrottleWait: (kind, ms) => metrics.throttleWait(kind, ms),
+      });
+    })());
   const waiter = createJobWaiter(store);
   const authorize = createAuthorizer(config.grants);
   const worker = createWorker({
@@ -93,6 +101,8 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     onAccepted: () => worker.wake(),
     readiness: {
       token: async () => {
+        // The token request is the Azure SDK's too: its span joins the trace like an ARM call's.
+        await telemetry?.instrumentAzureSdk?.();
         await credential.getToken(tokenScope, { abortSignal: AbortSignal.timeout(5000) });
       },
     },

@@ -2,8 +2,8 @@
 // trusted CA and armbridge's pipeline policies, so every request carries the job's correlation ids,
 // waits for the throttle limiter, and is reported (for the audit log) with ARM's request id.
 import { readFileSync } from "node:fs";
-import { ResourceManagementClient } from "@azure/arm-resources";
-import { DeploymentsClient } from "@azure/arm-resourcesdeployments";
+import { ResourceManagementClient, restorePoller } from "@azure/arm-resources";
+import { DeploymentsClient, restorePoller as restoreDeploymentPoller } from "@azure/arm-resourcesdeployments";
 import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { type Client, getClient } from "@azure-rest/core-client";
@@ -22,6 +22,12 @@ export interface ArmClients {
   apiVersionFor(subscriptionId: string, resourceId: string): Promise<string>;
   /** Poll interval for long-running operations when ARM sends no Retry-After. */
   pollIntervalMs: number;
+  /**
+   * The SDKs' pollers rebuilt from a stored state, here so that only this module loads the SDKs
+   * (on the first job, not at start).
+   */
+  restorePoller: typeof restorePoller;
+  restoreDeploymentPoller: typeof restoreDeploymentPoller;
 }
 
 /** One request as it went over the wire (each SDK retry is its own call). */
@@ -176,6 +182,8 @@ export function createArmClients(
     rest: getClient(azure.resourceManagerEndpoint, credential, clientOptions),
     resources: cached((s) => new ResourceManagementClient(credential, s, clientOptions)),
     deployments: cached((s) => new DeploymentsClient(credential, s, clientOptions)),
+    restorePoller,
+    restoreDeploymentPoller,
   };
   return clients;
 }

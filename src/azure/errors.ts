@@ -1,6 +1,14 @@
 // Classifies what went wrong in an ARM call: ARM's own code and message, and whether a retry can help.
-import { isRestError } from "@azure/core-rest-pipeline";
+import type { RestError } from "@azure/core-rest-pipeline";
 import { parseRetryAfter } from "./throttle.ts";
+
+/**
+ * The SDK's own test, by name (its fallback for a second copy of the package): importing it would
+ * load the whole HTTP pipeline at start, before any job needs it.
+ */
+export function isRestError(err: unknown): err is RestError {
+  return err instanceof Error && err.name === "RestError";
+}
 
 export interface ArmFailure {
   /** ARM's error code (`ResourceGroupNotFound`, `InvalidTemplate`, …) or armbridge's for local causes. */

@@ -21,8 +21,11 @@ export type Preflight = (
 ) => Promise<void>;
 
 export interface PreflightDeps {
-  /** Absent when the app runs without ARM: operations with a preflight are then refused (fail closed). */
-  arm: ArmClients | undefined;
+  /**
+   * ARM, built on first use; absent when the app runs without ARM: operations with a preflight are
+   * then refused (fail closed).
+   */
+  arm: (() => Promise<ArmClients>) | undefined;
   authorize: Authorizer;
   audit: (records: AuditRecord[]) => Promise<void>;
   /** How long the check may take; the request is answered with 503 after that. */
@@ -34,7 +37,7 @@ export function createPreflight({ arm, authorize, audit, timeoutMs = 30_000 }: P
     if (!operation.preflight) return;
     if (!arm) throw new AppError("unavailable", "armbridge cannot reach ARM to check this operation");
     const ctx: OperationContext = {
-      arm,
+      arm: await arm(),
       signal: AbortSignal.timeout(timeoutMs),
       resumeFrom: undefined,
       trackLongRunning: () => Promise.reject(new Error("a preflight check never writes")),

@@ -1,6 +1,6 @@
 // Decodes an Event Grid delivery: the Event Grid schema (a JSON array, or the validation handshake)
 // or CloudEvents 1.0 in structured, batch or binary mode. Every failure here is permanent (400/413).
-import { type CloudEvent, EventGridDeserializer, type EventGridEvent, isSystemEvent } from "@azure/eventgrid";
+import type { CloudEvent, EventGridDeserializer, EventGridEvent } from "@azure/eventgrid";
 import type { SourceConfig } from "../config/schema.ts";
 import type { OnBehalfOf } from "../kernel/caller.ts";
 import { AppError } from "../kernel/errors.ts";
@@ -27,7 +27,18 @@ export type Delivery =
   | { kind: "events"; schema: DeliverySchema; mode: string; events: DeliveredEvent[] };
 
 const VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent";
-const deserializer = new EventGridDeserializer();
+let sdk:
+  | Promise<{
+      deserializer: EventGridDeserializer;
+      isSystemEvent: typeof import("@azure/eventgrid").isSystemEvent;
+    }>
+  | undefined;
+/** The SDK (a good part of the start-up time otherwise) is loaded with the first delivery. */
+const eventGridSdk = () =>
+  (sdk ??= import("@azure/eventgrid").then((m) => ({
+    deserializer: new m.EventGridDeserializer(),
+    isSystemEvent: m.isSystemEvent,
+  })));
 
 const malformed = (detail: string) => new AppError("bad_request", detail);
 
@@ -75,8 +86,10 @@ async function each<In, Out>(list: In[], decode: (e: In) => Promise<Out[]>): Pro
 const withSentData = <T extends { data?: unknown }>(sent: Record<string, unknown>, events: T[]): T[] =>
   "data" in sent ? events.map((e) => ({ ...e, data: sent.data })) : events;
 
-const eventGridEvents = (list: Record<string, unknown>[]): Promise<EventGridEvent<unknown>[]> =>
-  each(list, async (e) => withSentData(e, await deserializer.deserializeEventGridEvents(e)));
+const eventGridEvents = async (list: Record<string, unknown>[]): Promise<EventGridEvent<unknown>[]> => {
+  const { deserializer } = await eventGridSdk();
+  return each(list, async (e) => withSentData(e, await deserializer.deserializeEventGridEvents(e)));
+};
 
 function fromEventGrid(e: EventGridEvent<unknown>): DeliveredEvent {
   return {
@@ -141,6 +154,7 @@ export async function parseDelivery(
   const mediaType = (headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const cloudEvents = async (list: Record<string, unknown>[], mode: string): Promise<Delivery> => {
     accepts(source, "cloudevents");
+    const { deserializer } = await eventGridSdk();
     const events = await each(list, async (e) =>
       withSentData(e, await deserializer.deserializeCloudEvents(e)),
     );
@@ -169,6 +183,7 @@ export async function parseDelivery(
   accepts(source, "eventgrid");
   if (list.length === 0) throw malformed("the delivery holds no events");
   const events = await eventGridEvents(list);
+  const { isSystemEvent } = await eventGridSdk();
   if (headers.get("aeg-event-type")?.toLowerCase() === "subscriptionvalidation") {
     const [event] = events;
     if (events.length !== 1 || !event || !isSystemEvent(VALIDATION_EVENT, event)) {

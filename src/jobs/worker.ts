@@ -13,7 +13,8 @@ import type { JobStore } from "./store.ts";
 
 export interface WorkerDeps {
   store: JobStore;
-  arm: ArmClients;
+  /** The ARM clients, built (and the Azure SDK loaded) when the first job runs rather than at start. */
+  arm: () => Promise<ArmClients>;
   /** Looks a job's operation up by name; the process passes the catalog's, so jobs/ does not hold the list. */
   findOperation: (name: string) => OperationDefinition | undefined;
   /** See AttemptDeps: whether a job's caller may change a resource (deployments check each one). */
@@ -126,7 +127,7 @@ export function createWorker({
     }
     await settle(
       job,
-      await attempt(job, operation, { store, arm, authorizeChange, signal: shutdown.signal, instanceId }),
+      await attempt(job, operation, { store, arm: await arm(), authorizeChange, signal: shutdown.signal, instanceId }),
       log,
     );
   }

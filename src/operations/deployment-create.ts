@@ -1,9 +1,7 @@
 // Runs a template deployment (incremental or complete) to its terminal state; outputs go in the result.
 // What-if is checked against the caller's grants first, and what it wrote after; a dry run shows
 // that check and validates. A retried attempt resumes the deployment it started.
-import { restorePoller } from "@azure/arm-resourcesdeployments";
-import { isRestError } from "@azure/core-rest-pipeline";
-import { ArmOperationError } from "../azure/errors.ts";
+import { ArmOperationError, isRestError } from "../azure/errors.ts";
 import { validateDeployment, whatIfDeployment } from "./deployment-checks.ts";
 import {
   capturingOptions,
@@ -77,7 +75,7 @@ export const deploymentCreate = defineOperation({
                 options,
               ),
         (state) =>
-          restorePoller(
+          ctx.arm.restoreDeploymentPoller(
             deployments,
             state,
             group ? client.createOrUpdate : client.createOrUpdateAtSubscriptionScope,

@@ -4,7 +4,7 @@
 // it to its end or takes its finished result instead of sending the PUT again.
 import { setTimeout as delay } from "node:timers/promises";
 import type { DeploymentExtended } from "@azure/arm-resourcesdeployments";
-import { isRestError } from "@azure/core-rest-pipeline";
+import { isRestError } from "../azure/errors.ts";
 import { currentAttribution } from "../telemetry/attribution.ts";
 import { type DeploymentInput, deploymentFailure } from "./deployment-common.ts";
 import type { Applied, OperationContext } from "./operation.ts";

@@ -1,5 +1,4 @@
 // What the generic resource operations share: the id, an optional api-version, and its resolution.
-import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { lroOptions, trackedWrite } from "./long-running.ts";
@@ -64,7 +63,7 @@ export function defineResourceWrite(spec: {
       const resource = await trackedWrite(
         ctx,
         () => method(p.resourceId, version, p.body, lroOptions(ctx)),
-        (state) => restorePoller(client, state, method, lroOptions(ctx)),
+        (state) => ctx.arm.restorePoller(client, state, method, lroOptions(ctx)),
       );
       return { ...resourceView(resource), apiVersion: version };
     },

@@ -1,5 +1,4 @@
 // Deletes a resource by id, followed until ARM reports it gone.
-import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { lroOptions, trackedWrite } from "./long-running.ts";
@@ -25,7 +24,7 @@ export const resourceDelete = defineOperation({
     const done = trackedWrite(
       ctx,
       () => client.resources.deleteById(p.resourceId, version, lroOptions(ctx)),
-      (state) => restorePoller(client, state, client.resources.deleteById, lroOptions(ctx)),
+      (state) => ctx.arm.restorePoller(client, state, client.resources.deleteById, lroOptions(ctx)),
     );
     await done;
     return { id: p.resourceId, deleted: true };

@@ -1,6 +1,6 @@
 // Creates a resource group, or updates its tags if it exists (ARM refuses a change of location).
-import { isRestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
+import { isRestError } from "../azure/errors.ts";
 import { plannedRequest } from "./dry-run.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun, EXAMPLE_SUBSCRIPTION, location, resourceGroupName, subscriptionId, tags } from "./params.ts";

@@ -4,13 +4,11 @@
 // shutdown() bracket that registration so a test file can own it for its duration.
 
 import { join } from "node:path";
-import * as coreTracing from "@azure/core-tracing";
-import { createOpenTelemetryInstrumenter } from "@azure/opentelemetry-instrumentation-azure-sdk";
 import { context, metrics, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import type { MetricReader } from "@opentelemetry/sdk-metrics";
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
@@ -22,7 +20,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import type { Config } from "../config/schema.ts";
 import { newId } from "../kernel/ids.ts";
-import { type BridgeMetrics, createMetrics } from "./metrics.ts";
+import { type BridgeMetrics, createMetrics, noopMetrics } from "./metrics.ts";
 import { AttributionSpanProcessor } from "./span-processor.ts";
 import { INSTRUMENTATION_NAME } from "./tracer.ts";
 
@@ -31,6 +29,8 @@ export interface Telemetry {
   /** This process's identity in telemetry (`service.instance.id`); jobs it accepted name it. */
   instanceId: string;
   metrics: BridgeMetrics;
+  /** Lets the Azure SDK's spans join armbridge's traces; called before the first ARM client is built. */
+  instrumentAzureSdk(): Promise<void>;
   /** Exports what is buffered (before a test reads an exporter, or before exit). */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -93,6 +93,8 @@ export async function startTelemetry(
       exporter: "azure-monitor",
       instanceId,
       metrics: createMetrics(metrics.getMeter(INSTRUMENTATION_NAME)),
+      // The distro instruments the Azure SDK itself.
+      instrumentAzureSdk: async () => {},
       flush: async () => {
         await Promise.all([
           (trace.getTracerProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.(),
@@ -107,10 +109,12 @@ export async function startTelemetry(
   const exporters: SpanProcessor[] = [];
   const readers: MetricReader[] = options.metricReader ? [options.metricReader] : [];
   if (endpoint) {
-    const [{ OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([
-      import("@opentelemetry/exporter-trace-otlp-http"),
-      import("@opentelemetry/exporter-metrics-otlp-http"),
-    ]);
+    const [{ OTLPTraceExporter }, { OTLPMetricExporter }, { PeriodicExportingMetricReader }] =
+      await Promise.all([
+        import("@opentelemetry/exporter-trace-otlp-http"),
+        import("@opentelemetry/exporter-metrics-otlp-http"),
+        import("@opentelemetry/sdk-metrics"),
+      ]);
     exporters.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` })));
     readers.push(
       new PeriodicExportingMetricReader({
@@ -124,23 +128,28 @@ export async function startTelemetry(
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.samplingRatio) }),
     spanProcessors: [attribution, ...exporters, ...extraSpans],
   });
-  const meterProvider = new MeterProvider({ resource, readers });
+  // Metrics nobody reads are not recorded: without a reader the metrics SDK is not even loaded.
+  const meterProvider =
+    readers.length > 0
+      ? new (await import("@opentelemetry/sdk-metrics")).MeterProvider({ resource, readers })
+      : undefined;
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
-  useAzureSdkInstrumenter();
+  if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
+  let instrumented: Promise<void> | undefined;
 
   return {
     exporter: endpoint ? "otlp" : "local",
     instanceId,
-    metrics: createMetrics(meterProvider.getMeter(INSTRUMENTATION_NAME)),
+    metrics: meterProvider ? createMetrics(meterProvider.getMeter(INSTRUMENTATION_NAME)) : noopMetrics(),
+    instrumentAzureSdk: () => (instrumented ??= useAzureSdkInstrumenter()),
     flush: async () => {
-      await Promise.all([tracerProvider.forceFlush(), meterProvider.forceFlush()]);
+      await Promise.all([tracerProvider.forceFlush(), meterProvider?.forceFlush()]);
     },
     async shutdown() {
-      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      await Promise.allSettled([tracerProvider.shutdown(), meterProvider?.shutdown()]);
       trace.disable();
       metrics.disable();
       propagation.disable();
@@ -154,6 +163,10 @@ export async function startTelemetry(
  * The instrumentation package sets it from a require hook, which ES module imports never trigger,
  * so it is set directly (core-tracing shares one state between its ESM and CommonJS builds).
  */
-function useAzureSdkInstrumenter(): void {
+async function useAzureSdkInstrumenter(): Promise<void> {
+  const [coreTracing, { createOpenTelemetryInstrumenter }] = await Promise.all([
+    import("@azure/core-tracing"),
+    import("@azure/opentelemetry-instrumentation-azure-sdk"),
+  ]);
   coreTracing.useInstrumenter(createOpenTelemetryInstrumenter());
 }

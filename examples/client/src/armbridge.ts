@@ -656,6 +656,11 @@ export interface components {
              */
             source: "data.claims" | "data.authorization" | "authcontext";
             appId?: string;
+            /**
+             * @description Which claim of `data.claims` the id is: the object id, or (without one) the UPN, name or application id
+             * @enum {string}
+             */
+            claim?: "oid" | "upn" | "name" | "appid";
         };
         EventsAccepted: {
             /** @description Events in the delivery */

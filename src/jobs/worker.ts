@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
+import { settledWithin, timeLeft } from "../kernel/deadline.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
@@ -164,19 +165,24 @@ export function createWorker({
       wakeUp?.();
     },
     async stop(deadlineMs) {
-      // Stop claiming first; running jobs get until the deadline, then their calls are aborted
-      // and the jobs go back to the store (long-running ones with their poller) for the next start.
+      // Stop claiming first; running jobs get until the deadline, then their calls are aborted and
+      // the jobs go back to the store (long-running ones with their poller) for the next start. Every
+      // wait is bounded: a store or ARM that does not answer never holds the stop past the deadline.
+      const until = Date.now() + deadlineMs;
+      // What handing the aborted jobs back to the store may take, out of the deadline.
+      const handBack = Math.min(1000, deadlineMs / 5);
       stopping = true;
       wakeUp?.();
-      await loop;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, deadlineMs);
-      });
-      await Promise.race([Promise.allSettled([...running.values()]), deadline]);
-      clearTimeout(timer);
+      await settledWithin(loop ?? Promise.resolve(), timeLeft(until) - handBack);
+      await settledWithin(Promise.allSettled([...running.values()]), timeLeft(until) - handBack);
       shutdown.abort();
-      await Promise.allSettled([...running.values()]);
+      const handedBack = await settledWithin(Promise.allSettled([...running.values()]), timeLeft(until));
+      if (!handedBack) {
+        logger.warn(
+          { running: running.size },
+          "stopped before every job was handed back; they run again after their lease or at the next start",
+        );
+      }
     },
   };
 }

@@ -247,7 +247,14 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async ping() {
-      db.prepare("SELECT 1").get();
+      // A write, not only a read: a full disk still reads, but refuses every job (readiness must see it).
+      await commit(() =>
+        db
+          .prepare(
+            "UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)",
+          )
+          .run(),
+      );
     },
 
     async close() {

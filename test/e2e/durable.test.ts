@@ -32,7 +32,8 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 }
 
 async function killHard(p: ArmbridgeProcess): Promise<void> {
-  p.child.kill("SIGKILL");
+  // An exited child has an exit code or signal; killing it again would wait for an exit already past.
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
   await p.exit;
 }
 
@@ -51,14 +52,15 @@ async function countJobs(url: string, state: string): Promise<string[]> {
 describe("crash safety", () => {
   let root: string;
   let emulator: EmulatorProcess;
-  let current: ArmbridgeProcess | undefined;
+  // Every armbridge started, not only the last: a restart's predecessor must not outlive the suite.
+  const started: ArmbridgeProcess[] = [];
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "armbridge-durable-"));
     emulator = await startEmulatorProcess(root);
   });
   afterAll(async () => {
-    current?.child.kill("SIGKILL");
+    await Promise.all(started.map(killHard));
     await emulator?.stop();
     rmSync(root, { recursive: true, force: true });
   });
@@ -68,8 +70,9 @@ describe("crash safety", () => {
     mkdirSync(dir, { recursive: true });
     const config = writeArmbridgeConfig(dir, emulator, options);
     return async () => {
-      current = await startArmbridge(["--config", config], processEnv);
-      return current;
+      const armbridge = await startArmbridge(["--config", config], processEnv);
+      started.push(armbridge);
+      return armbridge;
     };
   };
 

@@ -11,6 +11,7 @@ import { createArmClients } from "./azure/arm-clients.ts";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
 import { createThrottleLimiter, shareOfThrottle } from "./azure/throttle.ts";
 import type { Config } from "./config/schema.ts";
+import { routeHeldEvent } from "./ingress/held-events.ts";
 import { deferredJobStore } from "./jobs/deferred-store.ts";
 import { openSqliteJobStore } from "./jobs/sqlite/store.ts";
 import type { JobStore } from "./jobs/store.ts";
@@ -83,6 +84,13 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     metrics,
     instanceId,
     onFinished: (id) => waiter.notify(id),
+    routeEvent: routeHeldEvent(config, {
+      store,
+      logger,
+      metrics,
+      instanceId,
+      onAccepted: () => worker.wake(),
+    }),
   });
   const tokenScope = `${config.azure.audience.replace(/\/$/, "")}/.default`;
   const app = createApp({

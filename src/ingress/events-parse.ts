@@ -25,7 +25,14 @@ export interface DeliveredEvent {
 
 export type Delivery =
   | { kind: "validation"; validationCode: string }
-  | { kind: "events"; schema: DeliverySchema; mode: string; events: DeliveredEvent[] };
+  | {
+      kind: "events";
+      schema: DeliverySchema;
+      mode: string;
+      events: DeliveredEvent[];
+      /** Validation events inside a notification: answered only as a handshake, never routed. */
+      validationEvents: { id: string; source: string }[];
+    };
 
 const VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent";
 const deserializer = new EventGridDeserializer();
@@ -164,7 +171,13 @@ export async function parseDelivery(
       checkTime(e, "time", mode === "binary" ? "ce-time" : "time");
       return withSentData(e, await deserializer.deserializeCloudEvents(e));
     });
-    return { kind: "events", schema: "cloudevents", mode, events: events.map(fromCloudEvent) };
+    return {
+      kind: "events",
+      schema: "cloudevents",
+      mode,
+      events: events.map(fromCloudEvent),
+      validationEvents: [],
+    };
   };
 
   if (headers.has("ce-specversion"))
@@ -201,5 +214,14 @@ export async function parseDelivery(
   }
   // A validation event is only ever answered as a handshake, never routed.
   const notifications = events.filter((e) => !isSystemEvent(VALIDATION_EVENT, e));
-  return { kind: "events", schema: "eventgrid", mode: "array", events: notifications.map(fromEventGrid) };
+  const validationEvents = events
+    .filter((e) => isSystemEvent(VALIDATION_EVENT, e))
+    .map((e) => ({ id: e.id, source: e.topic ?? "" }));
+  return {
+    kind: "events",
+    schema: "eventgrid",
+    mode: "array",
+    events: notifications.map(fromEventGrid),
+    validationEvents,
+  };
 }

@@ -7,7 +7,7 @@ import { settledWithin, timeLeft } from "../kernel/deadline.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
 import { type AttemptOutcome, attempt } from "./attempt.ts";
-import type { Job, JobError } from "./job.ts";
+import { type Job, type JobError, ROUTE_EVENT } from "./job.ts";
 import { jobRecord } from "./job-audit.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";
@@ -24,6 +24,11 @@ export interface WorkerDeps {
   instanceId: string;
   /** Told after a job reached a terminal state (and its audit record was stored). */
   onFinished?: (jobId: string) => void;
+  /**
+   * Routes a held event (a ROUTE_EVENT job) again with the current config: its jobs, or why it still
+   * cannot run. Throws when the store cannot take the jobs now (the job is tried again later).
+   */
+  routeEvent?: (job: Job) => Promise<{ ok: true; jobs: string[] } | { ok: false; error: JobError }>;
 }
 
 export interface Worker {
@@ -45,6 +50,7 @@ export function createWorker({
   metrics,
   instanceId,
   onFinished,
+  routeEvent,
 }: WorkerDeps): Worker {
   const retry: RetryPolicy = { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs };
   const running = new Map<string, Promise<void>>();
@@ -115,8 +121,37 @@ export function createWorker({
     }
   }
 
+  /** A held event: its jobs once it routes, else dead with the reason, for an operator to retry. */
+  async function route(job: Job, log: Logger): Promise<void> {
+    if (!routeEvent) {
+      await finish(job, "dead", { error: { code: "NotRoutable", message: "no router in this process" } });
+      return;
+    }
+    let routed: Awaited<ReturnType<typeof routeEvent>>;
+    try {
+      routed = await routeEvent(job);
+    } catch (err) {
+      const error = { code: "Unavailable", message: (err as Error).message };
+      await store.reschedule(
+        job.id,
+        new Date(Date.now() + retryDelayMs(job.attempts, undefined, retry)),
+        error,
+        false,
+      );
+      return;
+    }
+    if (routed.ok) {
+      await finish(job, "succeeded", { result: { jobs: routed.jobs } });
+      log.info({ jobs: routed.jobs }, "held event routed");
+    } else {
+      await finish(job, "dead", { error: routed.error });
+      log.warn({ error: routed.error }, "event held: it does not make allowed operations");
+    }
+  }
+
   async function run(job: Job): Promise<void> {
     const log = logger.child({ jobId: job.id, operation: job.operation, callerId: job.caller.id });
+    if (job.operation === ROUTE_EVENT) return route(job, log);
     const operation = findOperation(job.operation);
     if (!operation) {
       await finish(job, "failed", { error: { code: "UnknownOperation", message: job.operation } });

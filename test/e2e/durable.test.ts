@@ -76,6 +76,7 @@ describe("crash safety", () => {
     };
   };
 
+  // 1,000 jobs and three restarts take about 15 s alone and several times that on a loaded machine.
   it("finishes 1,000 accepted jobs across repeated SIGKILLs and executes no write twice", async () => {
     await emulator.control("POST", "/_emulator/reset");
     await emulator.control("POST", "/_emulator/configure", { latencyMs: 40, throttle: false });
@@ -124,7 +125,7 @@ describe("crash safety", () => {
     const writes = Object.entries(effects).filter(([k]) => k.startsWith(groupPath("app-")));
     expect(writes).toHaveLength(N);
     expect(writes.filter(([, count]) => count !== 1)).toEqual([]);
-  });
+  }, 180_000);
 
   it("resumes polling a resource group delete after SIGKILL instead of sending the delete again", async () => {
     await emulator.control("POST", "/_emulator/reset");

@@ -6,6 +6,7 @@ import { runRolesCommand } from "./cli/roles.ts";
 import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { secretsIn } from "./config/secret.ts";
+import { settledWithin, timeLeft } from "./kernel/deadline.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createRuntime } from "./runtime.ts";
 import { createLogger, routeLibraryLogs } from "./telemetry/logger.ts";
@@ -67,15 +68,28 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     const deadlineMs = config.server.shutdownTimeoutSeconds * 1000;
+    const until = Date.now() + deadlineMs;
     logger.info({ signal, deadlineMs }, "shutting down: no new requests, draining running jobs");
-    // Requests in flight finish (and store their jobs) before the store closes.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    if ("closeIdleConnections" in server) server.closeIdleConnections();
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
-    await runtime.stop(deadlineMs);
-    keyVaultSecrets?.stop();
-    // Flushes the spans and metrics still buffered.
-    await telemetry.shutdown();
+    // The last resort: whatever ARM, IMDS or the store do, the process is gone by the deadline.
+    setTimeout(() => {
+      logger.error({ deadlineMs }, "shutdown deadline passed; exiting now");
+      process.exit(1);
+    }, deadlineMs);
+    // Out of the deadline, kept for the last telemetry flush.
+    const telemetryShare = Math.min(1000, deadlineMs / 10);
+    try {
+      // Requests in flight finish (and store their jobs) before the store closes.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ("closeIdleConnections" in server) server.closeIdleConnections();
+      await settledWithin(closed, timeLeft(until) - telemetryShare);
+      await runtime.stop(Math.max(0, timeLeft(until) - telemetryShare));
+      keyVaultSecrets?.stop();
+      // Flushes the spans and metrics still buffered.
+      await settledWithin(telemetry.shutdown(), timeLeft(until));
+    } catch (err) {
+      logger.error({ err }, "shutdown failed; exiting");
+      process.exit(1);
+    }
     logger.info("stopped");
     process.exit(0);
   };

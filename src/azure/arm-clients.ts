@@ -12,6 +12,7 @@ import { type Attribution, currentAttribution } from "../telemetry/attribution.t
 import { createApiVersionResolver } from "./api-versions.ts";
 import { retryAfterPolicy } from "./retry-after-policy.ts";
 import { parseRetryAfter, requestKind, type ThrottleLimiter } from "./throttle.ts";
+import { writeResendGuardPolicy } from "./write-resend-guard.ts";
 
 export interface ArmClients {
   resources(subscriptionId: string): ResourceManagementClient;
@@ -28,6 +29,8 @@ export interface ArmClients {
    */
   restorePoller: typeof restorePoller;
   restoreDeploymentPoller: typeof restoreDeploymentPoller;
+  /** The tag the pipeline adds to a job's PUTs (its value the caller id), so read-before-write expects it. */
+  callerTag: string | undefined;
 }
 
 /** One request as it went over the wire (each SDK retry is its own call). */
@@ -45,7 +48,10 @@ export interface ArmClientOptions {
   /** Extra CA certificate (PEM) to trust; `azure.caCertFile` otherwise. */
   extraCaPem?: string;
   limiter?: ThrottleLimiter;
-  /** Told of every request after its response (or failure); awaited, so the record is written first. */
+  /**
+   * Told of every request after its response (or failure). Awaited, but its failure never replaces
+   * ARM's answer: a finished write must not look failed and be sent again.
+   */
   onCall?: (call: ArmCall) => Promise<void>;
   /** Told how long a request waited for the throttle limiter, when it waited. */
   onThrottleWait?: (kind: string, ms: number) => void;
@@ -98,7 +104,9 @@ function throttleAndReportPolicy({ limiter, onCall, onThrottleWait }: ArmClientO
         call.errorCode = (err as { code?: string }).code ?? (err as Error).name;
         throw err;
       } finally {
-        await onCall?.(call);
+        await onCall?.(call).catch(() => {
+          // The caller (runtime.ts) keeps what it could not record; ARM's answer stands.
+        });
       }
     },
   };
@@ -137,6 +145,12 @@ function callerTagPolicy(tag: string): PipelinePolicy {
   };
 }
 
+/** The tags a job's PUT carries once the caller-tag policy added its tag: what a read-before-write expects. */
+export function tagsAsSent(arm: ArmClients, tags: Record<string, string> = {}): Record<string, string> {
+  const callerId = currentAttribution()?.callerId;
+  return arm.callerTag && callerId ? { ...tags, [arm.callerTag]: callerId } : tags;
+}
+
 export function createArmClients(
   credential: TokenCredential,
   azure: Config["azure"],
@@ -154,6 +168,8 @@ export function createArmClients(
       ...(options.callerTag
         ? [{ policy: callerTagPolicy(options.callerTag), position: "perCall" as const }]
         : []),
+      // Outside the throttle and report policy: that one records every physical request as it was.
+      { policy: writeResendGuardPolicy(), position: "perRetry" as const },
       { policy: throttleAndReportPolicy(options), position: "perRetry" as const },
     ],
     retryOptions: {
@@ -177,6 +193,7 @@ export function createArmClients(
   const resolveApiVersion = createApiVersionResolver();
   const clients: ArmClients = {
     pollIntervalMs: azure.pollIntervalMs,
+    callerTag: options.callerTag,
     apiVersionFor: (subscriptionId, resourceId) =>
       resolveApiVersion(clients.resources(subscriptionId), resourceId),
     rest: getClient(azure.resourceManagerEndpoint, credential, clientOptions),

@@ -1,6 +1,7 @@
 // Classifies what went wrong in an ARM call: ARM's own code and message, and whether a retry can help.
 import type { RestError } from "@azure/core-rest-pipeline";
 import { parseRetryAfter } from "./throttle.ts";
+import { WriteOutcomeUnknownError } from "./write-resend-guard.ts";
 
 /**
  * The SDK's own test, by name (its fallback for a second copy of the package): importing it would
@@ -65,6 +66,15 @@ export function describeArmError(err: unknown): ArmFailure {
   if (err instanceof Error && TOKEN_ERRORS.has(err.name)) {
     // The managed identity could not get a token (IMDS down or slow): wait and retry, never fail the job.
     return { code: "TokenUnavailable", message: firstLine(err.message), retryable: true };
+  }
+  if (err instanceof WriteOutcomeUnknownError) {
+    // Retried by the job, whose next attempt looks whether the write took effect before sending it again.
+    return {
+      code: err.code,
+      message: firstLine(err.message),
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      retryable: true,
+    };
   }
   if (err instanceof ArmOperationError) {
     return {

@@ -194,7 +194,10 @@ describe("the OpenAPI contract", () => {
     expect(await validated.json()).toEqual({ validationResponse: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" });
     expect((await deliver("[1", secret)).status).toBe(400);
     expect((await deliver(cloudEvent("ok-x"), { "x-armbridge-secret": "wrong" })).status).toBe(401);
-    expect((await deliver(cloudEvent("prod"), secret)).status).toBe(403);
+    // An event outside the grant is held (dead with the reason), not a refusal of the delivery.
+    const outside = await deliver(cloudEvent("prod"), secret);
+    expect(outside.status).toBe(200);
+    expect(await outside.json()).toMatchObject({ held: 1 });
     expect((await deliver(cloudEvent("ok-x"), secret, "nowhere")).status).toBe(404);
     const batch = Array.from({ length: 6 }, () => cloudEvent("ok-batch"));
     const tooMany = await deliver(batch, { ...secret, "content-type": "application/cloudevents-batch+json" });

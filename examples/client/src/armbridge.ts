@@ -24,7 +24,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the store is reachable and a managed identity token is obtainable */
+        /**
+         * Readiness: the store takes writes and a managed identity token is obtainable
+         * @description Each check is bounded (1.5 s): a store or IMDS that does not answer makes the check fail with the reason, so the probe itself never times out.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -65,7 +68,7 @@ export interface paths {
         put?: never;
         /**
          * Deliver Event Grid events (Event Grid schema or CloudEvents 1.0) to a source
-         * @description One event or a batch (up to the source's `maxEvents` and `maxBodyBytes`), all or nothing: 200 only once every job is durably stored. An Event Grid-schema delivery with `aeg-event-type: SubscriptionValidation` is the validation handshake, answered after the delivery authenticated. CloudEvents come in structured, batch or binary (`ce-*` headers) mode. 400, 401, 403 and 413 are final (Event Grid does not retry them); 429 and 503 ask for a retry.
+         * @description One event or a batch (up to the source's `maxEvents` and `maxBodyBytes`): 200 once every event is durably stored, as its jobs or, when no route can render it or the policy refuses it, as a held `event.route` job (dead with the reason, replayable); the answer says which event made which jobs. An Event Grid-schema delivery with `aeg-event-type: SubscriptionValidation` is the validation handshake, answered after the delivery authenticated. CloudEvents come in structured, batch or binary (`ce-*` headers) mode. 400, 401, 403 and 413 are final (Event Grid does not retry them); 429 and 503 ask for a retry.
          */
         post: operations["deliverEvents"];
         delete?: never;
@@ -666,14 +669,40 @@ export interface components {
              */
             source: "data.claims" | "data.authorization" | "authcontext";
             appId?: string;
+            /**
+             * @description Which claim of `data.claims` the id is: the object id, or (without one) the UPN, name or application id
+             * @enum {string}
+             */
+            claim?: "oid" | "upn" | "name" | "appid";
         };
         EventsAccepted: {
-            /** @description Events in the delivery */
+            /** @description Notification events in the delivery (validation events not counted) */
             events: number;
-            /** @description Jobs the events map to (new or already stored) */
+            /** @description Distinct jobs the events map to (new or already stored, held ones included) */
             jobs: number;
             /** @description Jobs stored by this delivery; 0 for a redelivery */
             created: number;
+            accepted: number;
+            duplicates: number;
+            held: number;
+            unmatched: number;
+            validation: number;
+            /** @description One per event, in delivery order (validation events last) */
+            results: components["schemas"]["EventResult"][];
+        };
+        EventResult: {
+            id: string;
+            /** @description Event Grid `topic` or CloudEvents `source` */
+            source: string;
+            /**
+             * @description `accepted`: made new jobs; `duplicate`: its jobs already existed (a redelivery, or its id repeated earlier in this batch); `held`: stored as an `event.route` job, dead with the reason, replayable with POST /v1/jobs/{id}/retry once the config is fixed; `unmatched`: no route listens; `validation`: a validation event inside a notification, never routed
+             * @enum {string}
+             */
+            outcome: "accepted" | "duplicate" | "held" | "unmatched" | "validation";
+            /** @description The jobs this event made or maps to, in order */
+            jobs: string[];
+            /** @description Why it was held, or what made it a duplicate */
+            reason?: string;
         };
         ResourceGroupEnsureInput: {
             /** Format: uuid */
@@ -1312,7 +1341,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Every event stored, or the validation handshake's answer */
+            /** @description Every event stored (as jobs, or held with its reason), or the validation handshake's answer */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1328,8 +1357,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
             401: components["responses"]["Unauthorized"];
-            /** @description Problem: `forbidden` */
-            403: components["responses"]["Forbidden"];
             /** @description Problem: `unknown_source` */
             404: components["responses"]["NotFound"];
             /** @description Problem: `payload_too_large` */

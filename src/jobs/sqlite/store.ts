@@ -108,7 +108,8 @@ export function openSqliteJobStore(path: string): JobStore {
 
     async ping() {
       writer.check();
-      db.prepare("SELECT 1").get();
+      // A write, not only a read: a full disk still reads, but refuses every job (readiness must see it).
+      await writer.write({ op: "ping" });
     },
 
     async close() {

@@ -24,7 +24,9 @@ export type WriteOp =
   | { op: "purge"; before: number }
   | { op: "recover" }
   /** Nothing: resolves once every write queued before it is committed. */
-  | { op: "sync" };
+  | { op: "sync" }
+  /** A write that changes nothing: a full disk still reads, but refuses it (readiness must see that). */
+  | { op: "ping" };
 
 /** A write's result, or the error it threw (its own savepoint rolled back, the others committed). */
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -66,6 +68,9 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
       finished_at = NULL, error = NULL, lro_state = NULL WHERE id = ? AND state = 'dead'`);
   const recover = db.prepare(
     "UPDATE jobs SET state = 'accepted', lease_until = NULL, updated_at = ? WHERE state IN ('running', 'waiting')",
+  );
+  const touchMigrations = db.prepare(
+    "UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)",
   );
   const dependentsOf = db.prepare(`SELECT j.* FROM jobs j, json_each(j.after_jobs) d
     WHERE d.value = ? AND j.state = 'accepted'`);
@@ -172,6 +177,9 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
       case "recover":
         return Number(recover.run(now).changes);
       case "sync":
+        return undefined;
+      case "ping":
+        touchMigrations.run();
         return undefined;
     }
   };

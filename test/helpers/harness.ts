@@ -39,6 +39,8 @@ routes:
 export interface Harness {
   runtime: Runtime;
   emulator: Emulator;
+  /** The data directory (the SQLite store is `armbridge.db` in it). */
+  dataDir: string;
   /** Every log line written, parsed. */
   logs: Record<string, unknown>[];
   request(path: string, init?: RequestInit): Promise<Response>;
@@ -94,6 +96,7 @@ export async function startHarness(
   return {
     runtime,
     emulator,
+    dataDir,
     logs,
     request: async (path, init) => runtime.app.request(path, init),
     async waitForJob(id, timeoutMs = 15_000) {

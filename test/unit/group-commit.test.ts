@@ -36,7 +36,11 @@ describe("groupCommit", () => {
   it("resolves each write with its value once the batch is committed", async () => {
     const commit = groupCommit(db);
     const seen: string[][] = [];
-    const writes = ["a", "b"].map((v) => commit(insert(v)).then((n) => (seen.push(committed()), n)));
+    const writes = ["a", "b"].map(async (v) => {
+      const n = await commit(insert(v));
+      seen.push(committed());
+      return n;
+    });
     expect(await Promise.all(writes)).toEqual([1, 1]);
     expect(seen).toEqual([
       ["a", "b"],

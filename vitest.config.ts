@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     pool: "forks",
+    // Each test must run at least one assertion (test/setup/assertions.ts).
+    setupFiles: ["test/setup/assertions.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -83,6 +83,14 @@ async function claimed(operation: string, params: Record<string, unknown>, attem
   }
 }
 
+/** POST /v1/operations/resourceGroup.ensure for a group, as the direct API's caller sends it. */
+const ensureViaApi = (name: string, headers: Record<string, string> = {}) =>
+  h.request("/v1/operations/resourceGroup.ensure", {
+    method: "POST",
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", ...headers },
+    body: JSON.stringify(ensure(name)),
+  });
+
 const run = (job: Job, operation = resourceGroupEnsure) =>
   attempt(job, operation, { store, arm, signal: new AbortController().signal, instanceId: "test" });
 
@@ -90,15 +98,7 @@ describe("a write whose answer was lost is not sent again", () => {
   it("ensures a group once: the retry finds the first write applied and sends no second PUT", async () => {
     // ARM applies the PUT and then answers 503: the worker cannot know the write took effect.
     h.emulator.configure({ faults: { rate: 1, statuses: [503], methods: ["PUT"], phase: "after" } });
-    const res = await h.request("/v1/operations/resourceGroup.ensure", {
-      method: "POST",
-      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        subscriptionId: SUBSCRIPTION,
-        resourceGroupName: "dur-lost",
-        location: "westeurope",
-      }),
-    });
+    const res = await ensureViaApi("dur-lost");
     expect(res.status).toBe(202);
     const job = await h.waitForJob(((await res.json()) as { jobs: { id: string }[] }).jobs[0]?.id as string);
     expect(job).toMatchObject({ state: "succeeded", attempts: 2, result: { name: "dur-lost" } });
@@ -218,19 +218,7 @@ describe("nothing is answered before its COMMIT", () => {
   it("answers 503 unavailable, stores no job and sends no write when the COMMIT fails", async () => {
     const restore = failCommits();
     try {
-      const res = await h.request("/v1/operations/resourceGroup.ensure", {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${KEY}`,
-          "content-type": "application/json",
-          "idempotency-key": "c-1",
-        },
-        body: JSON.stringify({
-          subscriptionId: SUBSCRIPTION,
-          resourceGroupName: "dur-commit",
-          location: "westeurope",
-        }),
-      });
+      const res = await ensureViaApi("dur-commit", { "idempotency-key": "c-1" });
       expect(res.status).toBe(503);
       expect(((await res.json()) as { code: string }).code).toBe("unavailable");
       expect(res.headers.get("retry-after")).toBe("5");
@@ -241,19 +229,7 @@ describe("nothing is answered before its COMMIT", () => {
     expect(page.jobs.filter((j) => j.scope.endsWith("/dur-commit"))).toEqual([]);
     expect(h.logs.some((l) => l.msg === "job store refused the submission")).toBe(true);
     // The same request once the store commits again is a new job, not a replay of a lost one.
-    const again = await h.request("/v1/operations/resourceGroup.ensure", {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${KEY}`,
-        "content-type": "application/json",
-        "idempotency-key": "c-1",
-      },
-      body: JSON.stringify({
-        subscriptionId: SUBSCRIPTION,
-        resourceGroupName: "dur-commit",
-        location: "westeurope",
-      }),
-    });
+    const again = await ensureViaApi("dur-commit", { "idempotency-key": "c-1" });
     expect(again.status).toBe(202);
     expect(((await again.json()) as { replayed?: boolean }).replayed).not.toBe(true);
     expect(sent("PUT", "dur-commit")).toBeLessThanOrEqual(1);

@@ -7,6 +7,8 @@ export default defineConfig({
     pool: "forks",
     // Fails the run when a process a test started outlives it (armbridge, emulator, Azurite).
     globalSetup: ["test/setup/leftover-processes.ts"],
+    // Each test must run at least one assertion (test/setup/assertions.ts).
+    setupFiles: ["test/setup/assertions.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

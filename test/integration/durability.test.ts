@@ -92,7 +92,13 @@ const ensureViaApi = (name: string, headers: Record<string, string> = {}) =>
   });
 
 const run = (job: Job, operation = resourceGroupEnsure) =>
-  attempt(job, operation, { store, arm, signal: new AbortController().signal, instanceId: "test" });
+  attempt(job, operation, {
+    store,
+    arm,
+    authorizeChange: () => undefined,
+    signal: new AbortController().signal,
+    instanceId: "test",
+  });
 
 describe("a write whose answer was lost is not sent again", () => {
   it("ensures a group once: the retry finds the first write applied and sends no second PUT", async () => {

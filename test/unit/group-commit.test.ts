@@ -1,11 +1,11 @@
-// SQLite group commit: writes of one event-loop turn share a transaction; a promise settles only
-// after the COMMIT, and a COMMIT that fails takes the whole batch with it.
+// SQLite group commit: the writes of a batch share a transaction, each in its own savepoint; a write
+// that throws is rolled back alone, and a COMMIT that fails takes the whole batch with it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { groupCommit } from "../../src/jobs/sqlite/group-commit.ts";
+import { commitBatch, type WriteOp } from "../../src/jobs/sqlite/writes.ts";
 
 let dir: string;
 let db: DatabaseSync;
@@ -32,49 +32,40 @@ const insert =
   () =>
     db.prepare("INSERT INTO t (v, parent) VALUES (?, ?)").run(v, parent).changes;
 
-describe("groupCommit", () => {
-  it("resolves each write with its value once the batch is committed", async () => {
-    const commit = groupCommit(db);
-    const seen: string[][] = [];
-    const writes = ["a", "b"].map(async (v) => {
-      const n = await commit(insert(v));
-      seen.push(committed());
-      return n;
-    });
-    expect(await Promise.all(writes)).toEqual([1, 1]);
-    expect(seen).toEqual([
-      ["a", "b"],
-      ["a", "b"],
+/** Commits a batch of plain functions through the store's group commit. */
+const batch = (...writes: (() => unknown)[]) =>
+  commitBatch(
+    db,
+    (w) => (w as unknown as { run: () => unknown }).run(),
+    writes.map((run) => ({ run }) as unknown as WriteOp),
+  );
+
+describe("commitBatch", () => {
+  it("answers each write with its value, all committed together", () => {
+    const outcomes = batch(insert("a"), insert("b"));
+    expect(outcomes).toEqual([
+      { ok: true, value: 1 },
+      { ok: true, value: 1 },
     ]);
+    expect(committed()).toEqual(["a", "b"]);
     expect(db.isTransaction).toBe(false);
   });
 
-  it("rolls back a write that throws alone, and commits the rest of its batch", async () => {
-    const commit = groupCommit(db);
-    const results = await Promise.allSettled([commit(insert("a")), commit(insert("a")), commit(insert("c"))]);
-    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+  it("rolls back a write that throws alone, and commits the rest of its batch", () => {
+    const outcomes = batch(insert("a"), insert("a"), insert("c"));
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+    const failed = outcomes[1] as { ok: false; error: unknown };
+    expect(String(failed.error)).toMatch(/UNIQUE/);
     expect(committed()).toEqual(["a", "c"]);
   });
 
-  it("rejects every write of a batch whose COMMIT fails, and keeps none of them", async () => {
-    const commit = groupCommit(db);
+  it("throws for a batch whose COMMIT fails, and keeps none of it", () => {
     // The deferred foreign key is checked at COMMIT: each write succeeds, the COMMIT does not.
-    const results = await Promise.allSettled([commit(insert("a")), commit(insert("b", "missing"))]);
-    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
-    for (const r of results) expect(String((r as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+    expect(() => batch(insert("a"), insert("b", "missing"))).toThrow(/FOREIGN KEY/);
     expect(committed()).toEqual([]);
     expect(db.isTransaction).toBe(false);
     // The next batch starts clean.
-    expect(await commit(insert("c"))).toBe(1);
+    expect(batch(insert("c"))).toEqual([{ ok: true, value: 1 }]);
     expect(committed()).toEqual(["c"]);
-  });
-
-  it("starts a new transaction for writes of a later turn", async () => {
-    const commit = groupCommit(db);
-    await commit(insert("a"));
-    const failed = commit(insert("b", "missing"));
-    await expect(failed).rejects.toThrow(/FOREIGN KEY/);
-    expect(committed()).toEqual(["a"]);
   });
 });

@@ -1,15 +1,19 @@
 # armbridge container. Node 24 runs the TypeScript sources directly (type stripping), so the only
-# build step is installing the production dependencies. The runtime stage has no RUN: nothing in it
-# needs a shell, and it runs as the fixed non-root uid 10001 that the VM's IMDS firewall lets through
-# (deploy/imds/armbridge-imds-lockdown.sh). Nothing is written outside the data volume, so the
-# container runs with a read-only root filesystem.
+# build step is installing the production dependencies, done in a Node image that has npm. The
+# runtime is distroless: Node and glibc, no shell, no npm, no package manager; the runtime stage has
+# no RUN, since there is nothing to run one with. It runs as the fixed non-root uid 10001 that the
+# VM's IMDS firewall lets through (deploy/imds/armbridge-imds-lockdown.sh), with a read-only root
+# filesystem: nothing is written outside the data volume, Node's compile cache included, so the
+# cache survives restarts and only a new image compiles again.
 #
-# The base is the official node:24-slim multi-platform index, pinned by digest. The digest was taken
-# from public references, not pulled here: refresh it before a release with
+# Both bases are pinned by digest. The digests were taken from public references, not pulled here:
+# refresh them before a release with
 #   docker buildx imagetools inspect node:24-slim --format '{{json .Manifest.Digest}}'
-ARG NODE_IMAGE=node:24-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df
+#   docker buildx imagetools inspect gcr.io/distroless/nodejs24-debian12 --format '{{json .Manifest.Digest}}'
+ARG BUILD_IMAGE=node:24-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12@sha256:b35a10df56aa17825e81e836ff70fe3c27002809dd94e6bfd655ed05bac52230
 
-FROM ${NODE_IMAGE} AS deps
+FROM ${BUILD_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No lifecycle scripts: armbridge has no native addons, so no dependency needs to run code at install.
@@ -17,11 +21,12 @@ COPY package.json package-lock.json ./
 # none of them, nor what only they need.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && mkdir data
 
-FROM ${NODE_IMAGE}
+FROM ${RUNTIME_IMAGE}
 ENV NODE_ENV=production \
     ARMBRIDGE_HOST=0.0.0.0 \
     ARMBRIDGE_PORT=8080 \
-    ARMBRIDGE_DATA_DIR=/var/lib/armbridge
+    ARMBRIDGE_DATA_DIR=/var/lib/armbridge \
+    NODE_COMPILE_CACHE=/var/lib/armbridge/compile-cache
 WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
@@ -30,10 +35,11 @@ COPY --from=deps --chown=10001:10001 /app/data /var/lib/armbridge
 USER 10001:10001
 VOLUME ["/var/lib/armbridge"]
 EXPOSE 8080
-# Liveness through Node itself: the check needs no curl or shell in the image.
+# Liveness through Node itself: the image has no shell and no curl. The VM acts on it
+# (deploy/systemd/armbridge-health.timer), since Docker only marks an unhealthy container.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.ARMBRIDGE_PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:' + process.env.ARMBRIDGE_PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM drains running jobs (server.shutdownTimeoutSeconds); run with --init so a PID 1 reaps children.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "src/main.ts"]
+ENTRYPOINT ["/nodejs/bin/node", "src/main.ts"]
 CMD ["--config", "/etc/armbridge/config.yaml"]

@@ -5,6 +5,10 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     pool: "forks",
+    // Fails the run when a process a test started outlives it (armbridge, emulator, Azurite).
+    globalSetup: ["test/setup/leftover-processes.ts"],
+    // Each test must run at least one assertion (test/setup/assertions.ts).
+    setupFiles: ["test/setup/assertions.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

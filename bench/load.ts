@@ -43,23 +43,3 @@ export async function runLoad(
     p99Ms: pct(0.99),
   };
 }
-
-/** Samples a process's resident memory (Linux /proc) until stopped; returns the peak in MB. */
-export function sampleRss(pid: number, readStatus: (path: string) => string): () => number {
-  let peakKb = 0;
-  const sample = () => {
-    try {
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(readStatus(`/proc/${pid}/status`))?.[1] ?? 0);
-      peakKb = Math.max(peakKb, kb);
-    } catch {
-      // The process is gone or /proc is not there: keep the peak seen so far.
-    }
-  };
-  sample();
-  const timer = setInterval(sample, 50);
-  return () => {
-    clearInterval(timer);
-    sample();
-    return peakKb / 1024;
-  };
-}

@@ -1,210 +1,229 @@
-// `npm run bench`: the emulator, armbridge and a bare Hono server as separate processes; every figure
-// is printed next to its yardstick from the same run.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+// `npm run bench`: armbridge against its yardsticks in one run on this machine, loopback only. wrk
+// drives bare Hono and armbridge in alternating rounds, then armbridge and adnanh/webhook (measured
+// last: it forks a process per delivery and leaves the machine slow). Every figure of issue 14 is
+// printed as a ratio or value with its goal. `-- --scale-out` adds the Azure Storage replicas figure.
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type EmulatorProcess,
-  eventGridBatch,
-  OPERATOR_KEY,
-  PROCESS_HOOK_SECRET,
-  processEnv,
-  signedDelivery,
-  startEmulatorProcess,
-  writeArmbridgeConfig,
-} from "../test/helpers/processes.ts";
-import { runLoad, sampleRss } from "./load.ts";
+import { PROCESS_HOOK_SECRET, startEmulatorProcess } from "../test/helpers/processes.ts";
+import { armUnderThrottle, eventGridBatches } from "./phases.ts";
+import { adoptGroup, ensureDebianPackage, killAll, killGroup } from "./processes.ts";
+import { type Figure, fmt, median, met, table } from "./report.ts";
 import { benchScaleOut } from "./scale-out.ts";
+import {
+  cpuMs,
+  type LoopDelay,
+  nodeStartMs,
+  startAdnanhWebhook,
+  startArmbridge,
+  startBareHono,
+} from "./targets.ts";
+import { runWrk, type WrkResult, writeWrkScript } from "./wrk.ts";
 
-const WEBHOOKS = 4000;
-const CONCURRENCY = 32;
-const ARM_OPS = 1200;
-const BUCKET = { burst: 40, perSecond: 200 };
-const SCALE_OUT_JOBS = 1000;
+const ROUND_SECONDS = 5;
+const ROUNDS = 3;
+const CONNECTIONS = 32;
 const BATCH_EVENTS = 5000;
 const EVENT_BATCHES = 5;
+const ARM_OPS = 1200;
+// ARM's write bucket is 200 burst + 10/s; the bench keeps its shape at a rate that ends in seconds.
+const BUCKET = { burst: 40, perSecond: 200 };
 
 const root = mkdtempSync(join(tmpdir(), "armbridge-bench-"));
-const children: ChildProcess[] = [];
-const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" / ");
 
-function spawnNode(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  return child;
+/** Samples a process's resident memory every 100 ms until stopped; returns the peak in MB. */
+function peakRss(sample: () => number): () => number {
+  let peak = sample();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, sample());
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, sample());
+  };
 }
 
-/** Spawns armbridge and sends signed webhooks until one is accepted: the cold start, in ms. */
-async function coldStart(name: string, emulator: EmulatorProcess, port: number) {
-  const dir = join(root, name);
-  mkdirSync(dir);
-  const throttle = `{ reads: { burst: 250, perSecond: 25 }, writes: ${JSON.stringify(BUCKET)}, deletes: ${JSON.stringify(BUCKET)} }`;
-  const config = writeArmbridgeConfig(dir, emulator, {
-    throttle,
-    jobs: "{ concurrency: 32, pollIntervalMs: 200 }",
-  });
-  const started = performance.now();
-  const child = spawnNode(["src/main.ts", "--config", config], {
-    ...processEnv,
-    ARMBRIDGE_PORT: String(port),
-  });
-  child.stdout?.resume();
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    try {
-      const res = await fetch(
-        `${url}/hooks/ops`,
-        signedDelivery(PROCESS_HOOK_SECRET, { group: `${name}-first` }),
-      );
-      if (res.status === 202) break;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return { child, url, ms: performance.now() - started };
-}
-
-async function startBare(): Promise<string> {
-  const child = spawnNode(["bench/bare-server.ts"]);
-  return new Promise((resolve) => {
-    child.stdout?.setEncoding("utf8").once("data", (line: string) => resolve(JSON.parse(line).url));
-  });
-}
-
-async function until(probe: () => Promise<boolean>): Promise<void> {
-  while (!(await probe())) await new Promise((r) => setTimeout(r, 20));
-}
-
-async function jobCount(url: string, state: string): Promise<number> {
-  let count = 0;
-  let next: string | null = `/v1/jobs?state=${state}&limit=500`;
-  while (next) {
-    const res = await fetch(`${url}${next}`, { headers: { authorization: `Bearer ${OPERATOR_KEY}` } });
-    const page = (await res.json()) as { jobs: unknown[]; links: { next: string | null } };
-    count += page.jobs.length;
-    next = page.links.next;
-  }
-  return count;
-}
+const memory = (figure: string, mb: number, limit: number): Figure => ({
+  figure,
+  armbridge: `${fmt(mb)} MB`,
+  yardstick: "—",
+  value: mb,
+  unit: "MB",
+  goal: { op: "≤", limit },
+});
+const rate = (r: WrkResult) => `${fmt(r.perSecond)}/s`;
+const rounds = (rs: WrkResult[]) => rs.map(rate).join(", ");
 
 async function main(): Promise<void> {
-  const emulator = await startEmulatorProcess(root, ["--throttle-scale", "0"]);
-  const bareUrl = await startBare();
-  const payload = (i: number) => ({
-    group: `bench-${i % 100}`,
-    ref: "refs/heads/main",
-    repository: { full_name: "contoso/web" },
-  });
-  const deliveries = Array.from({ length: WEBHOOKS }, (_, i) =>
-    signedDelivery(PROCESS_HOOK_SECRET, payload(i)),
-  );
+  ensureDebianPackage("wrk", "wrk");
+  ensureDebianPackage("webhook", "webhook");
+  const loadAtStart = load();
+  const emulator = await startEmulatorProcess(root, ["--throttle-scale", "0"], { detached: true });
+  adoptGroup(emulator.pid);
+  const script = writeWrkScript(root, PROCESS_HOOK_SECRET, 100);
+  const bare = await startBareHono();
+  // CPU per accepted delivery (all the server's threads): what a round cost, whatever else ran.
+  const cpuPerAccepted: Record<string, number[]> = {};
+  const wrk = async (url: string, label: string, seconds = ROUND_SECONDS, pid?: number) => {
+    const before = cpuMs(pid);
+    const result = await runWrk(script, `${url}/hooks/ops`, {
+      seconds,
+      connections: CONNECTIONS,
+      label,
+      expected: 202,
+    });
+    const name = label.replace(/-\d+$/, "");
+    const accepted = result.statuses["202"];
+    if (pid !== undefined && accepted) {
+      cpuPerAccepted[name] = [...(cpuPerAccepted[name] ?? []), ((cpuMs(pid) - before) * 1000) / accepted];
+    }
+    return result;
+  };
+  const nodeStarts: number[] = [];
+  const coldStarts: number[] = [];
+  const start = async (name: string, options?: { throttle?: string }) => {
+    nodeStarts.push(await nodeStartMs());
+    const a = await startArmbridge(join(root, name), emulator, options);
+    coldStarts.push(a.coldStartMs);
+    return a;
+  };
 
-  // 1. Webhooks accepted and durably stored, against a bare Hono JSON handler, alternated to share the machine fairly.
-  const first = await coldStart("webhooks", emulator, 18_181);
-  const stopRss1 = sampleRss(first.child.pid as number, (p) => readFileSync(p, "utf8"));
-  await runLoad(200, CONCURRENCY, (i) => fetch(`${bareUrl}/hooks/ops`, deliveries[i] as RequestInit), 202);
-  const bare = await runLoad(
-    WEBHOOKS,
-    CONCURRENCY,
-    (i) => fetch(`${bareUrl}/hooks/ops`, deliveries[i] as RequestInit),
-    202,
-  );
-  const hooks = await runLoad(
-    WEBHOOKS,
-    CONCURRENCY,
-    (i) => fetch(`${first.url}/hooks/ops`, deliveries[i] as RequestInit),
-    202,
-  );
-  const rss1 = stopRss1();
+  // 1. Idle memory, then full Event Grid batches, each from sending to its 200 (every event a stored job).
+  const first = await start("idle");
+  await sleep(3000);
+  const idleRss = first.rssMb();
+  const { ms: batchMs, bytes: batchBytes } = await eventGridBatches(first.url, EVENT_BATCHES, BATCH_EVENTS);
+  await killGroup(first.child);
 
-  // Event Grid: a full batch, from sending it to its 200 (every event durably stored as a job).
-  const batches: number[] = [];
-  let batchBytes = 0;
-  for (let b = 0; b < EVENT_BATCHES; b++) {
-    const batch = eventGridBatch(
-      PROCESS_HOOK_SECRET,
-      Array.from({ length: BATCH_EVENTS }, (_, i) => `eg-${b}-${i % 100}`),
-    );
-    batchBytes = String(batch.body).length;
-    const t = performance.now();
-    const res = await fetch(`${first.url}/events/azure`, batch);
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`Event Grid batch answered ${res.status}`);
-    batches.push(performance.now() - t);
+  // 2. Accepted webhooks against bare Hono, alternating rounds; memory and event-loop delay meanwhile.
+  const hooks = await start("webhooks");
+  const stopRss = peakRss(hooks.rssMb);
+  await wrk(bare.url, "warm-bare", 2);
+  await wrk(hooks.url, "warm-armbridge", 2);
+  const bareRuns: WrkResult[] = [];
+  const hookRuns: WrkResult[] = [];
+  const delays: LoopDelay[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    bareRuns.push(await wrk(bare.url, `bare-${r}`, ROUND_SECONDS, bare.child.pid));
+    await hooks.resetLoopDelay();
+    hookRuns.push(await wrk(hooks.url, `armbridge-${r}`, ROUND_SECONDS, hooks.child.pid));
+    delays.push(await hooks.loopDelay());
   }
-  first.child.kill("SIGKILL");
+  let loadRss = stopRss();
+  await killGroup(hooks.child);
+  await killGroup(bare.child);
 
-  // 2. ARM throughput under the emulator's throttling, with armbridge's buckets set to the same.
-  const throttle = { reads: { burst: 250, perSecond: 25 }, writes: BUCKET, deletes: BUCKET };
-  await emulator.control("POST", "/_emulator/reset");
-  await emulator.control("POST", "/_emulator/configure", { throttle, latencyMs: 5 });
-  const second = await coldStart("arm", emulator, 18_182);
-  const stopRss2 = sampleRss(second.child.pid as number, (p) => readFileSync(p, "utf8"));
-  const armStarted = performance.now();
-  await runLoad(
-    ARM_OPS - 1,
-    CONCURRENCY,
-    (i) => fetch(`${second.url}/hooks/ops`, signedDelivery(PROCESS_HOOK_SECRET, { group: `arm-${i}` })),
-    202,
+  // 3. ARM writes under throttling, armbridge's buckets set to the emulator's.
+  const arm = await armUnderThrottle(
+    emulator,
+    (throttle) => start("arm", { throttle }),
+    ARM_OPS,
+    BUCKET,
+    CONNECTIONS,
   );
-  await until(
-    async () =>
-      (await jobCount(second.url, "succeeded")) +
-        (await jobCount(second.url, "failed")) +
-        (await jobCount(second.url, "dead")) >=
-      ARM_OPS,
-  );
-  const armSeconds = (performance.now() - armStarted) / 1000;
-  const rss2 = stopRss2();
-  const succeeded = await jobCount(second.url, "succeeded");
-  const stats = await emulator.stats();
-  const theoretical = BUCKET.burst + BUCKET.perSecond * armSeconds;
 
-  console.log(
-    `armbridge bench: node ${process.version}, ${availableParallelism()} CPUs, emulator and armbridge as separate processes`,
-  );
-  console.log(
-    `webhooks accepted + durably stored: ${fmt(hooks.perSecond, 0)}/s (p50 ${fmt(hooks.p50Ms)} ms, p99 ${fmt(hooks.p99Ms)} ms, ${hooks.failures} not 202)` +
-      ` vs bare Hono JSON handler ${fmt(bare.perSecond, 0)}/s (p50 ${fmt(bare.p50Ms)} ms, p99 ${fmt(bare.p99Ms)} ms)` +
-      ` -> ratio ${fmt(hooks.perSecond / bare.perSecond, 2)} (target >= 0.5); ${WEBHOOKS} requests, ${CONCURRENCY} concurrent`,
-  );
-  const sorted = [...batches].sort((a, b) => a - b);
-  console.log(
-    `Event Grid ${BATCH_EVENTS.toLocaleString("en")}-event batch (${fmt(batchBytes / 1e6, 2)} MB) to its 200: median ${fmt(sorted[Math.floor(sorted.length / 2)] ?? 0, 0)} ms,` +
-      ` max ${fmt(sorted.at(-1) ?? 0, 0)} ms over ${EVENT_BATCHES} batches (target well under 1,000 ms; Event Grid waits 30 s)`,
-  );
-  console.log(
-    `ARM throughput under throttling (writes bucket ${BUCKET.burst} burst, ${BUCKET.perSecond}/s): ${ARM_OPS} ops in ${fmt(armSeconds, 2)} s` +
-      ` = ${fmt(ARM_OPS / armSeconds)}/s vs bucket maximum ${fmt(theoretical / armSeconds)}/s -> ratio ${fmt(ARM_OPS / theoretical, 3)} (target >= 0.9);` +
-      ` succeeded ${succeeded}/${ARM_OPS}, lost ${ARM_OPS - succeeded}, 429s answered by the emulator ${stats.throttled}`,
-  );
-  console.log(
-    `IMDS token requests per 1,000 ARM calls: ${fmt((stats.imdsTokenRequests / stats.armRequests) * 1000, 2)}` +
-      ` (${stats.imdsTokenRequests} token requests for ${stats.armRequests} ARM calls) (target <= 1)`,
-  );
-  console.log(
-    `cold start, process start to first accepted request: ${fmt(first.ms, 0)} ms (empty data dir), ${fmt(second.ms, 0)} ms (second start) (target < 500 ms)`,
-  );
-  console.log(
-    `resident memory under load (peak): ${fmt(Math.max(rss1, rss2), 0)} MB (webhooks ${fmt(rss1, 0)} MB, ARM ${fmt(rss2, 0)} MB) (target < 150 MB)`,
-  );
-  second.child.kill("SIGKILL");
-
-  // 3. Scale-out: the Azure Storage store on Azurite, one replica and then two, ARM unthrottled.
-  await emulator.control("POST", "/_emulator/reset");
-  await emulator.control("POST", "/_emulator/configure", { throttle: false, latencyMs: 5 });
-  const scale = await benchScaleOut(root, emulator, SCALE_OUT_JOBS);
-  console.log(
-    `jobs accepted and finished on Azure Storage (Azurite), ${scale.jobs} jobs: one replica ${fmt(scale.perSecond[1])}/s,` +
-      ` two replicas ${fmt(scale.perSecond[2])}/s -> ratio ${fmt(scale.perSecond[2] / scale.perSecond[1], 2)}` +
-      ` (replicas, Azurite and the emulator share ${availableParallelism()} CPUs)`,
-  );
+  // 4. Last: armbridge against adnanh/webhook, alternating rounds.
+  const peer = await startAdnanhWebhook(root, PROCESS_HOOK_SECRET);
+  const again = await start("peer");
+  const stopRss2 = peakRss(again.rssMb);
+  const againRuns: WrkResult[] = [];
+  const peerRuns: WrkResult[] = [];
+  for (let r = 0; r < 2; r++) {
+    againRuns.push(await wrk(again.url, `again-${r}`, ROUND_SECONDS, again.child.pid));
+    peerRuns.push(await wrk(peer.url, `peer-${r}`, ROUND_SECONDS, peer.child.pid));
+  }
+  loadRss = Math.max(loadRss, stopRss2());
+  await killGroup(again.child);
+  await killGroup(peer.child);
   await emulator.stop();
+
+  const pairs = hookRuns.map((h, i) => h.perSecond / (bareRuns[i]?.perSecond ?? Number.NaN));
+  const theoretical = BUCKET.burst + BUCKET.perSecond * arm.seconds;
+  const lost = ARM_OPS - arm.succeeded;
+  const figures: Figure[] = [
+    {
+      figure: "signed webhooks durably accepted (202) vs bare Hono",
+      armbridge: rounds(hookRuns),
+      yardstick: `bare Hono JSON POST ${rounds(bareRuns)}`,
+      value: median(pairs),
+      unit: "×",
+      goal: { op: "≥", limit: 0.5 },
+    },
+    {
+      figure: "signed webhooks durably accepted (202) vs adnanh/webhook",
+      armbridge: rounds(againRuns),
+      yardstick: `adnanh/webhook (HMAC rule + exec) ${rounds(peerRuns)}`,
+      value: median(againRuns.map((r) => r.perSecond)) / median(peerRuns.map((r) => r.perSecond)),
+      unit: "×",
+      goal: { op: "≥", limit: 3 },
+    },
+    {
+      figure: "process start to first 202",
+      armbridge: coldStarts.map((ms) => `${fmt(ms)} ms`).join(", "),
+      yardstick: `\`node -e 0\` ${nodeStarts.map((ms) => `${fmt(ms)} ms`).join(", ")}`,
+      value: median(coldStarts) / median(nodeStarts),
+      unit: "×",
+      goal: { op: "≤", limit: 5 },
+    },
+    memory("resident memory, idle", idleRss, 100),
+    memory("resident memory, peak under sustained load (the wrk rounds)", loadRss, 150),
+    {
+      figure: `${fmt(BATCH_EVENTS)}-event Event Grid batch (${fmt(batchBytes / 1e6, 2)} MB) to its 200, median`,
+      armbridge: batchMs.map((ms) => `${fmt(ms)} ms`).join(", "),
+      yardstick: "Event Grid waits 30 s",
+      value: median(batchMs),
+      unit: "ms",
+      goal: { op: "<", limit: 300 },
+    },
+    {
+      figure: "ARM writes completed / the throttle bucket's maximum",
+      armbridge: `${arm.succeeded} of ${ARM_OPS} in ${fmt(arm.seconds, 2)} s, ${arm.throttled} answered 429`,
+      yardstick: `bucket ${BUCKET.burst} + ${BUCKET.perSecond}/s = ${fmt(theoretical)} writes`,
+      value: arm.succeeded / theoretical,
+      unit: "",
+      goal: { op: "≥", limit: 0.9 },
+      also: { text: "nothing lost", ok: lost === 0 && arm.notAccepted === 0 },
+    },
+    {
+      figure: "event-loop delay p99 under load (worst round)",
+      armbridge: delays.map((d) => `${fmt(d.p99Ms, 1)} ms`).join(", "),
+      yardstick: "monitorEventLoopDelay in armbridge",
+      value: Math.max(...delays.map((d) => d.p99Ms)),
+      unit: "ms",
+      goal: { op: "≤", limit: 20 },
+    },
+  ];
+  console.log(
+    `armbridge bench: node ${process.version}, ${availableParallelism()} CPUs, wrk -t1 -c${CONNECTIONS}, ${ROUND_SECONDS} s rounds;` +
+      ` load average (1/5/15 min) ${loadAtStart} at start, ${load()} at end`,
+  );
+  console.log(table(figures));
+  console.log(
+    `IMDS token requests: ${arm.imdsTokenRequests} for ${arm.armRequests} ARM calls; ` +
+      `armbridge p99 latency per round ${hookRuns.map((r) => `${fmt(r.p99Ms, 1)} ms`).join(", ")}; ` +
+      `answers other than 202: ${JSON.stringify(hookRuns.map((r) => ({ ...r.statuses, 202: undefined, socket: r.socketErrors })))}`,
+  );
+  const cpu = (name: string) => `${fmt(median(cpuPerAccepted[name] ?? []))} µs`;
+  console.log(
+    `CPU per accepted delivery (median of rounds, all threads): armbridge ${cpu("armbridge")}, bare Hono ${cpu("bare")};` +
+      ` armbridge ${cpu("again")} vs adnanh/webhook ${cpu("peer")} (its /bin/true processes not counted)`,
+  );
+  if (process.argv.includes("--scale-out")) {
+    const scaleEmulator = await startEmulatorProcess(root, ["--throttle-scale", "0"], { detached: true });
+    adoptGroup(scaleEmulator.pid);
+    const scale = await benchScaleOut(root, scaleEmulator, 1000);
+    console.log(
+      `Azure Storage (Azurite), ${scale.jobs} jobs accepted and finished: one replica ${fmt(scale.perSecond[1], 1)}/s,` +
+        ` two ${fmt(scale.perSecond[2], 1)}/s -> ${fmt(scale.perSecond[2] / scale.perSecond[1], 2)}×`,
+    );
+    await scaleEmulator.stop();
+  }
+  if (!figures.every(met)) process.exitCode = 1;
 }
 
 main()
@@ -213,6 +232,6 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    for (const child of children) child.kill("SIGKILL");
+    killAll();
     rmSync(root, { recursive: true, force: true });
   });

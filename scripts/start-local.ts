@@ -57,9 +57,10 @@ export function demoCurl(url: string, secret: string | undefined): string {
     `url=${url}`,
     `body='{"ref":"refs/heads/main","repository":{"name":"web","full_name":"contoso/web","id":42}}'`,
     `sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$ARMBRIDGE_DEMO_SECRET" -r | cut -d' ' -f1)`,
-    `job=$(curl -sS "$url/hooks/demo" -H 'Content-Type: application/json' -H 'X-GitHub-Event: push' \\`,
-    `  -H "X-GitHub-Delivery: $(date +%s%N)" -H "X-Hub-Signature-256: sha256=$sig" -d "$body" \\`,
-    `  | sed -E 's/.*"links":\\{"self":"([^"]+)".*/\\1/')`,
-    `curl -sS "$url$job" -H 'Prefer: wait=10'`,
+    // A signed webhook has no credential to read its job later (GET /v1/jobs/{id} needs the caller's
+    // own or an operator's), so the delivery waits for the job and the answer is the job itself.
+    `curl -sS "$url/hooks/demo" -H 'Content-Type: application/json' -H 'X-GitHub-Event: push' \\`,
+    `  -H "X-GitHub-Delivery: $(date +%s%N)" -H "X-Hub-Signature-256: sha256=$sig" \\`,
+    `  -H 'Prefer: wait=10' -d "$body" | sed -E 's/^\\{"jobs":\\[(.*)\\],"replayed":(true|false)\\}$/\\1/'`,
   ].join("\n");
 }

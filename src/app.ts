@@ -2,8 +2,9 @@
 
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { BlankEnv, BlankSchema } from "hono/types";
+import type { ArmClients } from "./azure/arm-clients.ts";
 import { type AuthenticatorOptions, createAuthenticator } from "./callers/authenticate.ts";
-import { createRateLimiter } from "./callers/rate-limit.ts";
+import { createRateLimiter, shareOfRateLimits } from "./callers/rate-limit.ts";
 import type { Config } from "./config/schema.ts";
 import { registerAuditRoutes } from "./http/audit-routes.ts";
 import { createCallerGate } from "./http/caller-gate.ts";
@@ -15,6 +16,7 @@ import { registerMetricsRoute } from "./http/metrics-routes.ts";
 import { accessLog, limitBody, requestIds } from "./http/middleware.ts";
 import { registerWhoamiRoutes } from "./http/whoami-routes.ts";
 import { registerApiRoutes } from "./ingress/api.ts";
+import { createPreflight } from "./ingress/deployment-preflight.ts";
 import { registerEventRoutes } from "./ingress/events.ts";
 import { registerHookRoutes } from "./ingress/hooks.ts";
 import type { JobProgressReader } from "./jobs/progress.ts";
@@ -47,6 +49,8 @@ export interface AppDeps {
   jobProgress?: JobProgressReader;
   /** The telemetry instance of this process (jobs it accepts are parented to their request's span). */
   instanceId?: string;
+  /** ARM under the managed identity, for checks before accepting (a deployment's what-if); built on first use. */
+  arm?: () => Promise<ArmClients>;
 }
 
 export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
@@ -75,7 +79,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   const gate = createCallerGate({
     authenticate: createAuthenticator(config.callers, deps.authentication),
     rateLimit: createRateLimiter(
-      new Map(config.callers.flatMap((c) => (c.rateLimit ? [[c.id, c.rateLimit]] : []))),
+      shareOfRateLimits(
+        new Map(config.callers.flatMap((c) => (c.rateLimit ? [[c.id, c.rateLimit]] : []))),
+        config.store.engine === "azure-storage" ? config.store.replicas : 1,
+      ),
     ),
     logger,
     audit: (records) => store.appendAudit(records),
@@ -94,7 +101,18 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
   registerHealthRoutes(app, { store: () => store.ping(), ...deps.readiness });
   registerHookRoutes(app, { ...accepting, hooks: config.hooks, gate, route, waiter });
   registerEventRoutes(app, { ...accepting, sources: config.sources, gate, route });
-  registerApiRoutes(app, { ...accepting, gate, callerIds: config.callers.map((c) => c.id), waiter });
+  const preflight = createPreflight({
+    arm: deps.arm,
+    authorize: accepting.authorize,
+    audit: (records) => store.appendAudit(records),
+  });
+  registerApiRoutes(app, {
+    ...accepting,
+    gate,
+    preflight,
+    callerIds: config.callers.map((c) => c.id),
+    waiter,
+  });
   registerWhoamiRoutes(app, {
     gate,
     callerIds: config.callers.map((c) => c.id),
@@ -105,6 +123,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<BlankEnv, BlankSchema> {
     store,
     waiter,
     operators: config.operators,
+    gate,
     onAccepted,
     ...(deps.jobProgress ? { progressOf: deps.jobProgress } : {}),
   });

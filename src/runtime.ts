@@ -4,20 +4,24 @@
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
+import { createAuditOutbox } from "./audit/outbox.ts";
 import { startAuditRetention } from "./audit/retention.ts";
 import { armCallRecord } from "./azure/arm-call-record.ts";
-import { createArmClients } from "./azure/arm-clients.ts";
+import type { ArmClients } from "./azure/arm-clients.ts";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
 import { createThrottleLimiter, shareOfThrottle } from "./azure/throttle.ts";
 import type { Config } from "./config/schema.ts";
+import { routeHeldEvent } from "./ingress/held-events.ts";
 import { deferredJobStore } from "./jobs/deferred-store.ts";
 import { createJobProgressReader } from "./jobs/progress.ts";
 import { openSqliteJobStore } from "./jobs/sqlite/store.ts";
 import type { JobStore } from "./jobs/store.ts";
 import { createJobWaiter } from "./jobs/waiter.ts";
 import { createWorker, type Worker } from "./jobs/worker.ts";
+import { settledWithin, timeLeft } from "./kernel/deadline.ts";
 import { newId } from "./kernel/ids.ts";
 import { findOperation } from "./operations/catalog.ts";
+import { authorizeResourceChange, createAuthorizer } from "./policy/authorize.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import { countTokenRefreshes, noopMetrics } from "./telemetry/metrics.ts";
 import type { Telemetry } from "./telemetry/setup.ts";
@@ -28,7 +32,7 @@ export interface Runtime {
   worker: Worker;
   /** Starts the worker (after recovering jobs a previous process left running). */
   start(): Promise<void>;
-  /** Drains the worker until the deadline, then closes the store. */
+  /** Drains the worker, writes the audit records kept for later, and closes the store, all within the deadline. */
   stop(deadlineMs: number): Promise<void>;
 }
 
@@ -37,7 +41,8 @@ export interface RuntimeOptions {
   /** Extra CA certificate (PEM) to trust for ARM calls; `azure.caCertFile` otherwise. */
   trustedCaPem?: string;
   /** Started before the runtime (main.ts does); without it spans and metrics go nowhere. */
-  telemetry?: Pick<Telemetry, "metrics" | "instanceId" | "scrapeMetrics">;
+  telemetry?: Pick<Telemetry, "metrics" | "instanceId"> &
+    Partial<Pick<Telemetry, "instrumentAzureSdk" | "scrapeMetrics">>;
 }
 
 export function createRuntime(config: Config, { logger, trustedCaPem, telemetry }: RuntimeOptions): Runtime {
@@ -52,31 +57,54 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
           (await import("./jobs/azure-storage/store.ts")).openAzureStorageJobStore(storeConfig, credential),
         )
       : openSqliteJobStore(join(config.dataDir, "armbridge.db"));
-  metrics.observeQueue(() => store.countUnfinished());
+  let closed = false;
+  // Nothing to observe once the store is closed: the last metric export must not read it.
+  metrics.observeQueue(() => (closed ? Promise.resolve(undefined) : store.countUnfinished()));
+  // ARM call records are written beside the call, never in its way: a store outage keeps them for later.
+  const outbox = createAuditOutbox(store, logger);
   const replicas = storeConfig.engine === "azure-storage" ? storeConfig.replicas : 1;
-  const arm = createArmClients(credential, config.azure, {
-    ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
-    ...(config.audit.callerTag ? { callerTag: config.audit.callerTag } : {}),
-    // ARM's buckets are per principal, and replicas share the principal: each keeps its share.
-    limiter: createThrottleLimiter(shareOfThrottle(config.azure.throttle, replicas)),
-    // Every ARM request a job makes is in the audit log before its response is acted on.
-    onCall: async (call) => {
-      metrics.armCall(call.attribution?.operation ?? "(none)", call.method, call.status);
-      const record = armCallRecord(call);
-      if (record) await store.appendAudit([record]);
-    },
-    onThrottleWait: (kind, ms) => metrics.throttleWait(kind, ms),
-  });
+  // ARM's buckets are per principal, and replicas share the principal: each keeps its share.
+  const limiter = createThrottleLimiter(shareOfThrottle(config.azure.throttle, replicas));
+  let armClients: Promise<ArmClients> | undefined;
+  // The Azure SDK is a good part of the start-up time: it is loaded when the first job runs.
+  const arm = () =>
+    (armClients ??= (async () => {
+      await telemetry?.instrumentAzureSdk?.();
+      const { createArmClients } = await import("./azure/arm-clients.ts");
+      return createArmClients(credential, config.azure, {
+        ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
+        ...(config.audit.callerTag ? { callerTag: config.audit.callerTag } : {}),
+        limiter,
+        // Every ARM request a job makes is in the audit log before its response is acted on, unless the
+        // store cannot take it now: then it is written later, and ARM's answer is acted on regardless.
+        onCall: async (call) => {
+          metrics.armCall(call.attribution?.operation ?? "(none)", call.method, call.status);
+          const record = armCallRecord(call);
+          if (record) await outbox.record(record);
+        },
+        onThrottleWait: (kind, ms) => metrics.throttleWait(kind, ms),
+      });
+    })());
   const waiter = createJobWaiter(store);
+  const authorize = createAuthorizer(config.grants);
   const worker = createWorker({
     store,
     arm,
     findOperation,
+    authorizeChange: (job, resourceId) =>
+      authorizeResourceChange(authorize, job.caller.id, job.operation, resourceId),
     logger,
     settings: config.jobs,
     metrics,
     instanceId,
     onFinished: (id) => waiter.notify(id),
+    routeEvent: routeHeldEvent(config, {
+      store,
+      logger,
+      metrics,
+      instanceId,
+      onAccepted: () => worker.wake(),
+    }),
   });
   const tokenScope = `${config.azure.audience.replace(/\/$/, "")}/.default`;
   const app = createApp({
@@ -84,6 +112,7 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     store,
     waiter,
     logger,
+    arm,
     metrics,
     instanceId,
     ...(telemetry?.scrapeMetrics ? { scrapeMetrics: telemetry.scrapeMetrics } : {}),
@@ -95,6 +124,8 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     onAccepted: () => worker.wake(),
     readiness: {
       token: async () => {
+        // The token request is the Azure SDK's too: its span joins the trace like an ARM call's.
+        await telemetry?.instrumentAzureSdk?.();
         await credential.getToken(tokenScope, { abortSignal: AbortSignal.timeout(5000) });
       },
     },
@@ -109,9 +140,16 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
       await worker.start();
     },
     async stop(deadlineMs) {
+      const until = Date.now() + deadlineMs;
+      // Kept out of the worker's share: flushing kept audit records and closing the store.
+      const reserve = Math.min(1000, deadlineMs / 5);
       retention?.stop();
-      await worker.stop(deadlineMs);
-      await store.close();
+      await worker.stop(Math.max(0, deadlineMs - reserve));
+      outbox.stop();
+      await outbox.flush(timeLeft(until) / 2);
+      closed = true;
+      if (!(await settledWithin(store.close(), timeLeft(until))))
+        logger.warn("the store did not close in time");
     },
   };
 }

@@ -1,8 +1,11 @@
 // `armbridge serve`: loads the config, serves, and drains on signals.
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { createManagedIdentityCredential } from "./azure/credential.ts";
 import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
+import { secretsIn } from "./config/secret.ts";
+import { settledWithin, timeLeft } from "./kernel/deadline.ts";
 import { operationNames } from "./operations/catalog.ts";
 import { createRuntime } from "./runtime.ts";
 import { createLogger, routeLibraryLogs } from "./telemetry/logger.ts";
@@ -22,6 +25,24 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
   const exported =
     config.telemetry.connectionString !== undefined || config.telemetry.otlpEndpoint !== undefined;
   const logger = createLogger(config.telemetry.logLevel, undefined, { bridge: exported });
+
+  // Key Vault secrets before anything uses a secret (telemetry's connection string among them). A
+  // secret that cannot be read stops the start, naming it; later re-reads keep the last good value.
+  // The Key Vault SDK is loaded only when the config names a vault, so other starts stay fast.
+  const vaultSecrets = [...secretsIn(config)].filter((s) => s.keyVaultUrl !== undefined);
+  const keyVaultSecrets =
+    vaultSecrets.length === 0
+      ? undefined
+      : await (await import("./azure/key-vault-secrets.ts"))
+          .startKeyVaultSecrets(vaultSecrets, {
+            credential: createManagedIdentityCredential(config.azure),
+            azure: config.azure,
+            logger,
+          })
+          .catch((err: Error) => {
+            process.stderr.write(`armbridge: ${err.message}\n`);
+            process.exit(1);
+          });
 
   // Before the runtime: the Azure SDK clients and the app find the registered providers from the start.
   const telemetry = await startTelemetry(config.telemetry, { dataDir: config.dataDir });
@@ -47,14 +68,28 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
     if (stopping) return;
     stopping = true;
     const deadlineMs = config.server.shutdownTimeoutSeconds * 1000;
+    const until = Date.now() + deadlineMs;
     logger.info({ signal, deadlineMs }, "shutting down: no new requests, draining running jobs");
-    // Requests in flight finish (and store their jobs) before the store closes.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    if ("closeIdleConnections" in server) server.closeIdleConnections();
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, deadlineMs).unref())]);
-    await runtime.stop(deadlineMs);
-    // Flushes the spans and metrics still buffered.
-    await telemetry.shutdown();
+    // The last resort: whatever ARM, IMDS or the store do, the process is gone by the deadline.
+    setTimeout(() => {
+      logger.error({ deadlineMs }, "shutdown deadline passed; exiting now");
+      process.exit(1);
+    }, deadlineMs);
+    // Out of the deadline, kept for the last telemetry flush.
+    const telemetryShare = Math.min(1000, deadlineMs / 10);
+    try {
+      // Requests in flight finish (and store their jobs) before the store closes.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ("closeIdleConnections" in server) server.closeIdleConnections();
+      await settledWithin(closed, timeLeft(until) - telemetryShare);
+      await runtime.stop(Math.max(0, timeLeft(until) - telemetryShare));
+      keyVaultSecrets?.stop();
+      // Flushes the spans and metrics still buffered.
+      await settledWithin(telemetry.shutdown(), timeLeft(until));
+    } catch (err) {
+      logger.error({ err }, "shutdown failed; exiting");
+      process.exit(1);
+    }
     logger.info("stopped");
     process.exit(0);
   };

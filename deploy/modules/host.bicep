@@ -1,5 +1,7 @@
 // The armbridge VM: network that exposes only HTTPS, the managed identity (system- or user-assigned),
-// Application Insights, and the cloud-init that installs the container, the IMDS lock-down and Caddy.
+// Application Insights, and what the VM runs. What may change between deployments (config, image,
+// units, scripts, Caddyfile) travels in the VM's userData, which a redeploy may change and the VM
+// re-reads from IMDS every minute; customData (immutable once the VM exists) is a fixed bootstrap.
 param location string
 param namePrefix string
 
@@ -13,6 +15,12 @@ param sshPublicKey string
 param vmSize string
 param dnsLabel string
 param httpsSourceAddressPrefixes array
+
+@description('Key Vault secret (PEM certificate) that Caddy serves; empty: a Let\'s Encrypt certificate, which needs 443 open to the Internet.')
+param tlsCertificateSecretName string
+
+@description('The vault that holds the TLS certificate (and armbridge\'s secrets).')
+param keyVaultName string
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: '${namePrefix}-logs'
@@ -39,6 +47,10 @@ resource userIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-
   location: location
 }
 
+// ACME's TLS-ALPN challenge comes from the CA's unpublished addresses: without a Key Vault
+// certificate, narrowing 443 would break every renewal, so only the Key Vault mode narrows it.
+var httpsSources = empty(tlsCertificateSecretName) ? ['Internet'] : httpsSourceAddressPrefixes
+
 resource nsg 'Microsoft.Network/networkSecurityGroups@2024-01-01' = {
   name: '${namePrefix}-nsg'
   location: location
@@ -51,7 +63,7 @@ resource nsg 'Microsoft.Network/networkSecurityGroups@2024-01-01' = {
           direction: 'Inbound'
           access: 'Allow'
           protocol: 'Tcp'
-          sourceAddressPrefixes: httpsSourceAddressPrefixes
+          sourceAddressPrefixes: httpsSources
           sourcePortRange: '*'
           destinationAddressPrefix: '*'
           destinationPortRange: '443'
@@ -122,7 +134,7 @@ resource nic 'Microsoft.Network/networkInterfaces@2024-01-01' = {
 
 var fqdn = publicIp.properties.dnsSettings.fqdn
 
-// Values the container reads from /etc/armbridge/armbridge.env (README, "Configuration").
+// Values the container reads from /etc/armbridge/armbridge.env (deploy/README.md, "Configuration").
 var armbridgeEnv = join(
   concat(
     [
@@ -134,21 +146,52 @@ var armbridgeEnv = join(
   '\n'
 )
 
-// Every @@NAME@@ of cloud-init.yaml, filled with a file of this folder or a value of this deployment.
-var cloudInitValues = {
-  IMDS_LOCKDOWN: loadFileAsBase64('../imds/armbridge-imds-lockdown.sh')
-  IMDS_CHECK: loadFileAsBase64('../imds/check-imds-lockdown.sh')
-  IMDS_LOCKDOWN_UNIT: loadFileAsBase64('../systemd/armbridge-imds-lockdown.service')
-  ARMBRIDGE_UNIT: loadFileAsBase64('../systemd/armbridge.service')
-  CADDYFILE: base64(replace(loadTextContent('../caddy/Caddyfile'), '{$ARMBRIDGE_FQDN}', fqdn))
-  ARMBRIDGE_CONFIG: base64(armbridgeConfig)
-  ARMBRIDGE_ENV: base64('${armbridgeEnv}\n')
+var caddyfile = empty(tlsCertificateSecretName)
+  ? loadTextContent('../caddy/Caddyfile')
+  : loadTextContent('../caddy/Caddyfile.keyvault')
+
+// Every file armbridge-sync installs on the VM (its MANAGED list), from this folder or this deployment.
+var userDataFiles = [
+  { path: '/usr/local/sbin/armbridge-sync', content: loadTextContent('../vm/armbridge-sync') }
+  { path: '/usr/local/sbin/armbridge-imds-lockdown', content: loadTextContent('../imds/armbridge-imds-lockdown.sh') }
+  { path: '/usr/local/sbin/check-imds-lockdown', content: loadTextContent('../imds/check-imds-lockdown.sh') }
+  { path: '/usr/local/sbin/watch-imds-lockdown', content: loadTextContent('../imds/watch-imds-lockdown.sh') }
+  { path: '/etc/systemd/system/armbridge.slice', content: loadTextContent('../systemd/armbridge.slice') }
+  {
+    path: '/etc/systemd/system/armbridge-imds-watch.service'
+    content: loadTextContent('../systemd/armbridge-imds-watch.service')
+  }
+  {
+    path: '/etc/systemd/system/armbridge-imds-watch.timer'
+    content: loadTextContent('../systemd/armbridge-imds-watch.timer')
+  }
+  {
+    path: '/etc/systemd/system/armbridge-imds-lockdown.service'
+    content: loadTextContent('../systemd/armbridge-imds-lockdown.service')
+  }
+  { path: '/etc/systemd/system/armbridge.service', content: loadTextContent('../systemd/armbridge.service') }
+  { path: '/etc/systemd/system/armbridge-sync.service', content: loadTextContent('../systemd/armbridge-sync.service') }
+  { path: '/etc/systemd/system/armbridge-sync.timer', content: loadTextContent('../systemd/armbridge-sync.timer') }
+  {
+    path: '/etc/systemd/system/armbridge-health.service'
+    content: loadTextContent('../systemd/armbridge-health.service')
+  }
+  { path: '/etc/systemd/system/armbridge-health.timer', content: loadTextContent('../systemd/armbridge-health.timer') }
+  { path: '/etc/caddy/Caddyfile', content: replace(caddyfile, '{$ARMBRIDGE_FQDN}', fqdn) }
+  { path: '/etc/armbridge/config.yaml', content: armbridgeConfig }
+  { path: '/etc/armbridge/armbridge.env', content: '${armbridgeEnv}\n' }
+]
+
+// What armbridge-sync reads from IMDS (schema in deploy/vm/armbridge-sync). No secret: any process
+// on the VM could read userData, so secrets stay in Key Vault.
+var vmUserData = {
+  schema: 'armbridge-userdata/1'
+  files: userDataFiles
+  tls: empty(tlsCertificateSecretName)
+    ? null
+    : { keyVaultSecretUrl: 'https://${keyVaultName}${environment().suffixes.keyvaultDns}/secrets/${tlsCertificateSecretName}' }
+  identityClientId: identityType == 'UserAssigned' ? userIdentity!.properties.clientId : null
 }
-var cloudInit = reduce(
-  items(cloudInitValues),
-  loadTextContent('../cloud-init.yaml'),
-  (text, entry) => replace(text, '@@${entry.key}@@', entry.value)
-)
 
 resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {
   name: '${namePrefix}-vm'
@@ -156,7 +199,7 @@ resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {
   identity: identityType == 'UserAssigned'
     ? {
         type: 'UserAssigned'
-        userAssignedIdentities: { '${userIdentity.id}': {} }
+        userAssignedIdentities: { '${userIdentity!.id}': {} }
       }
     : { type: 'SystemAssigned' }
   properties: {
@@ -180,7 +223,8 @@ resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {
     osProfile: {
       computerName: '${namePrefix}-vm'
       adminUsername: adminUsername
-      customData: base64(cloudInit)
+      // First boot only, and the same for every deployment: a changed customData would be refused.
+      customData: loadFileAsBase64('../cloud-init.yaml')
       linuxConfiguration: {
         disablePasswordAuthentication: true
         ssh: {
@@ -195,6 +239,8 @@ resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {
     }
     networkProfile: { networkInterfaces: [{ id: nic.id }] }
     diagnosticsProfile: { bootDiagnostics: { enabled: true } }
+    // Mutable: a redeploy with another config or image changes only this (at most 64 KB, base64).
+    userData: base64(string(vmUserData))
   }
 }
 
@@ -203,3 +249,4 @@ output principalId string = identityType == 'UserAssigned'
   : vm.identity.principalId
 output fqdn string = fqdn
 output vmName string = vm.name
+output httpsSources array = httpsSources

@@ -2,15 +2,17 @@
 // trusted CA and armbridge's pipeline policies, so every request carries the job's correlation ids,
 // waits for the throttle limiter, and is reported (for the audit log) with ARM's request id.
 import { readFileSync } from "node:fs";
-import { ResourceManagementClient } from "@azure/arm-resources";
-import { DeploymentsClient } from "@azure/arm-resourcesdeployments";
+import { ResourceManagementClient, restorePoller } from "@azure/arm-resources";
+import { DeploymentsClient, restorePoller as restoreDeploymentPoller } from "@azure/arm-resourcesdeployments";
 import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { type Client, getClient } from "@azure-rest/core-client";
 import type { Config } from "../config/schema.ts";
 import { type Attribution, currentAttribution } from "../telemetry/attribution.ts";
 import { createApiVersionResolver } from "./api-versions.ts";
+import { retryAfterPolicy } from "./retry-after-policy.ts";
 import { parseRetryAfter, requestKind, type ThrottleLimiter } from "./throttle.ts";
+import { writeResendGuardPolicy } from "./write-resend-guard.ts";
 
 export interface ArmClients {
   resources(subscriptionId: string): ResourceManagementClient;
@@ -21,6 +23,14 @@ export interface ArmClients {
   apiVersionFor(subscriptionId: string, resourceId: string): Promise<string>;
   /** Poll interval for long-running operations when ARM sends no Retry-After. */
   pollIntervalMs: number;
+  /**
+   * The SDKs' pollers rebuilt from a stored state, here so that only this module loads the SDKs
+   * (on the first job, not at start).
+   */
+  restorePoller: typeof restorePoller;
+  restoreDeploymentPoller: typeof restoreDeploymentPoller;
+  /** The tag the pipeline adds to a job's PUTs (its value the caller id), so read-before-write expects it. */
+  callerTag: string | undefined;
 }
 
 /** One request as it went over the wire (each SDK retry is its own call). */
@@ -38,7 +48,10 @@ export interface ArmClientOptions {
   /** Extra CA certificate (PEM) to trust; `azure.caCertFile` otherwise. */
   extraCaPem?: string;
   limiter?: ThrottleLimiter;
-  /** Told of every request after its response (or failure); awaited, so the record is written first. */
+  /**
+   * Told of every request after its response (or failure). Awaited, but its failure never replaces
+   * ARM's answer: a finished write must not look failed and be sent again.
+   */
   onCall?: (call: ArmCall) => Promise<void>;
   /** Told how long a request waited for the throttle limiter, when it waited. */
   onThrottleWait?: (kind: string, ms: number) => void;
@@ -91,7 +104,9 @@ function throttleAndReportPolicy({ limiter, onCall, onThrottleWait }: ArmClientO
         call.errorCode = (err as { code?: string }).code ?? (err as Error).name;
         throw err;
       } finally {
-        await onCall?.(call);
+        await onCall?.(call).catch(() => {
+          // The caller (runtime.ts) keeps what it could not record; ARM's answer stands.
+        });
       }
     },
   };
@@ -130,6 +145,12 @@ function callerTagPolicy(tag: string): PipelinePolicy {
   };
 }
 
+/** The tags a job's PUT carries once the caller-tag policy added its tag: what a read-before-write expects. */
+export function tagsAsSent(arm: ArmClients, tags: Record<string, string> = {}): Record<string, string> {
+  const callerId = currentAttribution()?.callerId;
+  return arm.callerTag && callerId ? { ...tags, [arm.callerTag]: callerId } : tags;
+}
+
 export function createArmClients(
   credential: TokenCredential,
   azure: Config["azure"],
@@ -143,9 +164,12 @@ export function createArmClients(
     ...(ca ? { tlsOptions: { ca } } : {}),
     additionalPolicies: [
       { policy: attributionPolicy(azure.requestTimeoutMs), position: "perCall" as const },
+      { policy: retryAfterPolicy(), position: "perCall" as const },
       ...(options.callerTag
         ? [{ policy: callerTagPolicy(options.callerTag), position: "perCall" as const }]
         : []),
+      // Outside the throttle and report policy: that one records every physical request as it was.
+      { policy: writeResendGuardPolicy(), position: "perRetry" as const },
       { policy: throttleAndReportPolicy(options), position: "perRetry" as const },
     ],
     retryOptions: {
@@ -169,11 +193,14 @@ export function createArmClients(
   const resolveApiVersion = createApiVersionResolver();
   const clients: ArmClients = {
     pollIntervalMs: azure.pollIntervalMs,
+    callerTag: options.callerTag,
     apiVersionFor: (subscriptionId, resourceId) =>
       resolveApiVersion(clients.resources(subscriptionId), resourceId),
     rest: getClient(azure.resourceManagerEndpoint, credential, clientOptions),
     resources: cached((s) => new ResourceManagementClient(credential, s, clientOptions)),
     deployments: cached((s) => new DeploymentsClient(credential, s, clientOptions)),
+    restorePoller,
+    restoreDeploymentPoller,
   };
   return clients;
 }

@@ -1,6 +1,15 @@
 // Classifies what went wrong in an ARM call: ARM's own code and message, and whether a retry can help.
-import { isRestError } from "@azure/core-rest-pipeline";
+import type { RestError } from "@azure/core-rest-pipeline";
 import { parseRetryAfter } from "./throttle.ts";
+import { WriteOutcomeUnknownError } from "./write-resend-guard.ts";
+
+/**
+ * The SDK's own test, by name (its fallback for a second copy of the package): importing it would
+ * load the whole HTTP pipeline at start, before any job needs it.
+ */
+export function isRestError(err: unknown): err is RestError {
+  return err instanceof Error && err.name === "RestError";
+}
 
 export interface ArmFailure {
   /** ARM's error code (`ResourceGroupNotFound`, `InvalidTemplate`, …) or armbridge's for local causes. */
@@ -45,19 +54,36 @@ const TOKEN_ERRORS = new Set([
 ]);
 
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-const TRANSIENT_CONFLICTS = new Set(["AnotherOperationInProgress", "OperationNotAllowed", "Conflict"]);
+// DeploymentActive: another deployment of that name is still running; it ends, then the PUT can go.
+const TRANSIENT_CONFLICTS = new Set([
+  "AnotherOperationInProgress",
+  "OperationNotAllowed",
+  "Conflict",
+  "DeploymentActive",
+]);
 
 export function describeArmError(err: unknown): ArmFailure {
   if (err instanceof Error && TOKEN_ERRORS.has(err.name)) {
     // The managed identity could not get a token (IMDS down or slow): wait and retry, never fail the job.
     return { code: "TokenUnavailable", message: firstLine(err.message), retryable: true };
   }
+  if (err instanceof WriteOutcomeUnknownError) {
+    // Retried by the job, whose next attempt looks whether the write took effect before sending it again.
+    return {
+      code: err.code,
+      message: firstLine(err.message),
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      retryable: true,
+    };
+  }
   if (err instanceof ArmOperationError) {
     return {
       code: err.code,
       message: firstLine(err.message),
       ...(err.status !== undefined ? { status: err.status } : {}),
-      retryable: err.status !== undefined && TRANSIENT_STATUS.has(err.status),
+      retryable:
+        err.status !== undefined &&
+        (TRANSIENT_STATUS.has(err.status) || (err.status === 409 && TRANSIENT_CONFLICTS.has(err.code))),
       ...(err.details !== undefined ? { details: err.details } : {}),
     };
   }

@@ -28,7 +28,9 @@ export async function invokeProviderAction(
   const locationUrl = header(first, "location");
   if (first.status !== "202" && first.status !== "201") return first.body ?? null;
   for (;;) {
-    await sleep(parseRetryAfter(header(response, "retry-after")) ?? options.pollIntervalMs, options.signal);
+    // Retry-After is honoured on every poll; "0" (or none) means the configured interval, as in the SDK.
+    const retryAfterMs = parseRetryAfter(header(response, "retry-after")) ?? 0;
+    await sleep(retryAfterMs > 0 ? retryAfterMs : options.pollIntervalMs, options.signal);
     const url = asyncUrl ?? locationUrl;
     if (!url) return null;
     response = await rest.pathUnchecked(url).get({ abortSignal: options.signal });

@@ -68,6 +68,13 @@ export function createAuthenticator(
     }
     const signed = presented.every((v) => v.kind === "github-webhook" || v.kind === "standard-webhook");
     const code: RefusalCode = transient ? "unavailable" : signed ? "bad_signature" : "unauthenticated";
-    return { ok: false, code, reason: [...reasons].join("; "), attempted: presented.map((v) => v.id) };
+    // One caller tried: its reason is about this credential. Several that disagree: each reason tells
+    // how one caller is configured (pinned on `sub`, on a repository id), so none of them is given.
+    const [only] = reasons;
+    const reason =
+      reasons.size === 1 && only !== undefined
+        ? only
+        : `the credential is not accepted by any caller of this entry point`;
+    return { ok: false, code, reason, attempted: presented.map((v) => v.id), reasons: [...reasons] };
   };
 }

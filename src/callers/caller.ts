@@ -26,6 +26,8 @@ export type Authentication =
       reason: string;
       /** The configured callers whose credential was present and tried; for the log, not the response. */
       attempted: string[];
+      /** Why each tried caller refused; for the log, not the response. */
+      reasons?: string[];
     };
 
 /** One configured caller's verifier: whether its kind of credential is present, and checking it. */

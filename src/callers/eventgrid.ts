@@ -65,7 +65,8 @@ function entraCredential(entra: NonNullable<EventGridCallerConfig["entra"]>, key
 }
 
 function secretCredential(secret: NonNullable<EventGridCallerConfig["secret"]>): Credential {
-  const digests = secret.values.map((s) => digestOfSecret(s.reveal()));
+  // Per request: a Key Vault secret may have been rotated since the last one.
+  const digests = () => secret.values.flatMap((s) => s.candidates()).map(digestOfSecret);
   const value = ({ url, headers }: CallerRequest) =>
     secret.query !== undefined
       ? (new URL(url).searchParams.get(secret.query) ?? undefined)
@@ -75,9 +76,10 @@ function secretCredential(secret: NonNullable<EventGridCallerConfig["secret"]>):
     presented: (request) => value(request) !== undefined,
     async verify(request) {
       // Every value is compared, so timing does not tell which one (if any) matched.
-      const match = matchSecret(value(request) ?? "", digests);
+      const match = matchSecret(value(request) ?? "", digests());
       if (match < 0) return { ok: false, reason: "the delivery secret is not valid" };
-      // Which value of a rotation was used (1 or 2); it reveals nothing about the value.
+      // Which value matched (1-based: the configured values in order, a Key Vault secret's current
+      // version before its previous one); it reveals nothing about the value.
       return { ok: true, claims: { secret: String(match + 1) } };
     },
   };

@@ -23,9 +23,10 @@ export function verifyGithubSignature(
   if (!/^[0-9a-f]{64}$/i.test(hex)) return false;
   const given = Buffer.from(hex, "hex");
   let match = false;
-  // Every secret is tried, so timing does not reveal which one (if any) matched.
-  for (const secret of secrets) {
-    const expected = createHmac("sha256", secret.reveal()).update(body).digest();
+  // Every secret (and, during a Key Vault rotation, its previous value) is tried, so timing does not
+  // reveal which one (if any) matched.
+  for (const value of secrets.flatMap((s) => s.candidates())) {
+    const expected = createHmac("sha256", value).update(body).digest();
     if (constantTimeEqual(expected, given)) match = true;
   }
   return match;

@@ -100,6 +100,8 @@ function describeJoseError(err: unknown): JwtVerification {
   const fail = (reason: string, transient = false): JwtVerification => ({ ok: false, reason, transient });
   if (err instanceof errors.JWTExpired) return fail("the token has expired");
   if (err instanceof errors.JWTClaimValidationFailed) {
+    // A required claim that is absent (`exp`, `iat`) is not a claim with a wrong value.
+    if (err.reason === "missing") return fail(`the token has no '${err.claim}' claim`);
     if (err.claim === "nbf" || err.claim === "iat")
       return fail(`the token is not valid yet ('${err.claim}')`);
     return fail(`the token's '${err.claim}' claim is not accepted`);

@@ -25,12 +25,23 @@ const COMMON = ["iss", "sub", "aud"];
 const ok = () => undefined;
 const sub = (claims: Record<string, unknown>) => [String(claims.sub ?? "")];
 
+/**
+ * What the preset knows, with the caller's issuer overrides applied: `issuers` (or `issuer`) replace
+ * the preset's and are compared with `iss` exactly, as OIDC says; only URLs built from them are trimmed.
+ */
 export function resolveIssuer(c: OidcCallerConfig): ResolvedIssuer {
+  const preset = presetIssuer(c);
+  const configured = c.issuers ?? (c.issuer ? [c.issuer] : undefined);
+  return configured ? { ...preset, issuers: configured } : preset;
+}
+
+function presetIssuer(c: OidcCallerConfig): ResolvedIssuer {
   const audiences = c.audience === undefined ? [] : Array.isArray(c.audience) ? c.audience : [c.audience];
   const trim = (url: string) => url.replace(/\/+$/, "");
+  const base = (fallback: string) => trim(c.issuers?.[0] ?? c.issuer ?? fallback);
   switch (c.preset) {
     case "github-actions": {
-      const issuer = trim(c.issuer ?? GITHUB);
+      const issuer = base(GITHUB);
       return {
         issuers: [issuer],
         jwksUrl: c.jwksUrl ?? `${issuer}/.well-known/jwks`,
@@ -46,7 +57,7 @@ export function resolveIssuer(c: OidcCallerConfig): ResolvedIssuer {
       };
     }
     case "gitlab-ci": {
-      const issuer = trim(c.issuer ?? GITLAB);
+      const issuer = base(GITLAB);
       return {
         issuers: [issuer],
         jwksUrl: c.jwksUrl ?? `${issuer}/oauth/discovery/keys`,
@@ -66,7 +77,7 @@ export function resolveIssuer(c: OidcCallerConfig): ResolvedIssuer {
       const org = (c.organizationId as string).toLowerCase();
       return {
         // The JWKS is shared by every organization, so only the issuer (and org_id) tell them apart.
-        issuers: [c.issuer ? trim(c.issuer) : `${AZURE_DEVOPS}/${org}`],
+        issuers: [`${AZURE_DEVOPS}/${org}`],
         jwksUrl: c.jwksUrl ?? `${AZURE_DEVOPS}/.well-known/jwks`,
         audiences: audiences.length > 0 ? audiences : ["api://AzureADTokenExchange"],
         pinned: { org_id: org },
@@ -89,9 +100,7 @@ export function resolveIssuer(c: OidcCallerConfig): ResolvedIssuer {
       const tenant = (c.tenantId as string).toLowerCase();
       return {
         // Managed identities get v1 or v2 tokens depending on the target app; both are the tenant's.
-        issuers: c.issuer
-          ? [trim(c.issuer)]
-          : [`${ENTRA}/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`],
+        issuers: [`${ENTRA}/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`],
         jwksUrl: c.jwksUrl ?? `${ENTRA}/${tenant}/discovery/v2.0/keys`,
         audiences,
         pinned: { tid: tenant },
@@ -102,7 +111,7 @@ export function resolveIssuer(c: OidcCallerConfig): ResolvedIssuer {
     }
     case "custom":
       return {
-        issuers: [trim(c.issuer as string)],
+        issuers: [],
         jwksUrl: c.jwksUrl as string,
         audiences,
         pinned: {},

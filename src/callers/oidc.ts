@@ -30,6 +30,8 @@ export function oidcVerifier(config: OidcCallerConfig, keySets: KeySets): Caller
       const verified = await verifyJwt(token(headers) ?? "", keySets.get(issuer.jwksUrl), policy);
       if (!verified.ok) return verified;
       const claims = verified.claims as Record<string, unknown>;
+      const tooLong = lifetimeProblem(claims, config.maxTokenLifetimeSeconds, config.clockSkewSeconds);
+      if (tooLong) return { ok: false, reason: tooLong };
       for (const [claim, expected] of Object.entries(issuer.pinned)) {
         // Optional claims (Azure DevOps service connection tokens have no org_id) are pinned by the issuer.
         if (claims[claim] !== undefined && String(claims[claim]).toLowerCase() !== expected) {
@@ -60,4 +62,22 @@ export function oidcVerifier(config: OidcCallerConfig, keySets: KeySets): Caller
       };
     },
   };
+}
+
+/**
+ * With a maximum lifetime: a token issued for longer, or issued longer ago, is refused. `exp` and
+ * `iat` are present (verification requires them).
+ */
+function lifetimeProblem(
+  claims: Record<string, unknown>,
+  maxSeconds: number | undefined,
+  skewSeconds: number,
+  nowSeconds = Date.now() / 1000,
+): string | undefined {
+  if (maxSeconds === undefined) return undefined;
+  const iat = Number(claims.iat);
+  const exp = Number(claims.exp);
+  if (exp - iat > maxSeconds) return "the token's lifetime is longer than this caller accepts";
+  if (nowSeconds - iat > maxSeconds + skewSeconds) return "the token is older than this caller accepts";
+  return undefined;
 }

@@ -1,4 +1,5 @@
 // Per-caller rate limits: a token bucket per caller id, refilled continuously, in this process's memory.
+// Replicas each keep their share, so together they allow the configured rate and not N times it.
 
 export interface RateLimit {
   perSecond: number;
@@ -29,4 +30,21 @@ export function createRateLimiter(
     }
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond)) };
   };
+}
+
+/**
+ * One replica's share of every caller's limit when `replicas` processes serve the same callers behind
+ * a load balancer: together they never allow more than the configured rate or burst.
+ */
+export function shareOfRateLimits(
+  limits: ReadonlyMap<string, RateLimit>,
+  replicas: number,
+): ReadonlyMap<string, RateLimit> {
+  if (replicas <= 1) return limits;
+  return new Map(
+    [...limits].map(([id, l]) => [
+      id,
+      { perSecond: l.perSecond / replicas, burst: Math.max(1, Math.floor(l.burst / replicas)) },
+    ]),
+  );
 }

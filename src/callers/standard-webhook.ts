@@ -59,7 +59,9 @@ export function standardWebhookVerifier(
   guard: ReplayGuard,
   now: Clock = systemClock,
 ): CallerVerifier {
-  const keys = config.secrets.map((s) => decodeStandardWebhookSecret(s.reveal()) as Buffer);
+  // Decoded per request: a Key Vault secret may have been rotated since the last one.
+  const keys = () =>
+    config.secrets.flatMap((s) => s.candidates()).map((v) => decodeStandardWebhookSecret(v) as Buffer);
   return {
     id: config.id,
     kind: "standard-webhook",
@@ -77,7 +79,7 @@ export function standardWebhookVerifier(
       if (Math.abs(nowMs - Number(timestamp) * 1000) > windowMs) {
         return { ok: false, reason: `webhook-timestamp is outside the ${config.toleranceSeconds} s window` };
       }
-      if (!verifyStandardSignature(keys, id, timestamp, body, signature)) {
+      if (!verifyStandardSignature(keys(), id, timestamp, body, signature)) {
         return { ok: false, reason: "webhook-signature does not match the body" };
       }
       if (!guard.remember(`${config.id}\0${id}\0${timestamp}`, nowMs, Number(timestamp) * 1000 + windowMs)) {

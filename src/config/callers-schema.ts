@@ -1,7 +1,7 @@
 // The config of callers: who may call armbridge and how each one proves it, one schema per kind.
 import { z } from "zod";
 import { SECRET_HASH } from "../kernel/secret.ts";
-import type { Secret } from "./secret.ts";
+import type { SecretRefFactory } from "./secret-ref.ts";
 
 export const callerId = z
   .string()
@@ -62,7 +62,7 @@ export const PINNING_CLAIMS: Record<(typeof OIDC_PRESETS)[number], readonly stri
 /** Event Grid's first-party application in the public cloud: the `appid`/`azp` of its delivery tokens. */
 export const EVENT_GRID_APP_ID = "4962773b-9cdb-44cf-a8bf-237846a00ab7";
 
-export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) {
+export function createCallerSchema(secretRef: SecretRefFactory) {
   const base = { id: callerId, rateLimit: rateLimitSchema.optional() };
 
   const githubWebhook = z.strictObject({
@@ -78,9 +78,10 @@ export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) 
     /** `whsec_<base64>` secrets (the Standard Webhooks format); several for rotation. */
     secrets: z
       .array(
-        secretRef().refine(
-          (s) => decodeStandardWebhookSecret(s.reveal()) !== undefined,
-          "must be 'whsec_' followed by base64",
+        secretRef((value) =>
+          decodeStandardWebhookSecret(value) === undefined
+            ? "must be 'whsec_' followed by base64"
+            : undefined,
         ),
       )
       .min(1),
@@ -110,13 +111,26 @@ export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) 
       ...base,
       kind: z.literal("oidc"),
       preset: z.enum(OIDC_PRESETS),
-      /** Overrides the preset's issuer (GitHub Enterprise, self-managed GitLab); required for `custom`. */
+      /**
+       * Overrides the preset's issuer (GitHub Enterprise, self-managed GitLab, another cloud's Entra);
+       * compared with the token's `iss` exactly, trailing `/` included. `custom` needs it or `issuers`.
+       */
       issuer: z.url({ protocol: /^https$/ }).optional(),
+      /** Several accepted issuers instead of one (an Entra tenant's v1 and v2 issuers in another cloud). */
+      issuers: z
+        .array(z.url({ protocol: /^https$/ }))
+        .min(1)
+        .optional(),
       /** The `aud` the token must carry; defaults only for `azure-devops` (`api://AzureADTokenExchange`). */
       audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
       jwksUrl: jwksUrl.optional(),
       algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(["RS256"]),
       clockSkewSeconds: z.number().int().min(0).max(300).default(60),
+      /**
+       * The longest token lifetime accepted (`exp` - `iat`), and the oldest token (now - `iat`): a
+       * day-long Entra token that leaked is refused once it is older than this.
+       */
+      maxTokenLifetimeSeconds: z.number().int().min(60).max(86_400).optional(),
       /** `azure-devops`: the organization id (GUID) the issuer is pinned to. */
       organizationId: z.guid().optional(),
       /** `entra`: the tenant id (GUID) the issuer is pinned to. */
@@ -128,7 +142,8 @@ export function createCallerSchema(secretRef: () => z.ZodType<Secret, unknown>) 
     .superRefine((c, ctx) => {
       const issue = (path: string, message: string) =>
         ctx.addIssue({ code: "custom", path: [path], message });
-      if (c.preset === "custom" && !c.issuer) issue("issuer", "required for preset 'custom'");
+      if (c.issuer && c.issuers) issue("issuers", "set issuer or issuers, not both");
+      if (c.preset === "custom" && !c.issuer && !c.issuers) issue("issuer", "required for preset 'custom'");
       if (c.preset === "custom" && !c.jwksUrl) issue("jwksUrl", "required for preset 'custom'");
       if (c.preset === "azure-devops" && !c.organizationId)
         issue(
@@ -165,7 +180,7 @@ export function decodeStandardWebhookSecret(secret: string): Buffer | undefined 
  * Event Grid deliveries: an Entra ID token Event Grid obtains for the webhook's app, and/or a secret
  * in the query string or a header (the subscription's endpoint URL or delivery attribute carries it).
  */
-function eventGridSchema(secretRef: () => z.ZodType<Secret, unknown>) {
+function eventGridSchema(secretRef: SecretRefFactory) {
   const guidList = z.union([z.guid(), z.array(z.guid()).min(1)]);
   const entra = z.strictObject({
     tenantId: z.guid(),
@@ -199,7 +214,7 @@ function eventGridSchema(secretRef: () => z.ZodType<Secret, unknown>) {
         .optional(),
       /** One value, or two while it is rotated. */
       values: z
-        .array(secretRef().refine((s) => s.reveal().length >= 16, "must be at least 16 characters"))
+        .array(secretRef((value) => (value.length < 16 ? "must be at least 16 characters" : undefined)))
         .min(1)
         .max(2),
     })

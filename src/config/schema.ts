@@ -5,29 +5,12 @@ import type { CallerKind } from "../kernel/caller.ts";
 import { SECRET_HASH } from "../kernel/secret.ts";
 import { callerId, createCallerSchema } from "./callers-schema.ts";
 import { filterSchema } from "./filter-schema.ts";
-import { Secret } from "./secret.ts";
+import { secretRefFactory } from "./secret-ref.ts";
 import { createStoreSchema } from "./store-schema.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const id = callerId;
-
-/** A stand-in for unset secrets when only the config's shape is read (`armbridge roles`). */
-const PLACEHOLDER_SECRET = "whsec_cGxhY2Vob2xkZXI=";
-
-/** A secret is never written in the file: it names the environment variable that holds it. */
-function secretRef(env: Env, placeholders: boolean) {
-  return z
-    .strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name") })
-    .transform((ref, ctx) => {
-      const value = env[ref.env] || (placeholders ? PLACEHOLDER_SECRET : undefined);
-      if (!value) {
-        ctx.addIssue({ code: "custom", message: `environment variable ${ref.env} is not set` });
-        return z.NEVER;
-      }
-      return new Secret(ref.env, value);
-    });
-}
 
 const serverSchema = z.strictObject({
   host: z.string().default("127.0.0.1"),
@@ -61,6 +44,23 @@ const azureSchema = z.strictObject({
   caCertFile: z.string().optional(),
   /** Overrides the IMDS host (the SDK's AZURE_POD_IDENTITY_AUTHORITY_HOST). */
   imdsEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** Secrets referenced as `{ keyVault: URL }`: read with the managed identity, then re-read on a schedule. */
+  keyVault: z
+    .strictObject({
+      /** How often every Key Vault secret is re-read, so a rotation takes effect without a restart. */
+      refreshSeconds: z.number().int().min(10).max(86_400).default(300),
+      /**
+       * How long after a new version is created the previous (still enabled) version is accepted too,
+       * so webhook senders can switch over. Disabling the old version in Key Vault ends it earlier.
+       */
+      rotationOverlapSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(30 * 86_400)
+        .default(86_400),
+    })
+    .prefault({}),
   /** How often long-running operations are polled when ARM sends no Retry-After. */
   pollIntervalMs: z.number().int().min(10).max(60_000).default(2000),
   /** Per-request timeout of ARM calls; a timed-out call is retried like a 5xx. */
@@ -233,12 +233,12 @@ export function createConfigSchema(
   operations: readonly string[],
   options: { secrets?: "resolve" | "placeholder" } = {},
 ) {
-  const placeholders = options.secrets === "placeholder";
+  const secretRef = secretRefFactory(env, options.secrets === "placeholder");
   const telemetrySchema = z
     .strictObject({
       logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
       /** Application Insights: traces and metrics go to Azure Monitor through its OpenTelemetry distro. */
-      connectionString: secretRef(env, placeholders).optional(),
+      connectionString: secretRef().optional(),
       /** An OTLP/HTTP collector's base URL (`/v1/traces` and `/v1/metrics` are appended). */
       otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
       serviceName: z.string().min(1).max(128).default("armbridge"),
@@ -253,14 +253,14 @@ export function createConfigSchema(
     })
     .refine((t) => !(t.connectionString && t.otlpEndpoint), "set connectionString or otlpEndpoint, not both");
 
-  const callerSchema = createCallerSchema(() => secretRef(env, placeholders));
+  const callerSchema = createCallerSchema(secretRef);
 
   return z
     .strictObject({
       $schema: z.string().optional(),
       server: serverSchema.prefault({}),
       dataDir: z.string().default("./data"),
-      store: createStoreSchema(() => secretRef(env, placeholders)),
+      store: createStoreSchema(secretRef),
       azure: azureSchema.prefault({}),
       jobs: jobsSchema.prefault({}),
       telemetry: telemetrySchema.prefault({}),

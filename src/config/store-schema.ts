@@ -24,7 +24,7 @@ export function createStoreSchema(secretRef: () => z.ZodType<Secret, unknown>) {
         .default("armbridge"),
       /**
        * How many replicas share the managed identity. ARM throttles per principal, so each replica
-       * keeps 1/replicas of every throttle bucket.
+       * keeps 1/replicas of every throttle bucket; likewise of every caller's `rateLimit`.
        */
       replicas: z.number().int().min(1).max(100).default(1),
     })

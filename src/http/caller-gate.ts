@@ -68,6 +68,7 @@ export function createCallerGate({
           attemptedCallers: auth.attempted,
           decision: "deny",
           reason: auth.reason,
+          ...(auth.reasons && auth.reasons.length > 1 ? { reasons: auth.reasons } : {}),
         },
         "policy decision",
       );

@@ -1,5 +1,6 @@
 // Liveness and readiness for orchestrators.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { within } from "../kernel/deadline.ts";
 import { problemResponses } from "./problem-docs.ts";
 import { NO_SECURITY } from "./security-docs.ts";
 
@@ -40,7 +41,9 @@ const readyz = createRoute({
   path: "/readyz",
   operationId: "getReadiness",
   tags: ["Health"],
-  summary: "Readiness: the store is reachable and a managed identity token is obtainable",
+  summary: "Readiness: the store takes writes and a managed identity token is obtainable",
+  description:
+    "Each check is bounded (1.5 s): a store or IMDS that does not answer makes the check fail with the reason, so the probe itself never times out.",
   security: NO_SECURITY,
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: ReadinessSchema } } },
@@ -51,14 +54,24 @@ const readyz = createRoute({
   },
 });
 
-/** `/healthz` answers while the process serves; `/readyz` runs every check and names what is not ready. */
-export function registerHealthRoutes(app: OpenAPIHono, checks: Record<string, ReadinessCheck>): void {
+/** A probe that waits longer than this sees a time-out, not `not_ready`: each check gets this long. */
+export const READINESS_CHECK_TIMEOUT_MS = 1500;
+
+/**
+ * `/healthz` answers while the process serves; `/readyz` runs every check, each bounded in time, and
+ * names what is not ready: a store that does not answer is as unready as one that refuses.
+ */
+export function registerHealthRoutes(
+  app: OpenAPIHono,
+  checks: Record<string, ReadinessCheck>,
+  timeoutMs = READINESS_CHECK_TIMEOUT_MS,
+): void {
   app.openapi(healthz, (c) => c.json({ status: "ok" as const }, 200));
   app.openapi(readyz, async (c) => {
     const entries = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
-          await check();
+          await within(check(), timeoutMs, name);
           return [name, { ok: true }] as const;
         } catch (err) {
           return [name, { ok: false, reason: (err as Error).message.split("\n")[0] }] as const;

@@ -10,6 +10,12 @@ const OnBehalfOfSchema = z
     kind: z.string().describe("`entra-principal`, or a CloudEvents `authtype`"),
     source: z.enum(["data.claims", "data.authorization", "authcontext"]).describe("Where it was read"),
     appId: z.string().optional(),
+    claim: z
+      .enum(["oid", "upn", "name", "appid"])
+      .optional()
+      .describe(
+        "Which claim of `data.claims` the id is: the object id, or (without one) the UPN, name or application id",
+      ),
   })
   .openapi("OnBehalfOf", {
     description: "The original actor an event names (asserted by the event, trusted as far as its deliverer)",

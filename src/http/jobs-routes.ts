@@ -1,5 +1,5 @@
-// Job status and administration: GET /v1/jobs/{id} (a capability URL: an unguessable UUID handed
-// only to the caller), and for operators GET /v1/jobs and POST /v1/jobs/{id}/retry.
+// Job status and administration: GET /v1/jobs/{id} for the caller that made the job (its own
+// credential) or an operator, and for operators GET /v1/jobs and POST /v1/jobs/{id}/retry.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { auditActor } from "../audit/record.ts";
 import type { OperatorConfig } from "../config/schema.ts";
@@ -7,12 +7,19 @@ import { JOB_STATES, type Job } from "../jobs/job.ts";
 import type { JobProgressReader } from "../jobs/progress.ts";
 import type { JobStore } from "../jobs/store.ts";
 import type { JobWaiter } from "../jobs/waiter.ts";
-import { AppError } from "../kernel/errors.ts";
+import { AppError, isAppError } from "../kernel/errors.ts";
+import type { CallerGate } from "./caller-gate.ts";
 import { acceptedHeaders, JobPageSchema, JobSchema, PreferHeader } from "./job-schemas.ts";
-import { requireOperator } from "./operator-auth.ts";
+import { operatorLookup, requireOperator } from "./operator-auth.ts";
 import { problemResponses } from "./problem-docs.ts";
 import { jobLocation, jobView, preferredWait, waitFor } from "./responses.ts";
-import { NO_SECURITY, OPERATOR_SECURITY } from "./security-docs.ts";
+import { CALLER_SECURITY, OPERATOR_SECURITY } from "./security-docs.ts";
+
+/**
+ * Callers whose credential signs a body: over a GET's empty body the signature would be the same
+ * every time, a static password anyone who saw it once could replay.
+ */
+const SIGNED_KINDS: ReadonlySet<string> = new Set(["github-webhook", "standard-webhook"]);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -39,12 +46,12 @@ const getJob = createRoute({
   tags: ["Jobs"],
   summary: "A job's state and result",
   description:
-    "The job id is an unguessable capability handed only to the caller that made the job; with `Prefer: wait=N` the answer waits until the job finished or N seconds passed.",
-  security: NO_SECURITY,
+    "Only with the credential of the caller that made the job, or an operator's API key: job ids appear in logs and traces, so knowing one is not enough. With `Prefer: wait=N` the answer waits until the job finished or N seconds passed. Callers that cannot send a credential with a GET (signed webhooks) get their result by sending `Prefer: wait=N` with the delivery itself.",
+  security: [...CALLER_SECURITY, ...OPERATOR_SECURITY],
   request: { params: jobIdParam, headers: z.object({ Prefer: PreferHeader }) },
   responses: {
     200: { description: "The job", content: json(JobSchema) },
-    ...problemResponses("job_not_found"),
+    ...problemResponses("unauthenticated", "job_not_found", "rate_limited", "unavailable"),
   },
 });
 
@@ -80,6 +87,8 @@ export interface JobRouteDeps {
   store: JobStore;
   waiter: JobWaiter;
   operators: readonly OperatorConfig[];
+  /** Authenticates a job's reader as the caller that made it. */
+  gate: CallerGate;
   /** Told after a dead letter was re-queued, so a worker can start at once. */
   onAccepted: () => void;
   /** A running job's progress read from ARM (a deployment's operations); none when absent. */
@@ -88,9 +97,10 @@ export interface JobRouteDeps {
 
 export function registerJobRoutes(
   app: OpenAPIHono,
-  { store, waiter, operators, onAccepted, progressOf }: JobRouteDeps,
+  { store, waiter, operators, gate, onAccepted, progressOf }: JobRouteDeps,
 ): void {
   const operator = requireOperator(operators);
+  const lookupOperator = operatorLookup(operators);
   const find = async (id: string) => {
     const job = UUID.test(id) ? await store.get(id.toLowerCase()) : undefined;
     if (!job) throw new AppError("job_not_found", `no job with id '${id}'`);
@@ -99,6 +109,23 @@ export function registerJobRoutes(
 
   app.openapi(getJob, async (c) => {
     const job = await find(c.req.valid("param").id);
+    if (lookupOperator(c) === undefined) {
+      if (SIGNED_KINDS.has(job.caller.kind)) {
+        throw new AppError(
+          "unauthenticated",
+          "a signed webhook's jobs are read by operators; send Prefer: wait=N with the delivery for its result",
+        );
+      }
+      // Only the job's own caller is tried: another caller's credential is simply not this one's,
+      // and the refusal must not describe how the job's caller is configured.
+      await gate(c, [job.caller.id], new Uint8Array()).catch((err: unknown) => {
+        if (isAppError(err) && (err.code === "rate_limited" || err.code === "unavailable")) throw err;
+        throw new AppError(
+          "unauthenticated",
+          "send the credential of the caller that made this job, or an operator's API key",
+        );
+      });
+    }
     const wait = preferredWait(c);
     const [current] = wait > 0 ? await waitFor(c, waiter, [job.id], wait) : [job];
     const progress = await progressOf?.(current ?? job);

@@ -14,7 +14,18 @@ export const ProblemSchema = z
     instance: z.string().describe("The request path"),
     requestId: z.string().describe("Also in the X-Request-Id response header and in the request's log lines"),
     errors: z.array(z.string()).optional().describe("invalid_parameters: one line per invalid field"),
-    reasons: z.array(z.string()).optional().describe("forbidden: why each refused operation was refused"),
+    reasons: z
+      .array(z.string())
+      .optional()
+      .describe("forbidden: why each refused operation (or each change of a deployment) was refused"),
+    resources: z
+      .array(z.string())
+      .optional()
+      .describe("forbidden: the resources a template deployment would change outside the caller's grants"),
+    arm: z
+      .looseObject({ code: z.string(), message: z.string(), details: z.unknown().optional() })
+      .optional()
+      .describe("forbidden: ARM's error when a deployment's what-if failed (an invalid template)"),
     jobId: z.string().optional().describe("conflict: the job an Idempotency-Key already maps to"),
     limitBytes: z.int().optional().describe("payload_too_large: the body limit"),
   })

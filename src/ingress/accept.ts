@@ -2,7 +2,7 @@
 // then store the requests as jobs with the trace context that accepted them.
 
 import type { AuditRecord } from "../audit/record.ts";
-import type { JobDraft } from "../jobs/job.ts";
+import { type JobDraft, ROUTE_EVENT, type RouteEventParams } from "../jobs/job.ts";
 import { acceptingTrace } from "../jobs/job-spans.ts";
 import type { AcceptResult, JobStore } from "../jobs/store.ts";
 import { type Caller, describeOnBehalfOf } from "../kernel/caller.ts";
@@ -32,7 +32,15 @@ export interface Submission {
   idempotencyKey: string | undefined;
   /** W3C trace context the jobs continue (the delivery's `traceparent`, or the event's own). */
   traceparent?: string;
+  /**
+   * An event of a batch that cannot become allowed operations: stored as one ROUTE_EVENT job (with
+   * `requests` empty), which the worker ends `dead` with this reason until the config is fixed.
+   */
+  held?: { reason: string; params: RouteEventParams; scope: string };
 }
+
+/** How many drafts (and so jobs in the answer) a submission makes, in order. */
+export const draftCount = (s: Submission): number => (s.held ? 1 : s.requests.length);
 
 /** All or nothing: one refused operation refuses the whole submission, and nothing is stored. */
 export function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
@@ -58,6 +66,19 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
   const decisions = new Map<string, { line: Record<string, unknown>; count: number }>();
   for (const s of submissions) {
     const onBehalfOf = describeOnBehalfOf(s.caller.onBehalfOf);
+    if (s.held) {
+      audit.push({
+        time: new Date().toISOString(),
+        requestId: s.requestId,
+        callerId: s.caller.id,
+        ...(onBehalfOf ? { onBehalfOf } : {}),
+        operation: ROUTE_EVENT,
+        scope: s.held.scope,
+        kind: "decision",
+        decision: "deny",
+        reason: s.held.reason,
+      });
+    }
     for (const request of s.requests) {
       const decision = deps.authorize(s.caller.id, request.operation, request.scope, request.action);
       const line = {
@@ -104,6 +125,19 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
     // `after` indexes a submission's own requests; in the combined list they start further on.
     const offset = drafts.length;
     const trace = acceptingTrace(deps.instanceId, s.traceparent);
+    if (s.held) {
+      drafts.push({
+        idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#held` : undefined,
+        requestId: s.requestId,
+        caller: s.caller,
+        routeId: undefined,
+        actionIndex: 0,
+        operation: ROUTE_EVENT,
+        params: s.held.params,
+        scope: s.held.scope,
+        ...(trace ? { trace } : {}),
+      });
+    }
     for (const r of s.requests) {
       drafts.push({
         idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#${r.routeId}/${r.actionIndex}` : undefined,
@@ -135,9 +169,9 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
   // An event is a duplicate when none of its jobs is new; its drafts follow each other in the list.
   let at = 0;
   for (const s of submissions) {
-    const fresh = result.created.slice(at, at + s.requests.length).some(Boolean);
-    deps.metrics.events(fresh ? "accepted" : "duplicate", 1);
-    at += s.requests.length;
+    const fresh = result.created.slice(at, at + draftCount(s)).some(Boolean);
+    deps.metrics.events(s.held ? "refused" : fresh ? "accepted" : "duplicate", 1);
+    at += draftCount(s);
   }
   const created = result.jobs.filter((_, i) => result.created[i]);
   for (const job of created) deps.metrics.job("accepted", job.operation);

@@ -13,10 +13,13 @@ import { catalog, findOperation } from "../operations/catalog.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
 import { prepareRequest } from "../operations/request.ts";
 import { type AcceptDeps, accept } from "./accept.ts";
+import type { Preflight } from "./deployment-preflight.ts";
 import { parseJsonBody } from "./json-body.ts";
 
 export interface ApiDeps extends AcceptDeps {
   gate: CallerGate;
+  /** Checks an operation (a deployment's what-if against the grants) before it is accepted. */
+  preflight: Preflight;
   /** Every configured caller may call the API; its grants decide what it may do. */
   callerIds: readonly string[];
   waiter: JobWaiter;
@@ -108,9 +111,14 @@ export function registerApiRoutes(app: OpenAPIHono, deps: ApiDeps): void {
         extensions: { errors: prepared.problems },
       });
     }
+    const { request } = prepared;
+    // Only a request the grants allow on its own scope is worth a look at what it would change.
+    if (deps.authorize(caller.id, request.operation, request.scope, request.action).allowed) {
+      await deps.preflight(caller, findOperation(name) as OperationDefinition, request, c.get("requestId"));
+    }
     const result = await accept(deps, {
       caller,
-      requests: [prepared.request],
+      requests: [request],
       requestId: c.get("requestId"),
       idempotencyKey: deliveryId ? `api:${caller.id}:${name}:${deliveryId}` : undefined,
     });

@@ -25,23 +25,29 @@ function record(v: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/**
+ * The object id when the claims hold one; else the authorization evidence's principal id; else what
+ * the claims still say (UPN, name, application id), with `claim` naming which one became the id.
+ */
 function fromResourceEvent(data: unknown): OnBehalfOf | undefined {
   const body = record(data);
   const claims = record(body?.claims);
+  const upn = text(claims?.[UPN_CLAIM]) ?? text(claims?.upn) ?? text(claims?.unique_name);
+  const name = text(claims?.name) ?? upn ?? text(claims?.[NAME_CLAIM]);
+  const appId = text(claims?.appid) ?? text(claims?.azp);
+  const details = { ...(name ? { name } : {}), ...(appId ? { appId } : {}) };
   const oid = text(claims?.[OID_CLAIM]) ?? text(claims?.oid);
-  if (claims && oid) {
-    const name = text(claims.name) ?? text(claims[UPN_CLAIM]) ?? text(claims[NAME_CLAIM]);
-    const appId = text(claims.appid) ?? text(claims.azp);
-    return {
-      id: oid,
-      ...(name ? { name } : {}),
-      kind: "entra-principal",
-      source: "data.claims",
-      ...(appId ? { appId } : {}),
-    };
-  }
+  if (oid) return { id: oid, ...details, kind: "entra-principal", source: "data.claims", claim: "oid" };
   const principal = text(record(record(body?.authorization)?.evidence)?.principalId);
-  return principal ? { id: principal, kind: "entra-principal", source: "data.authorization" } : undefined;
+  if (principal) {
+    return { id: principal, ...details, kind: "entra-principal", source: "data.authorization" };
+  }
+  const named = upn ? (["upn", upn] as const) : name ? (["name", name] as const) : undefined;
+  if (named)
+    return { id: named[1], ...details, kind: "entra-principal", source: "data.claims", claim: named[0] };
+  return appId
+    ? { id: appId, kind: "entra-application", source: "data.claims", claim: "appid", appId }
+    : undefined;
 }
 
 /** `extensions` are a CloudEvent's extension attributes (none for the Event Grid schema). */

@@ -1,6 +1,7 @@
 // Decodes an Event Grid delivery: the Event Grid schema (a JSON array, or the validation handshake)
 // or CloudEvents 1.0 in structured, batch or binary mode. Every failure here is permanent (400/413).
-import { type CloudEvent, EventGridDeserializer, type EventGridEvent, isSystemEvent } from "@azure/eventgrid";
+import type { CloudEvent, EventGridDeserializer, EventGridEvent } from "@azure/eventgrid";
+import { z } from "zod";
 import type { SourceConfig } from "../config/schema.ts";
 import type { OnBehalfOf } from "../kernel/caller.ts";
 import { AppError } from "../kernel/errors.ts";
@@ -24,10 +25,28 @@ export interface DeliveredEvent {
 
 export type Delivery =
   | { kind: "validation"; validationCode: string }
-  | { kind: "events"; schema: DeliverySchema; mode: string; events: DeliveredEvent[] };
+  | {
+      kind: "events";
+      schema: DeliverySchema;
+      mode: string;
+      events: DeliveredEvent[];
+      /** Validation events inside a notification: answered only as a handshake, never routed. */
+      validationEvents: { id: string; source: string }[];
+    };
 
 const VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent";
-const deserializer = new EventGridDeserializer();
+let sdk:
+  | Promise<{
+      deserializer: EventGridDeserializer;
+      isSystemEvent: typeof import("@azure/eventgrid").isSystemEvent;
+    }>
+  | undefined;
+/** The SDK (a good part of the start-up time otherwise) is loaded with the first delivery. */
+const eventGridSdk = () =>
+  (sdk ??= import("@azure/eventgrid").then((m) => ({
+    deserializer: new m.EventGridDeserializer(),
+    isSystemEvent: m.isSystemEvent,
+  })));
 
 const malformed = (detail: string) => new AppError("bad_request", detail);
 
@@ -55,6 +74,21 @@ function asList(parsed: unknown, source: SourceConfig): Record<string, unknown>[
   return list as Record<string, unknown>[];
 }
 
+/** RFC 3339 (both schemas require it); zod also refuses days a month does not have, which Date.parse rolls over. */
+const rfc3339 = z.iso.datetime({ offset: true });
+
+/**
+ * The SDK turns any string into a Date, an invalid one included, which then throws when read: a time
+ * that is not RFC 3339 is refused here, naming the attribute, so it is a 400 and never a 500.
+ */
+function checkTime(e: Record<string, unknown>, attribute: string, name = attribute): void {
+  const value = e[attribute];
+  if (typeof value !== "string") return; // absent or mistyped: the SDK's own message names it
+  if (!rfc3339.safeParse(value).success || Number.isNaN(Date.parse(value))) {
+    throw new Error(`${name} '${value.slice(0, 64)}' is not an RFC 3339 timestamp`);
+  }
+}
+
 /** The SDK's deserializer validates each event; its messages name the missing or mistyped attribute. */
 async function each<In, Out>(list: In[], decode: (e: In) => Promise<Out[]>): Promise<Out[]> {
   const out: Out[] = [];
@@ -75,8 +109,13 @@ async function each<In, Out>(list: In[], decode: (e: In) => Promise<Out[]>): Pro
 const withSentData = <T extends { data?: unknown }>(sent: Record<string, unknown>, events: T[]): T[] =>
   "data" in sent ? events.map((e) => ({ ...e, data: sent.data })) : events;
 
-const eventGridEvents = (list: Record<string, unknown>[]): Promise<EventGridEvent<unknown>[]> =>
-  each(list, async (e) => withSentData(e, await deserializer.deserializeEventGridEvents(e)));
+const eventGridEvents = async (list: Record<string, unknown>[]): Promise<EventGridEvent<unknown>[]> => {
+  const { deserializer } = await eventGridSdk();
+  return each(list, async (e) => {
+    checkTime(e, "eventTime");
+    return withSentData(e, await deserializer.deserializeEventGridEvents(e));
+  });
+};
 
 function fromEventGrid(e: EventGridEvent<unknown>): DeliveredEvent {
   return {
@@ -141,10 +180,18 @@ export async function parseDelivery(
   const mediaType = (headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const cloudEvents = async (list: Record<string, unknown>[], mode: string): Promise<Delivery> => {
     accepts(source, "cloudevents");
-    const events = await each(list, async (e) =>
-      withSentData(e, await deserializer.deserializeCloudEvents(e)),
-    );
-    return { kind: "events", schema: "cloudevents", mode, events: events.map(fromCloudEvent) };
+    const { deserializer } = await eventGridSdk();
+    const events = await each(list, async (e) => {
+      checkTime(e, "time", mode === "binary" ? "ce-time" : "time");
+      return withSentData(e, await deserializer.deserializeCloudEvents(e));
+    });
+    return {
+      kind: "events",
+      schema: "cloudevents",
+      mode,
+      events: events.map(fromCloudEvent),
+      validationEvents: [],
+    };
   };
 
   if (headers.has("ce-specversion"))
@@ -169,6 +216,7 @@ export async function parseDelivery(
   accepts(source, "eventgrid");
   if (list.length === 0) throw malformed("the delivery holds no events");
   const events = await eventGridEvents(list);
+  const { isSystemEvent } = await eventGridSdk();
   if (headers.get("aeg-event-type")?.toLowerCase() === "subscriptionvalidation") {
     const [event] = events;
     if (events.length !== 1 || !event || !isSystemEvent(VALIDATION_EVENT, event)) {
@@ -181,5 +229,14 @@ export async function parseDelivery(
   }
   // A validation event is only ever answered as a handshake, never routed.
   const notifications = events.filter((e) => !isSystemEvent(VALIDATION_EVENT, e));
-  return { kind: "events", schema: "eventgrid", mode: "array", events: notifications.map(fromEventGrid) };
+  const validationEvents = events
+    .filter((e) => isSystemEvent(VALIDATION_EVENT, e))
+    .map((e) => ({ id: e.id, source: e.topic ?? "" }));
+  return {
+    kind: "events",
+    schema: "eventgrid",
+    mode: "array",
+    events: notifications.map(fromEventGrid),
+    validationEvents,
+  };
 }

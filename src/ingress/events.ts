@@ -1,17 +1,21 @@
-// POST and OPTIONS /events/{sourceId}: Event Grid webhook deliveries (Event Grid schema or CloudEvents 1.0),
-// their handshakes, and batches accepted all or nothing. The status steers Event Grid's retries: 200 only
-// once every event is durably stored; 400/401/403/413 are final; 429/503 make it try again later.
+// POST and OPTIONS /events/{sourceId}: Event Grid webhook deliveries (Event Grid schema or CloudEvents 1.0)
+// and their handshakes. A batch keeps its good events: one that no route can render or the policy refuses
+// is stored as a held job (dead with its reason, replayable) beside the others' jobs, in one transaction.
+// The status steers Event Grid's retries: 200 once every event is durably stored (as jobs or held);
+// 400/401/403/413 are final for a delivery that cannot be read at all; 429/503 make it try again later.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { SourceConfig } from "../config/schema.ts";
 import type { CallerGate } from "../http/caller-gate.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { EVENTS_SECURITY } from "../http/security-docs.ts";
-import { AppError } from "../kernel/errors.ts";
+import { ROUTE_EVENT } from "../jobs/job.ts";
+import { AppError, isAppError } from "../kernel/errors.ts";
 import { parseTraceparent } from "../kernel/traceparent.ts";
+import type { OperationRequest } from "../operations/request.ts";
 import type { BridgeEvent } from "../triggers/event.ts";
 import type { Router } from "../triggers/router.ts";
-import { type AcceptDeps, acceptAll, type Submission } from "./accept.ts";
+import { type AcceptDeps, acceptAll, draftCount, type Submission } from "./accept.ts";
 import { parseDelivery } from "./events-parse.ts";
 
 export interface EventDeps extends AcceptDeps {
@@ -69,11 +73,34 @@ const cloudEvent = z.looseObject({
   data: z.unknown(),
 });
 
+const EVENT_OUTCOMES = ["accepted", "duplicate", "held", "unmatched", "validation"] as const;
+type EventOutcome = (typeof EVENT_OUTCOMES)[number];
+
+const EventResultSchema = z
+  .object({
+    id: z.string(),
+    source: z.string().describe("Event Grid `topic` or CloudEvents `source`"),
+    outcome: z
+      .enum(EVENT_OUTCOMES)
+      .describe(
+        "`accepted`: made new jobs; `duplicate`: its jobs already existed (a redelivery, or its id repeated earlier in this batch); `held`: stored as an `event.route` job, dead with the reason, replayable with POST /v1/jobs/{id}/retry once the config is fixed; `unmatched`: no route listens; `validation`: a validation event inside a notification, never routed",
+      ),
+    jobs: z.array(z.uuid()).describe("The jobs this event made or maps to, in order"),
+    reason: z.string().optional().describe("Why it was held, or what made it a duplicate"),
+  })
+  .openapi("EventResult");
+
 const EventsAcceptedSchema = z
   .object({
-    events: z.int().describe("Events in the delivery"),
-    jobs: z.int().describe("Jobs the events map to (new or already stored)"),
+    events: z.int().describe("Notification events in the delivery (validation events not counted)"),
+    jobs: z.int().describe("Distinct jobs the events map to (new or already stored, held ones included)"),
     created: z.int().describe("Jobs stored by this delivery; 0 for a redelivery"),
+    accepted: z.int(),
+    duplicates: z.int(),
+    held: z.int(),
+    unmatched: z.int(),
+    validation: z.int(),
+    results: z.array(EventResultSchema).describe("One per event, in delivery order (validation events last)"),
   })
   .openapi("EventsAccepted");
 
@@ -87,7 +114,7 @@ const deliverEvents = createRoute({
   tags: ["Events"],
   summary: "Deliver Event Grid events (Event Grid schema or CloudEvents 1.0) to a source",
   description:
-    "One event or a batch (up to the source's `maxEvents` and `maxBodyBytes`), all or nothing: 200 only once every job is durably stored. An Event Grid-schema delivery with `aeg-event-type: SubscriptionValidation` is the validation handshake, answered after the delivery authenticated. CloudEvents come in structured, batch or binary (`ce-*` headers) mode. 400, 401, 403 and 413 are final (Event Grid does not retry them); 429 and 503 ask for a retry.",
+    "One event or a batch (up to the source's `maxEvents` and `maxBodyBytes`): 200 once every event is durably stored, as its jobs or, when no route can render it or the policy refuses it, as a held `event.route` job (dead with the reason, replayable); the answer says which event made which jobs. An Event Grid-schema delivery with `aeg-event-type: SubscriptionValidation` is the validation handshake, answered after the delivery authenticated. CloudEvents come in structured, batch or binary (`ce-*` headers) mode. 400, 401, 403 and 413 are final (Event Grid does not retry them); 429 and 503 ask for a retry.",
   security: EVENTS_SECURITY,
   request: {
     params: sourceParam,
@@ -132,7 +159,8 @@ const deliverEvents = createRoute({
   },
   responses: {
     200: {
-      description: "Every event stored, or the validation handshake's answer",
+      description:
+        "Every event stored (as jobs, or held with its reason), or the validation handshake's answer",
       content: {
         "application/json": {
           schema: z.union([
@@ -148,7 +176,6 @@ const deliverEvents = createRoute({
       "invalid_parameters",
       "unauthenticated",
       "bad_signature",
-      "forbidden",
       "unknown_source",
       "payload_too_large",
       "rate_limited",
@@ -217,6 +244,11 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
     );
     const deliveryTrace = parseTraceparent(c.req.header("traceparent"));
     const submissions: Submission[] = [];
+    const results: { id: string; source: string; outcome: EventOutcome; jobs: string[]; reason?: string }[] =
+      [];
+    /** Submission index of each result, or -1 for none; data by key, to name a repeated id's difference. */
+    const submissionOf: number[] = [];
+    const seen = new Map<string, string>();
     for (const e of delivery.events) {
       const eventCaller = e.onBehalfOf ? { ...caller, onBehalfOf: e.onBehalfOf } : caller;
       const traceparent = parseTraceparent(e.traceparent) ?? deliveryTrace;
@@ -230,19 +262,89 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
         ...(e.time ? { time: e.time } : {}),
         ...(traceparent ? { traceparent } : {}),
       };
-      const requests = deps.route(`source:${source.id}`, event, eventCaller);
-      if (requests.length === 0) continue;
+      // Event Grid delivers at least once: (topic or source, id) is the event, per source and caller.
+      const idempotencyKey = `event:${source.id}:${caller.id}:${e.source}:${e.id}`;
+      const entry = `source:${source.id}` as const;
+      const result: (typeof results)[number] = { id: e.id, source: e.source, outcome: "accepted", jobs: [] };
+      results.push(result);
+      const data = JSON.stringify(e.data) ?? "";
+      const earlier = seen.get(idempotencyKey);
+      if (earlier !== undefined) {
+        result.reason = `repeats an earlier event of this batch${earlier === data ? "" : " with other data, which is not used"}`;
+      } else seen.set(idempotencyKey, data);
+      let requests: OperationRequest[] = [];
+      let held: string | undefined;
+      try {
+        requests = deps.route(entry, event, eventCaller);
+        const denied = requests
+          .map((r) => deps.authorize(eventCaller.id, r.operation, r.scope, r.action))
+          .find((d) => !d.allowed);
+        if (denied && !denied.allowed) held = denied.reason;
+      } catch (err) {
+        if (!isAppError(err) || err.code !== "invalid_parameters") throw err;
+        const errors = err.extensions.errors;
+        held = Array.isArray(errors) ? `${err.detail}: ${errors.join("; ")}` : err.detail;
+      }
+      if (!held && requests.length === 0) {
+        result.outcome = "unmatched";
+        submissionOf.push(-1);
+        continue;
+      }
+      submissionOf.push(submissions.length);
       submissions.push({
         caller: eventCaller,
-        requests,
+        requests: held ? [] : requests,
         requestId,
-        // Event Grid delivers at least once: (topic or source, id) is the event, per source and caller.
-        idempotencyKey: `event:${source.id}:${caller.id}:${e.source}:${e.id}`,
+        idempotencyKey,
         ...(traceparent ? { traceparent } : {}),
+        ...(held
+          ? {
+              held: {
+                reason: held,
+                params: { entry, event, idempotencyKey },
+                scope: `${ROUTE_EVENT}:${entry}`,
+              },
+            }
+          : {}),
       });
     }
     const result = submissions.length > 0 ? await acceptAll(deps, submissions) : { jobs: [], created: [] };
+    // Which drafts, and so which jobs, belong to which submission.
+    const starts: number[] = [];
+    let at = 0;
+    for (const s of submissions) {
+      starts.push(at);
+      at += draftCount(s);
+    }
+    results.forEach((r, i) => {
+      const index = submissionOf[i] ?? -1;
+      const s = submissions[index];
+      if (!s) return;
+      const from = starts[index] ?? 0;
+      r.jobs = result.jobs.slice(from, from + draftCount(s)).map((j) => j.id);
+      const fresh = result.created.slice(from, from + draftCount(s)).some(Boolean);
+      if (s.held) {
+        r.outcome = "held";
+        r.reason = s.held.reason;
+      } else if (!fresh) r.outcome = "duplicate";
+      else delete r.reason;
+    });
+    for (const v of delivery.validationEvents) {
+      results.push({ id: v.id, source: v.source, outcome: "validation", jobs: [] });
+    }
+    const count = (outcome: EventOutcome) => results.filter((r) => r.outcome === outcome).length;
     const created = result.created.filter(Boolean).length;
+    const answer = {
+      events: delivery.events.length,
+      jobs: new Set(result.jobs.map((j) => j.id)).size,
+      created,
+      accepted: count("accepted"),
+      duplicates: count("duplicate"),
+      held: count("held"),
+      unmatched: count("unmatched"),
+      validation: count("validation"),
+      results,
+    };
     deps.logger.info(
       {
         requestId,
@@ -252,13 +354,11 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
         deliveryCount: c.req.header("aeg-delivery-count"),
         schema: delivery.schema,
         mode: delivery.mode,
-        events: delivery.events.length,
-        jobs: result.jobs.length,
-        created,
+        ...Object.fromEntries(Object.entries(answer).filter(([k]) => k !== "results")),
       },
       "events accepted",
     );
     // 200, not 202: Event Grid counts 200-204 as delivered, and every job is durably stored by now.
-    return c.json({ events: delivery.events.length, jobs: result.jobs.length, created }, 200);
+    return c.json(answer, 200);
   });
 }

@@ -15,9 +15,14 @@ export type AttemptOutcome =
   | { kind: "retry"; error: JobError; retryAfterMs: number | undefined; reachedArm: boolean }
   | { kind: "interrupted" };
 
+/** Whether a job's caller may change a resource with the job's operation: undefined, or why not. */
+export type ChangeAuthorizer = (job: Job, resourceId: string) => string | undefined;
+
 export interface AttemptDeps {
   store: JobStore;
   arm: ArmClients;
+  /** Bound to each job's caller and operation for `OperationContext.authorizeChange`. */
+  authorizeChange: ChangeAuthorizer;
   signal: AbortSignal;
   /** This process's telemetry instance, to tell whether it accepted the job itself. */
   instanceId: string;
@@ -50,6 +55,7 @@ export async function attempt(
     arm: deps.arm,
     signal: deps.signal,
     resumeFrom: job.lroState,
+    authorizeChange: (resourceId) => deps.authorizeChange(job, resourceId),
     async trackLongRunning(poller) {
       await poller.submitted();
       // Durable before the first poll: from here on a restart polls instead of sending the write again.

@@ -64,3 +64,20 @@ export interface Job extends Omit<JobDraft, "after"> {
   /** When the job was accepted, or last re-queued from the dead letters; its maximum age counts from here. */
   acceptedAt: string;
 }
+
+/**
+ * The operation of a job that holds an event of a batch that could not become allowed operations (no
+ * route could render it, or the policy refused them). The worker routes it again: with the config
+ * unchanged it ends `dead` with the reason; an operator's retry (`POST /v1/jobs/{id}/retry`) after
+ * the config is fixed turns it into the event's jobs. The rest of its batch is accepted meanwhile.
+ */
+export const ROUTE_EVENT = "event.route";
+
+/** The params of a ROUTE_EVENT job: everything needed to route the event again. */
+export interface RouteEventParams {
+  /** The entry point the event arrived at (`source:{id}`). */
+  entry: string;
+  event: unknown;
+  /** The event's idempotency key: the jobs it makes when routed are the jobs it would have made at once. */
+  idempotencyKey: string | undefined;
+}

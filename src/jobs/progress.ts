@@ -11,7 +11,8 @@ const RUNNING = new Set(["running", "waiting"]);
 export type JobProgressReader = (job: Job) => Promise<OperationProgress | undefined>;
 
 export function createJobProgressReader(deps: {
-  arm: ArmClients;
+  /** ARM under the managed identity, built on first use (a running job has already built it). */
+  arm: () => Promise<ArmClients>;
   findOperation: (name: string) => OperationDefinition | undefined;
   onError?: (job: Job, err: unknown) => void;
 }): JobProgressReader {
@@ -23,7 +24,7 @@ export function createJobProgressReader(deps: {
     if (!parsed.success) return undefined;
     try {
       return await operation.progress(parsed.data, {
-        arm: deps.arm,
+        arm: await deps.arm(),
         signal: AbortSignal.timeout(PROGRESS_TIMEOUT_MS),
       });
     } catch (err) {

@@ -57,7 +57,7 @@ export interface JobStore extends AuditStore {
   countUnfinished(): Promise<Partial<Record<JobState, number>>>;
   /** Makes jobs left running by a process that is gone runnable again. */
   recover(): Promise<number>;
-  /** Throws when the store cannot serve. */
+  /** Throws when the store cannot serve: cannot be read, or cannot take a write (a full disk). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,19 +3,23 @@
 import type { Logger } from "pino";
 import type { ArmClients } from "../azure/arm-clients.ts";
 import type { Config } from "../config/schema.ts";
+import { settledWithin, timeLeft } from "../kernel/deadline.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
 import type { BridgeMetrics } from "../telemetry/metrics.ts";
-import { type AttemptOutcome, attempt } from "./attempt.ts";
-import type { Job, JobError } from "./job.ts";
+import { type AttemptOutcome, attempt, type ChangeAuthorizer } from "./attempt.ts";
+import { type Job, type JobError, ROUTE_EVENT } from "./job.ts";
 import { jobRecord } from "./job-audit.ts";
 import { type RetryPolicy, retryDelayMs } from "./retry.ts";
 import type { JobStore } from "./store.ts";
 
 export interface WorkerDeps {
   store: JobStore;
-  arm: ArmClients;
+  /** The ARM clients, built (and the Azure SDK loaded) when the first job runs rather than at start. */
+  arm: () => Promise<ArmClients>;
   /** Looks a job's operation up by name; the process passes the catalog's, so jobs/ does not hold the list. */
   findOperation: (name: string) => OperationDefinition | undefined;
+  /** See AttemptDeps: whether a job's caller may change a resource (deployments check each one). */
+  authorizeChange: ChangeAuthorizer;
   logger: Logger;
   settings: Config["jobs"];
   metrics: BridgeMetrics;
@@ -23,6 +27,11 @@ export interface WorkerDeps {
   instanceId: string;
   /** Told after a job reached a terminal state (and its audit record was stored). */
   onFinished?: (jobId: string) => void;
+  /**
+   * Routes a held event (a ROUTE_EVENT job) again with the current config: its jobs, or why it still
+   * cannot run. Throws when the store cannot take the jobs now (the job is tried again later).
+   */
+  routeEvent?: (job: Job) => Promise<{ ok: true; jobs: string[] } | { ok: false; error: JobError }>;
 }
 
 export interface Worker {
@@ -39,11 +48,13 @@ export function createWorker({
   store,
   arm,
   findOperation,
+  authorizeChange,
   logger,
   settings,
   metrics,
   instanceId,
   onFinished,
+  routeEvent,
 }: WorkerDeps): Worker {
   const retry: RetryPolicy = { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs };
   const running = new Map<string, Promise<void>>();
@@ -114,8 +125,37 @@ export function createWorker({
     }
   }
 
+  /** A held event: its jobs once it routes, else dead with the reason, for an operator to retry. */
+  async function route(job: Job, log: Logger): Promise<void> {
+    if (!routeEvent) {
+      await finish(job, "dead", { error: { code: "NotRoutable", message: "no router in this process" } });
+      return;
+    }
+    let routed: Awaited<ReturnType<typeof routeEvent>>;
+    try {
+      routed = await routeEvent(job);
+    } catch (err) {
+      const error = { code: "Unavailable", message: (err as Error).message };
+      await store.reschedule(
+        job.id,
+        new Date(Date.now() + retryDelayMs(job.attempts, undefined, retry)),
+        error,
+        false,
+      );
+      return;
+    }
+    if (routed.ok) {
+      await finish(job, "succeeded", { result: { jobs: routed.jobs } });
+      log.info({ jobs: routed.jobs }, "held event routed");
+    } else {
+      await finish(job, "dead", { error: routed.error });
+      log.warn({ error: routed.error }, "event held: it does not make allowed operations");
+    }
+  }
+
   async function run(job: Job): Promise<void> {
     const log = logger.child({ jobId: job.id, operation: job.operation, callerId: job.caller.id });
+    if (job.operation === ROUTE_EVENT) return route(job, log);
     const operation = findOperation(job.operation);
     if (!operation) {
       await finish(job, "failed", { error: { code: "UnknownOperation", message: job.operation } });
@@ -123,7 +163,13 @@ export function createWorker({
     }
     await settle(
       job,
-      await attempt(job, operation, { store, arm, signal: shutdown.signal, instanceId }),
+      await attempt(job, operation, {
+        store,
+        arm: await arm(),
+        authorizeChange,
+        signal: shutdown.signal,
+        instanceId,
+      }),
       log,
     );
   }
@@ -164,19 +210,24 @@ export function createWorker({
       wakeUp?.();
     },
     async stop(deadlineMs) {
-      // Stop claiming first; running jobs get until the deadline, then their calls are aborted
-      // and the jobs go back to the store (long-running ones with their poller) for the next start.
+      // Stop claiming first; running jobs get until the deadline, then their calls are aborted and
+      // the jobs go back to the store (long-running ones with their poller) for the next start. Every
+      // wait is bounded: a store or ARM that does not answer never holds the stop past the deadline.
+      const until = Date.now() + deadlineMs;
+      // What handing the aborted jobs back to the store may take, out of the deadline.
+      const handBack = Math.min(1000, deadlineMs / 5);
       stopping = true;
       wakeUp?.();
-      await loop;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, deadlineMs);
-      });
-      await Promise.race([Promise.allSettled([...running.values()]), deadline]);
-      clearTimeout(timer);
+      await settledWithin(loop ?? Promise.resolve(), timeLeft(until) - handBack);
+      await settledWithin(Promise.allSettled([...running.values()]), timeLeft(until) - handBack);
       shutdown.abort();
-      await Promise.allSettled([...running.values()]);
+      const handedBack = await settledWithin(Promise.allSettled([...running.values()]), timeLeft(until));
+      if (!handedBack) {
+        logger.warn(
+          { running: running.size },
+          "stopped before every job was handed back; they run again after their lease or at the next start",
+        );
+      }
     },
   };
 }

@@ -32,6 +32,11 @@ export interface OnBehalfOf {
   source: "data.claims" | "data.authorization" | "authcontext";
   /** The client application the principal used (Entra `appid`), when known. */
   appId?: string;
+  /**
+   * Which claim of `data.claims` the id is: the object id, or, when the event carries none, the
+   * UPN, the name or the application id (weaker: a UPN or name can be reassigned).
+   */
+  claim?: "oid" | "upn" | "name" | "appid";
 }
 
 /** The one-line form of the original actor in audit records and logs: `kind:id (name)`. */

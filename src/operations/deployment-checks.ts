@@ -33,6 +33,10 @@ export async function whatIfDeployment(p: DeploymentInput, ctx: OperationContext
     ctx,
   ).catch(rethrow);
   return {
-    changes: (result.changes ?? []).map((c) => ({ resourceId: c.resourceId, changeType: c.changeType })),
+    changes: (result.changes ?? []).map((c) => ({
+      resourceId: c.resourceId ?? "",
+      changeType: String(c.changeType ?? "Unsupported"),
+      ...(c.unsupportedReason ? { unsupportedReason: c.unsupportedReason } : {}),
+    })),
   };
 }

@@ -1,7 +1,8 @@
-// Validates a template deployment without running it.
-
+// Validates a template deployment without running it, once what-if showed every change inside the
+// caller's grants (a validation must not tell what the caller could not deploy either).
 import { validateDeployment } from "./deployment-checks.ts";
 import { deploymentExample, deploymentInput, deploymentScope } from "./deployment-common.ts";
+import { guardDeployment } from "./deployment-guard.ts";
 import { defineOperation } from "./operation.ts";
 
 export const deploymentValidate = defineOperation({
@@ -10,7 +11,17 @@ export const deploymentValidate = defineOperation({
   kind: "read",
   input: deploymentInput,
   example: deploymentExample,
-  actions: ["Microsoft.Resources/deployments/validate/action"],
+  // What-if first: the validation is answered only for changes inside the grants.
+  actions: [
+    "Microsoft.Resources/deployments/validate/action",
+    "Microsoft.Resources/deployments/whatIf/action",
+  ],
   scope: deploymentScope,
-  execute: validateDeployment,
+  preflight: async (p, ctx) => {
+    await guardDeployment(p, ctx);
+  },
+  async execute(p, ctx) {
+    await guardDeployment(p, ctx);
+    return validateDeployment(p, ctx);
+  },
 });

@@ -21,6 +21,11 @@ export interface OperationContext {
    * then `waiting`) before polling goes on, so a restart resumes polling. Resolves with the result.
    */
   trackLongRunning<T>(poller: LongRunningPoller<T>): Promise<T>;
+  /**
+   * Whether the job's caller may change the resource `resourceId` with this operation: undefined
+   * when it may, else why not. Template deployments ask it for every resource what-if predicts.
+   */
+  authorizeChange(resourceId: string): string | undefined;
 }
 
 /** Whether an earlier attempt's effect is already in place, and the result it would have returned. */
@@ -36,11 +41,21 @@ export interface OperationDefinition<Input = unknown, Raw = unknown> {
   example: Raw;
   /** The ARM RBAC actions the managed identity needs; `armbridge roles` builds the custom role from these. */
   actions: readonly string[];
+  /**
+   * Actions needed at the subscription of the scope, whatever the scope: reading a provider's
+   * registered api-versions. Metadata only; `armbridge roles` gives them a role of their own.
+   */
+  subscriptionActions?: readonly string[];
   /** The ARM scope the operation acts on; grants are matched against it. */
   scope(input: Input): string;
   /** For operations that run a provider action: its name, which the caller's grant must list. */
   providerAction?(input: Input): string;
   execute(input: Input, ctx: OperationContext): Promise<unknown>;
+  /**
+   * Read-only checks that the direct API runs before it accepts the job (a `403` then, instead of a
+   * failed job); they throw to refuse. `execute` still checks again before it writes.
+   */
+  preflight?(input: Input, ctx: OperationContext): Promise<void>;
   /**
    * Asked (with reads only) before a write is sent again after an attempt that may have reached ARM
    * (a crash, a timeout, a lost response), so the write takes effect once. Without it, the write is

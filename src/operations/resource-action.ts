@@ -6,7 +6,7 @@ import { invokeProviderAction } from "../azure/provider-action.ts";
 import { plannedRequest } from "./dry-run.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun, EXAMPLE_VM } from "./params.ts";
-import { resolveApiVersion, resourceRef } from "./resource-common.ts";
+import { PROVIDER_READ, resolveApiVersion, resourceRef } from "./resource-common.ts";
 
 const input = z.strictObject({
   ...resourceRef,
@@ -22,6 +22,7 @@ export const resourceAction = defineOperation({
   input,
   example: { resourceId: EXAMPLE_VM, action: "start" },
   actions: ["{resourceType}/{action}/action"],
+  subscriptionActions: PROVIDER_READ,
   scope: (p) => p.resourceId,
   providerAction: (p) => p.action,
   async execute(p, ctx) {

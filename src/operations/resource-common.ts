@@ -1,5 +1,4 @@
 // What the generic resource operations share: the id, an optional api-version, and its resolution.
-import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { lroOptions, trackedWrite } from "./long-running.ts";
@@ -25,6 +24,9 @@ export const resourceBody = z.strictObject({
 
 const resourceWriteInput = z.strictObject({ ...resourceRef, body: resourceBody, dryRun });
 
+/** Resolving an api-version reads the provider's registration, at the subscription. */
+export const PROVIDER_READ = ["Microsoft.Resources/subscriptions/providers/read"] as const;
+
 export async function resolveApiVersion(
   p: { resourceId: string; apiVersion?: string | undefined },
   ctx: OperationContext,
@@ -49,6 +51,7 @@ export function defineResourceWrite(spec: {
     input: resourceWriteInput,
     example: spec.example,
     actions: ["{resourceType}/write"],
+    subscriptionActions: PROVIDER_READ,
     scope: (p) => p.resourceId,
     async execute(p, ctx) {
       const version = await resolveApiVersion(p, ctx);
@@ -60,7 +63,7 @@ export function defineResourceWrite(spec: {
       const resource = await trackedWrite(
         ctx,
         () => method(p.resourceId, version, p.body, lroOptions(ctx)),
-        (state) => restorePoller(client, state, method, lroOptions(ctx)),
+        (state) => ctx.arm.restorePoller(client, state, method, lroOptions(ctx)),
       );
       return { ...resourceView(resource), apiVersion: version };
     },

@@ -1,11 +1,10 @@
 // Deletes a resource by id, followed until ARM reports it gone.
-import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { lroOptions, trackedWrite } from "./long-running.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun, EXAMPLE_GROUP, subscriptionOfId } from "./params.ts";
-import { resolveApiVersion, resourceRef } from "./resource-common.ts";
+import { PROVIDER_READ, resolveApiVersion, resourceRef } from "./resource-common.ts";
 
 const input = z.strictObject({ ...resourceRef, dryRun });
 
@@ -16,6 +15,7 @@ export const resourceDelete = defineOperation({
   input,
   example: { resourceId: `${EXAMPLE_GROUP}/providers/Microsoft.Storage/storageAccounts/appwebdata` },
   actions: ["{resourceType}/delete"],
+  subscriptionActions: PROVIDER_READ,
   scope: (p) => p.resourceId,
   async execute(p, ctx) {
     const version = await resolveApiVersion(p, ctx);
@@ -24,7 +24,7 @@ export const resourceDelete = defineOperation({
     const done = trackedWrite(
       ctx,
       () => client.resources.deleteById(p.resourceId, version, lroOptions(ctx)),
-      (state) => restorePoller(client, state, client.resources.deleteById, lroOptions(ctx)),
+      (state) => ctx.arm.restorePoller(client, state, client.resources.deleteById, lroOptions(ctx)),
     );
     await done;
     return { id: p.resourceId, deleted: true };

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { defineOperation } from "./operation.ts";
 import { EXAMPLE_VM, subscriptionOfId } from "./params.ts";
-import { resolveApiVersion, resourceRef } from "./resource-common.ts";
+import { PROVIDER_READ, resolveApiVersion, resourceRef } from "./resource-common.ts";
 import { resourceView } from "./views.ts";
 
 const input = z.strictObject({ ...resourceRef });
@@ -14,6 +14,7 @@ export const resourceGet = defineOperation({
   input,
   example: { resourceId: EXAMPLE_VM },
   actions: ["{resourceType}/read"],
+  subscriptionActions: PROVIDER_READ,
   scope: (p) => p.resourceId,
   async execute(p, ctx) {
     const version = await resolveApiVersion(p, ctx);

@@ -1,7 +1,6 @@
 // Deletes a resource group and everything in it: a long-running operation that survives restarts.
-import { restorePoller } from "@azure/arm-resources";
-import { isRestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
+import { isRestError } from "../azure/errors.ts";
 import { defineOperation } from "./operation.ts";
 import { EXAMPLE_SUBSCRIPTION, resourceGroupName, subscriptionId } from "./params.ts";
 
@@ -22,7 +21,7 @@ export const resourceGroupDelete = defineOperation({
     const client = arm.resources(p.subscriptionId);
     const options = { abortSignal: signal, updateIntervalInMs: arm.pollIntervalMs };
     const poller = resumeFrom
-      ? restorePoller(client, resumeFrom, client.resourceGroups.delete, options)
+      ? arm.restorePoller(client, resumeFrom, client.resourceGroups.delete, options)
       : client.resourceGroups.delete(p.resourceGroupName, options);
     await trackLongRunning(poller);
     return { id: groupId(p), deleted: true };

@@ -1,6 +1,7 @@
 // Creates a resource group, or updates its tags if it exists (ARM refuses a change of location).
-import { isRestError } from "@azure/core-rest-pipeline";
 import { z } from "zod";
+import { tagsAsSent } from "../azure/arm-clients.ts";
+import { isRestError } from "../azure/errors.ts";
 import { plannedRequest } from "./dry-run.ts";
 import { defineOperation } from "./operation.ts";
 import { dryRun, EXAMPLE_SUBSCRIPTION, location, resourceGroupName, subscriptionId, tags } from "./params.ts";
@@ -52,8 +53,10 @@ export const resourceGroupEnsure = defineOperation({
       const group = await arm
         .resources(p.subscriptionId)
         .resourceGroups.get(p.resourceGroupName, { abortSignal: signal });
-      // A PUT replaces the tags, so the earlier write holds only if the tags are exactly the asked ones.
-      const applied = sameLocation(group.location, p.location) && sameTags(group.tags ?? {}, p.tags ?? {});
+      // A PUT replaces the tags, so the earlier write holds only if the tags are exactly the ones it
+      // sent: the asked ones, and the caller tag when `audit.callerTag` adds it.
+      const applied =
+        sameLocation(group.location, p.location) && sameTags(group.tags ?? {}, tagsAsSent(arm, p.tags));
       return applied ? { applied: true, result: resourceGroupView(group) } : { applied: false };
     } catch (err) {
       if (isRestError(err) && err.statusCode === 404) return { applied: false };

@@ -1,6 +1,5 @@
 // Merge and replace of tags: one PATCH of `{scope}/providers/Microsoft.Resources/tags/default` with
 // ARM's Merge or Replace semantics, at any scope (subscription, resource group or resource).
-import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { lroOptions, trackedWrite } from "./long-running.ts";
@@ -33,7 +32,7 @@ export function defineTagOperation(
       const result = await trackedWrite(
         ctx,
         () => client.tagsOperations.updateAtScope(p.scope, body, lroOptions(ctx)),
-        (state) => restorePoller(client, state, client.tagsOperations.updateAtScope, lroOptions(ctx)),
+        (state) => ctx.arm.restorePoller(client, state, client.tagsOperations.updateAtScope, lroOptions(ctx)),
       );
       return { scope: p.scope, tags: result.properties?.tags ?? {} };
     },

@@ -1,6 +1,5 @@
 // Removes tags by key at a scope. ARM's Delete patch matches name/value pairs, so the current values
 // are read first; keys that are not there are reported, not an error.
-import { restorePoller } from "@azure/arm-resources";
 import { z } from "zod";
 import { plannedRequest } from "./dry-run.ts";
 import { lroOptions, trackedWrite } from "./long-running.ts";
@@ -24,7 +23,8 @@ export const tagsDelete = defineOperation({
   async execute(p, ctx) {
     const arm = ctx.arm.resources(subscriptionOfId(p.scope));
     const client = arm.tagsOperations;
-    const restore = (state: string) => restorePoller(arm, state, client.updateAtScope, lroOptions(ctx));
+    const restore = (state: string) =>
+      ctx.arm.restorePoller(arm, state, client.updateAtScope, lroOptions(ctx));
     if (ctx.resumeFrom) {
       // A restart while the patch was being polled: finish that one, do not compute a new one.
       const result = await trackedWrite(ctx, () => restore(ctx.resumeFrom as string), restore);

@@ -1,6 +1,7 @@
 // Deny-by-default decisions: may this caller run this operation (and action) on this scope, and if not, why.
 import type { GrantConfig } from "../config/schema.ts";
-import { resourceTypeOf, type Scope, scopeMatches } from "../kernel/arm-scope.ts";
+import { parseScope, resourceTypeOf, type Scope, scopeMatches } from "../kernel/arm-scope.ts";
+import { isPrivilegedType } from "./privileged-types.ts";
 
 export type Decision = { allowed: true; grantIndex: number } | { allowed: false; reason: string };
 
@@ -45,16 +46,38 @@ export function createAuthorizer(grants: readonly GrantConfig[]): Authorizer {
   };
 }
 
+/**
+ * Whether the caller may change one resource with the operation (each resource a deployment's
+ * what-if names): undefined when it may, else the reason, which names the resource and what was
+ * asked, never the grants. An id armbridge cannot parse is refused.
+ */
+export function authorizeResourceChange(
+  authorize: Authorizer,
+  callerId: string,
+  operation: string,
+  resourceId: string,
+): string | undefined {
+  const parsed = parseScope(resourceId);
+  if (!parsed.ok) return `'${resourceId || "(unnamed resource)"}' cannot be checked: ${parsed.reason}`;
+  const decision = authorize(callerId, operation, parsed.scope);
+  return decision.allowed ? undefined : decision.reason;
+}
+
 /** The resource type with the casing the caller used (the scope's own is lowercased for matching). */
 function typeAsWritten(scope: Scope): string | undefined {
   const type = resourceTypeOf(scope.path);
   return type ? `${type.namespace}/${type.type}` : scope.resourceType;
 }
 
-/** A grant's resource types limit only scopes that name a resource; group and subscription scopes pass. */
+/**
+ * A grant's resource types limit only scopes that name a resource; group and subscription scopes
+ * pass. Privileged types (role assignments, deployment scripts, …) pass only when listed by name.
+ */
 function typeAllowed(types: readonly string[] | undefined, resourceType: string | undefined): boolean {
-  if (!types || !resourceType) return true;
-  return types.some((t) => t.toLowerCase() === resourceType.toLowerCase());
+  if (!resourceType) return true;
+  const listed = types?.some((t) => t.toLowerCase() === resourceType.toLowerCase()) === true;
+  if (isPrivilegedType(resourceType)) return listed;
+  return !types || listed;
 }
 
 function listed(list: readonly string[], name: string): boolean {

@@ -1,7 +1,11 @@
-// The least-privilege Azure custom role for armbridge's identity, derived from the configured grants.
+// The least-privilege Azure custom roles for armbridge's identity, derived grant by grant: each role
+// holds one grant's actions and is assigned only where that grant's scopes are, so one grant never
+// widens another.
+import { createHash } from "node:crypto";
 import type { GrantConfig } from "../config/schema.ts";
 import { AppError } from "../kernel/errors.ts";
 import type { OperationDefinition } from "../operations/operation.ts";
+import { PRIVILEGED_NOT_ACTIONS } from "./privileged-types.ts";
 
 export interface RoleDefinition {
   Name: string;
@@ -12,42 +16,99 @@ export interface RoleDefinition {
   AssignableScopes: string[];
 }
 
+export interface RoleAssignmentPlan {
+  /** The `Name` of the role definition assigned. */
+  role: string;
+  scope: string;
+  /** Indexes of the config's grants this assignment serves, and their callers. */
+  grants: number[];
+  callers: string[];
+  /** A resource group scope can be assigned only once the group exists; this is that group. */
+  waitsForGroup?: string;
+}
+
+export interface RolePlan {
+  definitions: RoleDefinition[];
+  assignments: RoleAssignmentPlan[];
+}
+
 /**
- * Exactly the ARM actions of the operations some grant names, assignable at the scopes the grants
- * name. A pattern with `*` inside a segment cannot be a role assignment scope, so it is assigned at
- * its parent: `/subscriptions/x/resourceGroups/app-*` becomes `/subscriptions/x`.
+ * One role per distinct action set: grants with the same actions share it, grants with different
+ * ones never do. Each role is assigned only at the assignable scopes of the grants that need it.
  */
-export function buildRoleDefinition(
+export function buildRoles(
   grants: readonly GrantConfig[],
   catalog: readonly OperationDefinition[],
-  name = "armbridge",
-): RoleDefinition {
-  const operations = new Set(
-    grants.flatMap((g) => (g.operations.includes("*") ? catalog.map((op) => op.name) : g.operations)),
-  );
+  prefix = "armbridge",
+): RolePlan {
   const byName = new Map(catalog.map((op) => [op.name, op]));
-  const actions = new Set(
-    grants.flatMap((g) =>
-      (g.operations.includes("*") ? catalog.map((op) => op.name) : g.operations).flatMap((name) =>
-        (byName.get(name)?.actions ?? []).flatMap((template) => expandAction(template, g)),
-      ),
-    ),
-  );
-  const scopes = grants.flatMap((g) => g.scopes.map(assignableScope));
-  const widened = grants.some((g) => g.scopes.some((s) => s.includes("*")));
-  const opList = [...operations].sort().join(", ") || "none";
-  return {
-    Name: name,
-    IsCustom: true,
-    Description:
-      `ARM actions armbridge's managed identity needs for the operations its grants use (${opList}).` +
-      (widened
-        ? " Grant scopes with '*' inside a segment are assignable at their parent scope (e.g. /subscriptions/x/resourceGroups/app-* at /subscriptions/x); armbridge itself still limits each caller to its pattern."
-        : ""),
-    Actions: [...actions].sort((a, b) => a.localeCompare(b)),
-    NotActions: [],
-    AssignableScopes: minimalScopes(scopes),
+  type ActionSet = { actions: string[]; grants: number[]; scopes: Map<string, number[]> };
+  const sets = new Map<string, ActionSet>();
+  const add = (index: number, actions: string[], scopes: string[]) => {
+    if (actions.length === 0) return;
+    const key = actions.join("\n");
+    const set: ActionSet = sets.get(key) ?? { actions, grants: [], scopes: new Map() };
+    if (!set.grants.includes(index)) set.grants.push(index);
+    for (const scope of scopes) set.scopes.set(scope, [...(set.scopes.get(scope) ?? []), index]);
+    sets.set(key, set);
   };
+  const sorted = (list: Iterable<string>) => [...new Set(list)].sort((a, b) => a.localeCompare(b));
+  grants.forEach((g, index) => {
+    const operations = (g.operations.includes("*") ? catalog.map((op) => op.name) : g.operations).flatMap(
+      (name) => byName.get(name) ?? [],
+    );
+    const scopes = g.scopes.map(assignableScope);
+    add(
+      index,
+      sorted(operations.flatMap((op) => op.actions.flatMap((template) => expandAction(template, g)))),
+      scopes,
+    );
+    // Provider metadata is read at the subscription; a role of its own keeps the rest off that scope.
+    add(
+      index,
+      sorted(operations.flatMap((op) => op.subscriptionActions ?? [])),
+      scopes.map((s) => s.split("/").slice(0, 3).join("/")),
+    );
+  });
+  const definitions: RoleDefinition[] = [];
+  const assignments: RoleAssignmentPlan[] = [];
+  for (const set of sets.values()) {
+    const name = `${prefix}-${createHash("sha256").update(set.actions.join("\n")).digest("hex").slice(0, 8)}`;
+    const scopes = minimalScopes([...set.scopes.keys()]);
+    const widened = set.grants.some((i) => grants[i]?.scopes.some((s) => s.includes("*")));
+    const wildcard = set.actions.some((a) => a.startsWith("*/"));
+    const described = set.grants.map((i) => `${grants[i]?.caller} (grant ${i})`).join(", ");
+    definitions.push({
+      Name: name,
+      IsCustom: true,
+      Description:
+        `ARM actions armbridge's managed identity needs for the grants of ${described}, assignable only at their scopes.` +
+        (widened
+          ? " A grant scope with '*' inside a segment is assigned at its parent (e.g. /subscriptions/x/resourceGroups/app-* at /subscriptions/x); armbridge itself still limits each caller to its pattern."
+          : ""),
+      Actions: set.actions,
+      NotActions: wildcard ? [...PRIVILEGED_NOT_ACTIONS] : [],
+      AssignableScopes: scopes,
+    });
+    for (const scope of scopes) {
+      const served = [...set.scopes.entries()]
+        .filter(
+          ([s]) =>
+            s.toLowerCase() === scope.toLowerCase() || s.toLowerCase().startsWith(`${scope.toLowerCase()}/`),
+        )
+        .flatMap(([, indexes]) => indexes);
+      const indexes = [...new Set(served)].sort((a, b) => a - b);
+      const group = groupOf(scope);
+      assignments.push({
+        role: name,
+        scope,
+        grants: indexes,
+        callers: [...new Set(indexes.map((i) => grants[i]?.caller as string))],
+        ...(group ? { waitsForGroup: group } : {}),
+      });
+    }
+  }
+  return { definitions, assignments };
 }
 
 /**
@@ -65,6 +126,14 @@ function expandAction(template: string, grant: GrantConfig): string[] {
     expanded = expanded.flatMap((a) => names.map((n) => a.replace("{action}", n)));
   }
   return expanded;
+}
+
+/** `/subscriptions/x/resourceGroups/y[/…]` -> `/subscriptions/x/resourceGroups/y`; a subscription has none. */
+function groupOf(scope: string): string | undefined {
+  const parts = scope.split("/");
+  return parts.length >= 5 && parts[3]?.toLowerCase() === "resourcegroups"
+    ? parts.slice(0, 5).join("/")
+    : undefined;
 }
 
 /**

@@ -6,7 +6,7 @@ import { AzureLogger } from "@azure/logger";
 import { context, DiagLogLevel, diag, isSpanContextValid, trace } from "@opentelemetry/api";
 import { type DestinationStream, type Logger, pino } from "pino";
 import { createLogBridgeStream } from "./log-bridge.ts";
-import { redactDeep } from "./redact.ts";
+import { redactDeep, redactText } from "./redact.ts";
 
 export type { Logger } from "pino";
 
@@ -44,6 +44,19 @@ export function createLogger(
       formatters: {
         level: (label) => ({ level: label }),
         log: (object) => redactDeep(object) as Record<string, unknown>,
+      },
+      // The message and its format arguments are free text that the formatters above never see
+      // (a library's log line, an error's message used as `msg`): masked by shape here.
+      hooks: {
+        logMethod(args, method) {
+          const [first] = args;
+          const text = args.map((a) => (typeof a === "string" ? redactText(a) : a)) as typeof args;
+          if (first instanceof Error && typeof text[1] !== "string") {
+            // pino would take `msg` from the error's own message, unredacted.
+            return method.apply(this, [first, redactText(first.message)] as unknown as typeof args);
+          }
+          return method.apply(this, text);
+        },
       },
     },
     out,

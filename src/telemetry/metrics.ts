@@ -14,8 +14,11 @@ export interface BridgeMetrics {
   armCall(operation: string, method: string, status: number | undefined): void;
   throttleWait(kind: string, ms: number): void;
   tokenRefresh(): void;
-  /** Reports the number of unfinished jobs per state whenever metrics are collected. */
-  observeQueue(depth: () => Promise<Partial<Record<string, number>>>): void;
+  /**
+   * Reports the number of unfinished jobs per state whenever metrics are collected; nothing when
+   * `depth` resolves undefined (the store is closed) or fails (a collection never fails for it).
+   */
+  observeQueue(depth: () => Promise<Partial<Record<string, number>> | undefined>): void;
 }
 
 export function createMetrics(meter: Meter): BridgeMetrics {
@@ -56,7 +59,8 @@ export function createMetrics(meter: Meter): BridgeMetrics {
     tokenRefresh: () => tokens.add(1),
     observeQueue(depth) {
       queue.addCallback(async (result) => {
-        const counts = await depth();
+        const counts = await depth().catch(() => undefined);
+        if (!counts) return;
         for (const state of ["accepted", "running", "waiting"]) result.observe(counts[state] ?? 0, { state });
       });
     },

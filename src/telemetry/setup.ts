@@ -4,14 +4,12 @@
 // shutdown() bracket that registration so a test file can own it for its duration.
 
 import { join } from "node:path";
-import * as coreTracing from "@azure/core-tracing";
-import { createOpenTelemetryInstrumenter } from "@azure/opentelemetry-instrumentation-azure-sdk";
 import { context, metrics, propagation, trace } from "@opentelemetry/api";
 import { logs } from "@opentelemetry/api-logs";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import type { MetricReader } from "@opentelemetry/sdk-metrics";
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
@@ -23,7 +21,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import type { Config } from "../config/schema.ts";
 import { newId } from "../kernel/ids.ts";
-import { type BridgeMetrics, createMetrics } from "./metrics.ts";
+import { type BridgeMetrics, createMetrics, noopMetrics } from "./metrics.ts";
 import { AttributionSpanProcessor } from "./span-processor.ts";
 import { INSTRUMENTATION_NAME } from "./tracer.ts";
 
@@ -34,6 +32,8 @@ export interface Telemetry {
   metrics: BridgeMetrics;
   /** The metrics in the Prometheus text format, when `telemetry.prometheus.enabled`. */
   scrapeMetrics?: () => Promise<string>;
+  /** Lets the Azure SDK's spans join armbridge's traces; called before the first ARM client is built. */
+  instrumentAzureSdk(): Promise<void>;
   /** Exports what is buffered (before a test reads an exporter, or before exit). */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -103,6 +103,8 @@ export async function startTelemetry(
       instanceId,
       ...scrape,
       metrics: createMetrics(metrics.getMeter(INSTRUMENTATION_NAME)),
+      // The distro instruments the Azure SDK itself.
+      instrumentAzureSdk: async () => {},
       flush: async () => {
         await Promise.all([
           (trace.getTracerProvider() as { forceFlush?: () => Promise<void> }).forceFlush?.(),
@@ -118,11 +120,18 @@ export async function startTelemetry(
   const readers: MetricReader[] = [...extraReaders];
   let loggerProvider: { forceFlush(): Promise<void>; shutdown(): Promise<void> } | undefined;
   if (endpoint) {
-    const [{ OTLPTraceExporter }, { OTLPMetricExporter }, { OTLPLogExporter }, sdkLogs] = await Promise.all([
+    const [
+      { OTLPTraceExporter },
+      { OTLPMetricExporter },
+      { OTLPLogExporter },
+      sdkLogs,
+      { PeriodicExportingMetricReader },
+    ] = await Promise.all([
       import("@opentelemetry/exporter-trace-otlp-http"),
       import("@opentelemetry/exporter-metrics-otlp-http"),
       import("@opentelemetry/exporter-logs-otlp-http"),
       import("@opentelemetry/sdk-logs"),
+      import("@opentelemetry/sdk-metrics"),
     ]);
     // The log bridge (log-bridge.ts) writes to the global logger provider; this one sends over OTLP.
     const provider = new sdkLogs.LoggerProvider({
@@ -148,30 +157,35 @@ export async function startTelemetry(
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.samplingRatio) }),
     spanProcessors: [attribution, ...exporters, ...extraSpans],
   });
-  const meterProvider = new MeterProvider({ resource, readers });
+  // Metrics nobody reads are not recorded: without a reader the metrics SDK is not even loaded.
+  const meterProvider =
+    readers.length > 0
+      ? new (await import("@opentelemetry/sdk-metrics")).MeterProvider({ resource, readers })
+      : undefined;
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
-  useAzureSdkInstrumenter();
+  if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
+  let instrumented: Promise<void> | undefined;
 
   return {
     exporter: endpoint ? "otlp" : "local",
     instanceId,
     ...scrape,
-    metrics: createMetrics(meterProvider.getMeter(INSTRUMENTATION_NAME)),
+    metrics: meterProvider ? createMetrics(meterProvider.getMeter(INSTRUMENTATION_NAME)) : noopMetrics(),
+    instrumentAzureSdk: () => (instrumented ??= useAzureSdkInstrumenter()),
     flush: async () => {
       await Promise.all([
         tracerProvider.forceFlush(),
-        meterProvider.forceFlush(),
+        meterProvider?.forceFlush(),
         loggerProvider?.forceFlush(),
       ]);
     },
     async shutdown() {
       await Promise.allSettled([
         tracerProvider.shutdown(),
-        meterProvider.shutdown(),
+        meterProvider?.shutdown(),
         loggerProvider?.shutdown(),
       ]);
       if (loggerProvider) logs.disable();
@@ -188,7 +202,11 @@ export async function startTelemetry(
  * The instrumentation package sets it from a require hook, which ES module imports never trigger,
  * so it is set directly (core-tracing shares one state between its ESM and CommonJS builds).
  */
-function useAzureSdkInstrumenter(): void {
+async function useAzureSdkInstrumenter(): Promise<void> {
+  const [coreTracing, { createOpenTelemetryInstrumenter }] = await Promise.all([
+    import("@azure/core-tracing"),
+    import("@azure/opentelemetry-instrumentation-azure-sdk"),
+  ]);
   coreTracing.useInstrumenter(createOpenTelemetryInstrumenter());
 }
 

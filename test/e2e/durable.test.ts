@@ -32,7 +32,8 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 }
 
 async function killHard(p: ArmbridgeProcess): Promise<void> {
-  p.child.kill("SIGKILL");
+  // An exited child has an exit code or signal; killing it again would wait for an exit already past.
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
   await p.exit;
 }
 
@@ -51,14 +52,15 @@ async function countJobs(url: string, state: string): Promise<string[]> {
 describe("crash safety", () => {
   let root: string;
   let emulator: EmulatorProcess;
-  let current: ArmbridgeProcess | undefined;
+  // Every armbridge started, not only the last: a restart's predecessor must not outlive the suite.
+  const started: ArmbridgeProcess[] = [];
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "armbridge-durable-"));
     emulator = await startEmulatorProcess(root);
   });
   afterAll(async () => {
-    current?.child.kill("SIGKILL");
+    await Promise.all(started.map(killHard));
     await emulator?.stop();
     rmSync(root, { recursive: true, force: true });
   });
@@ -68,11 +70,13 @@ describe("crash safety", () => {
     mkdirSync(dir, { recursive: true });
     const config = writeArmbridgeConfig(dir, emulator, options);
     return async () => {
-      current = await startArmbridge(["--config", config], processEnv);
-      return current;
+      const armbridge = await startArmbridge(["--config", config], processEnv);
+      started.push(armbridge);
+      return armbridge;
     };
   };
 
+  // 1,000 jobs and three restarts take about 15 s alone and several times that on a loaded machine.
   it("finishes 1,000 accepted jobs across repeated SIGKILLs and executes no write twice", async () => {
     await emulator.control("POST", "/_emulator/reset");
     await emulator.control("POST", "/_emulator/configure", { latencyMs: 40, throttle: false });
@@ -121,7 +125,7 @@ describe("crash safety", () => {
     const writes = Object.entries(effects).filter(([k]) => k.startsWith(groupPath("app-")));
     expect(writes).toHaveLength(N);
     expect(writes.filter(([, count]) => count !== 1)).toEqual([]);
-  });
+  }, 180_000);
 
   it("resumes polling a resource group delete after SIGKILL instead of sending the delete again", async () => {
     await emulator.control("POST", "/_emulator/reset");
@@ -139,14 +143,18 @@ describe("crash safety", () => {
     expect((await deliver("push", 10)).jobs[0]?.state).toBe("succeeded");
     const id = (await deliver("delete", 0)).jobs[0]?.id as string;
     await until("the delete to be polled", 10_000, async () => {
-      const job = (await (await fetch(`${armbridge.url}/v1/jobs/${id}`)).json()) as { state: string };
+      const job = (await (await fetch(`${armbridge.url}/v1/jobs/${id}`, { headers: operator })).json()) as {
+        state: string;
+      };
       return job.state === "waiting" ? true : undefined;
     });
     const killedAt = new Date().toISOString();
     await killHard(armbridge);
 
     armbridge = await start();
-    const res = await fetch(`${armbridge.url}/v1/jobs/${id}`, { headers: { prefer: "wait=20" } });
+    const res = await fetch(`${armbridge.url}/v1/jobs/${id}`, {
+      headers: { ...operator, prefer: "wait=20" },
+    });
     expect(await res.json()).toMatchObject({ state: "succeeded", result: { deleted: true } });
 
     const path = `/subscriptions/${PROCESS_SUBSCRIPTION}/resourcegroups/lro-victim`;

@@ -82,8 +82,7 @@ describe("armbridge process", () => {
 
 /** The curl block the launcher prints on stderr once armbridge listens (it may follow the log line). */
 function printedSnippet(started: ArmbridgeProcess): Promise<string> {
-  const find = () =>
-    /(export ARMBRIDGE_DEMO_SECRET=[\s\S]*?Prefer: wait=10')/.exec(started.lines.join(""))?.[1];
+  const find = () => /(export ARMBRIDGE_DEMO_SECRET=[\s\S]*?\/\\1\/')/.exec(started.lines.join(""))?.[1];
   return new Promise((resolve, reject) => {
     const check = () => {
       const found = find();

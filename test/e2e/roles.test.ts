@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 const run = promisify(execFile);
 
 describe("node src/main.ts roles", () => {
-  it("prints the custom role for config/local.yaml on stdout and exits 0", async () => {
+  it("prints the custom roles and assignments for config/local.yaml on stdout and exits 0", async () => {
     const env = { ...process.env };
     delete env.ARMBRIDGE_DEMO_SECRET;
     const { stdout } = await run(
@@ -17,13 +17,18 @@ describe("node src/main.ts roles", () => {
         timeout: 20_000,
       },
     );
-    expect(JSON.parse(stdout)).toMatchObject({
-      Name: "armbridge",
-      IsCustom: true,
-      Actions: ["Microsoft.Resources/subscriptions/resourceGroups/write"],
-      NotActions: [],
-      AssignableScopes: ["/subscriptions/00000000-0000-0000-0000-000000000001"],
-    });
+    const plan = JSON.parse(stdout);
+    expect(plan.definitions).toEqual([
+      expect.objectContaining({
+        IsCustom: true,
+        Actions: ["Microsoft.Resources/subscriptions/resourceGroups/write"],
+        NotActions: [],
+        AssignableScopes: ["/subscriptions/00000000-0000-0000-0000-000000000001"],
+      }),
+    ]);
+    expect(plan.assignments).toEqual([
+      expect.objectContaining({ scope: "/subscriptions/00000000-0000-0000-0000-000000000001" }),
+    ]);
   });
 
   it("exits 2 and names the problem for a config it cannot use", async () => {

@@ -20,9 +20,17 @@ export interface Container {
   healthcheck(): Promise<number | null>;
 }
 
-/** The official node image puts node on the PATH at /usr/local/bin/node; the reproduction does too. */
+/**
+ * The base image's Node, where the image calls it: the ENTRYPOINT's absolute path (distroless keeps
+ * it at /nodejs/bin/node), or /usr/local/bin/node on the PATH as the official node image does.
+ */
+function nodePath(image: Image): string {
+  const first = image.entrypoint[0] ?? "node";
+  return first.startsWith("/") ? first : "/usr/local/bin/node";
+}
+
 export function provideBaseNode(image: Image): void {
-  const target = join(image.rootfs, "usr/local/bin/node");
+  const target = join(image.rootfs, nodePath(image));
   mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
   // A hard link is instant and, unlike the original path, reachable by the image's user; copy across
   // filesystems.
@@ -48,8 +56,10 @@ function spawnIn(image: Image, argv: string[], options: RunOptions): ChildProces
     Object.entries({ ...image.env, ...options.env }).map(([k, v]) => [k, map(v)]),
   );
   const [command, ...args] = argv;
-  if (command !== "node") throw new Error(`the reproduction runs node only, not ${command}`);
-  return spawn(join(image.rootfs, "usr/local/bin/node"), args.map(map), {
+  if (command !== "node" && command !== nodePath(image)) {
+    throw new Error(`the reproduction runs the base image's node only, not ${command}`);
+  }
+  return spawn(join(image.rootfs, nodePath(image)), args.map(map), {
     cwd: map(image.workdir),
     // Only the image's environment, as in a container; PATH as the node image sets it.
     env: { PATH: "/usr/local/bin:/usr/bin:/bin", ...env },

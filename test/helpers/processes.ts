@@ -68,6 +68,7 @@ export interface RecordedRequestView {
 }
 
 export interface EmulatorProcess {
+  pid: number;
   armUrl: string;
   imdsUrl: string;
   caFile: string;
@@ -80,11 +81,19 @@ export interface EmulatorProcess {
 /** The emulator's command-line entry, found by package name like any other dependency. */
 const EMULATOR_CLI = createRequire(import.meta.url).resolve("@armbridge/azure-emulator/cli");
 
-/** Starts the emulator's CLI and talks to its inspection API over HTTPS, trusting its CA. */
-export function startEmulatorProcess(dir: string, args: string[] = []): Promise<EmulatorProcess> {
+/**
+ * Starts the emulator's CLI and talks to its inspection API over HTTPS, trusting its CA.
+ * `detached` makes it the leader of its own process group (the bench kills groups).
+ */
+export function startEmulatorProcess(
+  dir: string,
+  args: string[] = [],
+  { detached = false }: { detached?: boolean } = {},
+): Promise<EmulatorProcess> {
   const caFile = join(dir, "emulator-ca.pem");
   const child = spawn(process.execPath, [EMULATOR_CLI, "--ca-out", caFile, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    detached,
   });
   let output = "";
   return new Promise((resolve, reject) => {
@@ -114,6 +123,7 @@ export function startEmulatorProcess(dir: string, args: string[] = []): Promise<
           req.end(body === undefined ? undefined : JSON.stringify(body));
         });
       resolve({
+        pid: child.pid as number,
         armUrl: info.armUrl,
         imdsUrl: info.imdsUrl,
         caFile,

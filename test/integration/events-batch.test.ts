@@ -9,11 +9,14 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
+import { routeHeldEvent } from "../../src/ingress/held-events.ts";
+import type { Job } from "../../src/jobs/job.ts";
 import { openSqliteJobStore } from "../../src/jobs/sqlite/store.ts";
 import type { JobStore } from "../../src/jobs/store.ts";
 import { createJobWaiter } from "../../src/jobs/waiter.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";
+import { noopMetrics } from "../../src/telemetry/metrics.ts";
 import { eventGridDelivery, eventGridEvent } from "../helpers/eventgrid.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
@@ -108,12 +111,12 @@ describe("batches at Event Grid's limits", () => {
     const before = await jobCount();
     const res = await deliver("azure", events);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ events: 5000, jobs: 5000, created: 5000 });
+    expect(await res.json()).toMatchObject({ events: 5000, jobs: 5000, created: 5000 });
     expect(await jobCount()).toBe(before + 5000);
     const again = await deliver("azure", events, {
       headers: { "content-type": "application/json", "aeg-delivery-count": "1" },
     });
-    expect(await again.json()).toEqual({ events: 5000, jobs: 5000, created: 0 });
+    expect(await again.json()).toMatchObject({ events: 5000, jobs: 5000, created: 0 });
     expect(await jobCount()).toBe(before + 5000);
   });
 
@@ -134,7 +137,7 @@ describe("batches at Event Grid's limits", () => {
       body: JSON.stringify(events),
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ events: 5000, jobs: 5000, created: 5000 });
+    expect(await res.json()).toMatchObject({ events: 5000, jobs: 5000, created: 5000 });
   });
 
   it("refuses more events or bytes than the source accepts with 413, storing nothing", async () => {
@@ -181,7 +184,7 @@ describe("a store failure during a batch", () => {
     const retried = await deliver("azure", events, {
       headers: { "content-type": "application/json", "aeg-delivery-count": "1" },
     });
-    expect(await retried.json()).toEqual({ events: 200, jobs: 200, created: 200 });
+    expect(await retried.json()).toMatchObject({ events: 200, jobs: 200, created: 200 });
   });
 
   it("rolls back the events already written when the store fails in the middle of the batch", async () => {
@@ -200,6 +203,81 @@ describe("a store failure during a batch", () => {
       side.close();
     }
     const retried = await deliver("azure", requestedEvents(120, "mid"));
-    expect(await retried.json()).toEqual({ events: 120, jobs: 120, created: 120 });
+    expect(await retried.json()).toMatchObject({ events: 120, jobs: 120, created: 120 });
+  });
+});
+
+describe("a batch with events that cannot run", () => {
+  type Answer = {
+    events: number;
+    jobs: number;
+    created: number;
+    duplicates: number;
+    held: number;
+    validation: number;
+    results: { id: string; outcome: string; jobs: string[]; reason?: string }[];
+  };
+
+  it("accepts the good events, holds the unrenderable one, and replays it once the config is fixed", async () => {
+    const events = [
+      eventGridEvent({ id: "keep-1", eventType: "Contoso.Env.Requested", data: { n: "keep-1" } }),
+      // `data: null`: the route's template reads event.data.n.
+      { ...eventGridEvent({ id: "null-1", eventType: "Contoso.Env.Requested" }), data: null },
+      eventGridEvent({ id: "keep-2", eventType: "Contoso.Env.Requested", data: { n: "keep-2" } }),
+    ];
+    const res = await deliver("azure", events);
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as Answer;
+    expect(answer).toMatchObject({ events: 3, jobs: 3, created: 3, held: 1 });
+    expect(answer.results.map((r) => r.outcome)).toEqual(["accepted", "held", "accepted"]);
+    const heldId = answer.results[1]?.jobs[0] as string;
+    const held = await store.get(heldId);
+    expect(held).toMatchObject({ operation: "event.route", state: "accepted" });
+
+    // The same event again (Event Grid's at-least-once) finds the same held job.
+    const again = (await (await deliver("azure", [events[1]])).json()) as Answer;
+    expect(again).toMatchObject({ created: 0, held: 1, results: [{ jobs: [heldId] }] });
+
+    // Still unrenderable with this config: the worker would end it dead with this reason.
+    const logger = createLogger("silent");
+    const deps = { store, logger, metrics: noopMetrics(), instanceId: "test", onAccepted: () => {} };
+    const config = parseConfig(CONFIG, { EG_SECRET: SECRET }, operationNames);
+    expect(await routeHeldEvent(config, deps)(held as Job)).toMatchObject({
+      ok: false,
+      error: { code: "InvalidParameters" },
+    });
+    // Fixed: the template has a default; routed again, the event makes its job, once.
+    const fixed = parseConfig(
+      CONFIG.replace("batch-{{ event.data.n }}", 'batch-{{ event.data.n ?? \\"none\\" }}'),
+      { EG_SECRET: SECRET },
+      operationNames,
+    );
+    const routed = await routeHeldEvent(fixed, deps)(held as Job);
+    expect(routed).toMatchObject({ ok: true, jobs: [expect.any(String)] });
+    const replayed = await routeHeldEvent(fixed, deps)(held as Job);
+    expect(replayed).toEqual(routed);
+    const job = await store.get((routed as { jobs: string[] }).jobs[0] as string);
+    expect(job).toMatchObject({
+      operation: "resourceGroup.ensure",
+      params: { resourceGroupName: "batch-none" },
+    });
+  });
+
+  it("counts an id repeated with other data as a duplicate, and a validation event as what it is", async () => {
+    const first = eventGridEvent({ id: "rep-1", eventType: "Contoso.Env.Requested", data: { n: "rep-a" } });
+    const repeated = { ...first, data: { n: "rep-b" } };
+    const validation = {
+      ...eventGridEvent({ id: "val-1", eventType: "Microsoft.EventGrid.SubscriptionValidationEvent" }),
+      data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" },
+    };
+    const answer = (await (await deliver("azure", [first, repeated, validation])).json()) as Answer;
+    expect(answer).toMatchObject({ events: 2, jobs: 1, created: 1, duplicates: 1, validation: 1 });
+    expect(answer.results.map((r) => [r.id, r.outcome])).toEqual([
+      ["rep-1", "accepted"],
+      ["rep-1", "duplicate"],
+      ["val-1", "validation"],
+    ]);
+    expect(answer.results[1]?.reason).toContain("other data");
+    expect(answer.results[1]?.jobs).toEqual(answer.results[0]?.jobs);
   });
 });

@@ -123,7 +123,7 @@ describe("Event Grid-schema notifications", () => {
       eventGridDelivery([event], { headers: { ...(await token()), traceparent: TRACEPARENT } }),
     );
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ events: 1, jobs: 1, created: 1 });
+    expect(await res.json()).toMatchObject({ events: 1, jobs: 1, created: 1 });
     const [job] = await settled("shadow", 1);
     expect(job?.state).toBe("succeeded");
     expect(job?.caller).toMatchObject({
@@ -140,7 +140,7 @@ describe("Event Grid-schema notifications", () => {
         onBehalfOf: `entra-principal:${ACTOR_OID} (Alice Example)`,
       });
     }
-    const view = (await (await h.request(`/v1/jobs/${job?.id}`)).json()) as {
+    const view = (await (await h.request(`/v1/jobs/${job?.id}`, { headers: await token() })).json()) as {
       caller: { onBehalfOf: unknown };
     };
     expect(view.caller.onBehalfOf).toMatchObject({ id: ACTOR_OID, name: "Alice Example" });
@@ -155,7 +155,7 @@ describe("Event Grid-schema notifications", () => {
         eventGridDelivery(events, { deliveryCount, headers: await token() }),
       );
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ events: 3, jobs: 3, created: deliveryCount === 0 ? 3 : 0 });
+      expect(await res.json()).toMatchObject({ events: 3, jobs: 3, created: deliveryCount === 0 ? 3 : 0 });
     }
     const jobs = await settled("shadow", before + 3);
     expect(jobs).toHaveLength(before + 3);
@@ -168,24 +168,43 @@ describe("Event Grid-schema notifications", () => {
     }
   });
 
-  it("refuses a batch that holds one event the caller may not act on, and stores none of it", async () => {
+  it("keeps a batch's good events and holds, dead with the reason, those it cannot render or may not run", async () => {
     const allowed = eventGridEvent({ data: resourceWriteData("app-fine") });
-    const refused = eventGridEvent({ data: { ...resourceWriteData("x"), resourceGroup: "../../x" } });
+    const unrenderable = eventGridEvent({ data: { ...resourceWriteData("x"), resourceGroup: "../../x" } });
+    const outside = eventGridEvent({ data: { ...resourceWriteData("y"), resourceGroup: "prod" } });
     const res = await h.request(
       "/events/azure",
-      eventGridDelivery([allowed, refused], { headers: await token() }),
+      eventGridDelivery([allowed, unrenderable, outside], { headers: await token() }),
     );
-    expect(res.status).toBe(400);
-    const ok = eventGridEvent({ data: resourceWriteData("app-other") });
-    const outside = eventGridEvent({ data: { ...resourceWriteData("y"), resourceGroup: "prod" } });
-    const before = (await jobsOf("shadow")).length;
-    // `prod-shadow` is outside the grant: the whole batch is forbidden.
-    const forbidden = await h.request(
-      "/events/azure",
-      eventGridDelivery([ok, outside], { headers: await token() }),
+    // 200: every event is stored, as jobs or held; a 4xx would make Event Grid drop the good one too.
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      accepted: number;
+      held: number;
+      results: { id: string; outcome: string; jobs: string[]; reason?: string }[];
+    };
+    expect(body).toMatchObject({ events: 3, accepted: 1, held: 2 });
+    expect(body.results.map((r) => [r.id, r.outcome])).toEqual([
+      [allowed.id, "accepted"],
+      [unrenderable.id, "held"],
+      [outside.id, "held"],
+    ]);
+    expect(body.results[1]?.reason).toContain("resourceGroupName");
+    expect(body.results[2]?.reason).toContain("prod-shadow");
+    const [good, bad, refused] = await Promise.all(
+      body.results.map((r) => h.waitForJob(r.jobs[0] as string)),
     );
-    expect(forbidden.status).toBe(403);
-    expect((await jobsOf("shadow")).length).toBe(before);
+    expect(good?.state).toBe("succeeded");
+    expect(bad).toMatchObject({
+      state: "dead",
+      operation: "event.route",
+      error: { code: "InvalidParameters" },
+    });
+    expect(refused).toMatchObject({ state: "dead", operation: "event.route", error: { code: "Forbidden" } });
+    expect(group("app-fine-shadow")).toBeDefined();
+    expect(group("prod-shadow")).toBeUndefined();
+    const audit = await h.runtime.store.queryAudit({ jobId: refused?.id as string, kind: "job", limit: 5 });
+    expect(audit.records.map((r) => r.outcome)).toEqual(["dead"]);
   });
 
   it("answers 400 for malformed deliveries and 404 for an unknown source", async () => {
@@ -249,7 +268,7 @@ describe("CloudEvents deliveries", () => {
       requested("binary", { traceparent: CE_TRACEPARENT, authtype: "user", authid: "bob@contoso.com" }),
       { headers: secret },
     )) as { body: string };
-    expect(JSON.parse(response.body)).toEqual({ events: 1, jobs: 1, created: 1 });
+    expect(JSON.parse(response.body)).toMatchObject({ events: 1, jobs: 1, created: 1 });
     const [job] = await settled("ce-groups", 1);
     expect(job?.caller.onBehalfOf).toEqual({ id: "bob@contoso.com", kind: "user", source: "authcontext" });
     expect(group("ce-binary").tags).toEqual({ for: "bob@contoso.com", trace: CE_TRACEPARENT });
@@ -273,7 +292,7 @@ describe("CloudEvents deliveries", () => {
     expect((await send({ "x-armbridge-secret": "not-the-secret-at-all" })).status).toBe(401);
     const ok = await send(secret);
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ events: 2, jobs: 2, created: 2 });
+    expect(await ok.json()).toMatchObject({ events: 2, jobs: 2, created: 2 });
     await settled("ce-groups", 4);
     for (const env of ["structured", "batch-1", "batch-2"]) expect(group(`ce-${env}`)).toBeDefined();
   });

@@ -1,10 +1,16 @@
 // config/example.yaml, exactly as shipped but for where the test issuer's keys are: every route and
-// caller it describes, run through HTTP end to end against the emulator.
+// caller it describes, run through HTTP end to end against the emulator, whose identity holds only
+// the roles `armbridge roles` generates for it.
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { defaultIdentities, type EmulatedIdentity, type Emulator } from "@armbridge/azure-emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
 import { armClients, managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
-import { ACTOR_OID, eventGridDelivery, eventGridEvent, resourceWriteData } from "../helpers/eventgrid.ts";
+import { loadProcessConfig } from "../../src/config/load.ts";
+import { catalog, operationNames } from "../../src/operations/catalog.ts";
+import { buildRoles } from "../../src/policy/role-definition.ts";
+import { ACTOR_OID, eventGridEvent, resourceWriteData } from "../helpers/eventgrid.ts";
 import { type Harness, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
 import {
   bearer,
@@ -29,12 +35,43 @@ function exampleConfig(jwksUrl: string): string {
   return doc.toString();
 }
 
+/** The VM's identity with exactly the generated roles, and an operator's for setting up the lab. */
+function identities(): EmulatedIdentity[] {
+  const { config } = loadProcessConfig(["--config", "config/example.yaml"], operationNames, {
+    secrets: "placeholder",
+  });
+  const plan = buildRoles(config.grants, catalog);
+  return [
+    {
+      kind: "system",
+      principalId: "5c1f2e3d-0000-4000-8000-000000000001",
+      clientId: "5c1f2e3d-0000-4000-8000-0000000000c1",
+      roleAssignments: plan.assignments.map((a) => {
+        const role = plan.definitions.find((d) => d.Name === a.role);
+        return { scope: a.scope, actions: role?.Actions ?? [], notActions: role?.NotActions ?? [] };
+      }),
+    },
+    {
+      kind: "user",
+      principalId: "0e7a0000-0000-4000-8000-000000000002",
+      clientId: OPERATOR_CLIENT_ID,
+      // A Contributor, as the default identity is.
+      roleAssignments: defaultIdentities([SUBSCRIPTION])[0]?.roleAssignments ?? [],
+    },
+  ];
+}
+
+const OPERATOR_CLIENT_ID = "0e7a0000-0000-4000-8000-0000000000c2";
+
+/** SDK clients of the operator's identity, which sets up what the example expects to exist. */
+const operator = (emulator: Emulator) => armClients(emulator, managedIdentity(emulator, OPERATOR_CLIENT_ID));
+
 describe("config/example.yaml", () => {
   let issuer: TestIssuer;
   let h: Harness;
   beforeAll(async () => {
     issuer = await startTestIssuer();
-    h = await startHarness({ config: exampleConfig(issuer.jwksUrl) });
+    h = await startHarness({ config: exampleConfig(issuer.jwksUrl), emulator: { identities: identities() } });
   });
   afterAll(async () => {
     await h?.close();
@@ -87,11 +124,11 @@ describe("config/example.yaml", () => {
   });
 
   it("tag-written-resources: tags a written resource with who wrote it, and leaves tag writes alone", async () => {
-    const { resources } = armClients(h.emulator, managedIdentity(h.emulator));
+    const { resources } = operator(h.emulator);
     await resources.resourceGroups.createOrUpdate("written-by-alice", { location: "westeurope" });
     const token = await issuer.sign(eventGridClaims());
     const deliver = (event: Record<string, unknown>) =>
-      h.request("/events/resource-writes", eventGridDelivery([event], { headers: bearer(token) }));
+      h.request("/events/resource-writes", cloudEventDelivery(event, bearer(token)));
 
     const res = await deliver(eventGridEvent({ data: resourceWriteData("written-by-alice") }));
     expect(res.status).toBe(200);
@@ -112,6 +149,31 @@ describe("config/example.yaml", () => {
     const ignored = await deliver(eventGridEvent({ data: tagWrite }));
     expect(ignored.status).toBe(200);
     expect(await ignored.json()).toMatchObject({ events: 1, jobs: 0 });
+  });
+
+  it("resource-writes: agrees with the subscription deploy/main.bicep creates (schema, handshake, path)", async () => {
+    const main = readFileSync("deploy/main.bicep", "utf8");
+    const schema = /deliverySchema: eventGrid\.\?deliverySchema \?\? '(\w+)'/.exec(main)?.[1];
+    expect(schema).toBe("CloudEventSchemaV1_0");
+    expect(main).toContain(
+      // Bicep's interpolation, not JavaScript's.
+      ["endpointUrl: 'https://$", "{host.outputs.fqdn}/events/$", "{eventGrid.?sourceId ?? 'azure'}'"].join(
+        "",
+      ),
+    );
+    // Creating the subscription runs the CloudEvents handshake: Event Grid's origin must be allowed.
+    const handshake = await h.request("/events/resource-writes", {
+      method: "OPTIONS",
+      headers: { "webhook-request-origin": "eventgrid.azure.net", "webhook-request-rate": "120" },
+    });
+    expect(handshake.status).toBe(200);
+    expect(handshake.headers.get("webhook-allowed-origin")).toBe("eventgrid.azure.net");
+    // And a delivery in that schema, with Event Grid's Entra token, is taken.
+    const token = await issuer.sign(eventGridClaims());
+    const event = eventGridEvent({ data: resourceWriteData("agreed-schema") });
+    const res = await h.request("/events/resource-writes", cloudEventDelivery(event, bearer(token)));
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toMatchObject({ events: 1, jobs: 1 });
   });
 
   it("vm-scheduler: starts and deallocates the lab's VMs through the direct API, and nothing else", async () => {
@@ -143,9 +205,27 @@ describe("config/example.yaml", () => {
   });
 });
 
+/** An Event Grid-schema event as a CloudEvents 1.0 subscription delivers it (structured mode). */
+function cloudEventDelivery(event: Record<string, unknown>, headers: Record<string, string>): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/cloudevents+json; charset=utf-8", ...headers },
+    body: JSON.stringify({
+      specversion: "1.0",
+      id: event.id ?? randomUUID(),
+      source: event.topic,
+      subject: event.subject,
+      type: event.eventType,
+      time: event.eventTime,
+      datacontenttype: "application/json",
+      data: event.data,
+    }),
+  };
+}
+
 /** Creates the lab's group and VM in the emulator with the SDK, the way an operator would. */
 async function seedVm(h: Harness, vm: string): Promise<void> {
-  const { resources } = armClients(h.emulator, managedIdentity(h.emulator));
+  const { resources } = operator(h.emulator);
   await resources.resourceGroups.createOrUpdate("lab-vms", { location: "westeurope" });
   await resources.resources.createOrUpdateById(vm, "2024-07-01", { location: "westeurope" }).pollUntilDone();
 }

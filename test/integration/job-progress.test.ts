@@ -48,21 +48,21 @@ describe("job progress and armbridge call", () => {
     server = serve({ fetch: h.runtime.app.fetch, hostname: "127.0.0.1", port: 0 });
     await new Promise((resolve) => server.once("listening", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const group = await h.request("/v1/operations/resourceGroup.ensure", {
-      method: "POST",
-      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", prefer: "wait=20" },
-      body: JSON.stringify({
-        subscriptionId: SUBSCRIPTION,
-        resourceGroupName: "progress-rg",
-        location: "westeurope",
-      }),
-    });
-    expect(((await group.json()) as { jobs: JobBody[] }).jobs[0]?.state).toBe("succeeded");
+    await ensureGroup("progress-rg");
   });
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
     await h?.close();
   });
+
+  async function ensureGroup(resourceGroupName: string) {
+    const group = await h.request("/v1/operations/resourceGroup.ensure", {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json", prefer: "wait=20" },
+      body: JSON.stringify({ subscriptionId: SUBSCRIPTION, resourceGroupName, location: "westeurope" }),
+    });
+    expect(((await group.json()) as { jobs: JobBody[] }).jobs[0]?.state).toBe("succeeded");
+  }
 
   function cli() {
     const io = { out: "", err: "" };
@@ -80,11 +80,11 @@ describe("job progress and armbridge call", () => {
   }
 
   /** `armbridge call deployment.create … --wait` of one template into progress-rg. */
-  async function deployWithCli(name: string, resources: unknown[]) {
+  async function deployWithCli(name: string, resources: unknown[], group = "progress-rg") {
     const { io, cliIo } = cli();
     const params = [
       `subscriptionId=${SUBSCRIPTION}`,
-      "resourceGroupName=progress-rg",
+      `resourceGroupName=${group}`,
       `deploymentName=${name}`,
       `template=${JSON.stringify(template(resources))}`,
     ];
@@ -108,16 +108,13 @@ describe("job progress and armbridge call", () => {
   });
 
   it("armbridge call --wait exits 1 with ARM's error when the deployment fails", async () => {
-    const nowhere = {
-      type: "Microsoft.Nowhere/things",
-      apiVersion: "2024-01-01",
-      name: "x",
-      location: "westeurope",
-    };
-    const { code, io } = await deployWithCli("cli-fails", [nowhere]);
+    // A storage account name is global: what-if and preflight pass, the run fails (as in ARM).
+    await ensureGroup("progress-other");
+    expect((await deployWithCli("cli-first", [account("clitaken")])).code).toBe(0);
+    const { code, io } = await deployWithCli("cli-fails", [account("clitaken")], "progress-other");
     expect(code).toBe(1);
     expect(io.err).toContain("failed: DeploymentFailed:");
-    expect(io.err).toContain("NoRegisteredProviderFound");
+    expect(io.err).toContain("StorageAccountAlreadyTaken");
   });
 
   it("armbridge call exits 1 with armbridge's problem when the caller is refused", async () => {
@@ -133,7 +130,8 @@ describe("job progress and armbridge call", () => {
   it("shows each resource of a running deployment with its provisioning state as ARM lists it", async () => {
     // Long enough that the deployment is still running while the job is read (the last test: the
     // worker stays on this job until the harness closes).
-    h.emulator.configure({ lro: { durationMs: 120_000 } });
+    // Only the deployment itself: the what-if checks before it stay quick.
+    h.emulator.configure({ lro: { deploymentDurationMs: 120_000 } });
     const res = await h.request("/v1/operations/deployment.create", {
       method: "POST",
       headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
@@ -149,7 +147,9 @@ describe("job progress and armbridge call", () => {
     let job: JobBody;
     // Polls the API as a caller would, until the worker has handed the deployment to ARM.
     do {
-      job = (await (await h.request(`/v1/jobs/${id}`, { headers: { prefer: "wait=1" } })).json()) as JobBody;
+      job = (await (
+        await h.request(`/v1/jobs/${id}`, { headers: { authorization: `Bearer ${KEY}`, prefer: "wait=1" } })
+      ).json()) as JobBody;
     } while (!job.progress && !["succeeded", "failed", "dead"].includes(job.state));
     expect(job.state).toBe("waiting");
     expect(job.progress?.operations).toEqual(

@@ -122,8 +122,28 @@ describe("job endpoints", () => {
   it("holds GET /v1/jobs/{id} under Prefer: wait until the job finishes", async () => {
     const { jobs } = await store.accept([draft(1)]);
     const job = jobs[0] as Job;
-    const pending = app.request(`/v1/jobs/${job.id}`, { headers: { prefer: "wait=10" } });
-    await new Promise((r) => setTimeout(r, 50));
+    // Finished only once the request is waiting on the job (no sleep standing in for that).
+    let held: () => void = () => {};
+    const waiting = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    const spy: JobWaiter = {
+      notify: (id) => waiter.notify(id),
+      wait: (...args) => {
+        const result = waiter.wait(...args);
+        held();
+        return result;
+      },
+    };
+    const waitingApp = createApp({
+      config,
+      store,
+      waiter: spy,
+      logger: createLogger("silent"),
+      onAccepted: () => {},
+    });
+    const pending = waitingApp.request(`/v1/jobs/${job.id}`, { headers: { ...auth, prefer: "wait=10" } });
+    await waiting;
     await store.finish(job.id, "succeeded", { result: { ok: true } }, terminal(job, "succeeded"));
     waiter.notify(job.id);
     const res = await pending;
@@ -134,7 +154,7 @@ describe("job endpoints", () => {
   it("answers at once with the current state when the wait runs out", async () => {
     const { jobs } = await store.accept([draft(1)]);
     const res = await app.request(`/v1/jobs/${jobs[0]?.id}`, {
-      headers: { prefer: "respond-async, wait=0" },
+      headers: { ...auth, prefer: "respond-async, wait=0" },
     });
     expect(await res.json()).toMatchObject({ state: "accepted" });
   });

@@ -61,7 +61,9 @@ describe("operations through the direct API", () => {
     const job = ((await res.json()) as { jobs: JobBody[] }).jobs[0] as JobBody;
     if (!["succeeded", "failed", "dead"].includes(job.state)) {
       await h.waitForJob(job.id);
-      return (await (await h.request(`/v1/jobs/${job.id}`)).json()) as JobBody;
+      return (await (
+        await h.request(`/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } })
+      ).json()) as JobBody;
     }
     return job;
   }
@@ -201,22 +203,24 @@ describe("operations through the direct API", () => {
       location: "westeurope",
     });
     const base = { subscriptionId: SUBSCRIPTION, resourceGroupName: "ops-bad", deploymentName: "bad" };
-    const invalid = await run("deployment.create", { ...base, template: { resources: "not-a-list" } });
-    expect(invalid.state).toBe("failed");
-    expect(invalid.error?.code).toBe("InvalidTemplate");
-    const failed = await run("deployment.create", {
-      ...base,
-      template: {
-        $schema: storageTemplate.$schema,
-        contentVersion: "1.0.0.0",
-        resources: [
-          { type: "Microsoft.Nowhere/things", apiVersion: "2024-01-01", name: "x", location: "westeurope" },
-        ],
-      },
+    // What-if runs before a deployment is accepted, so ARM's refusal of the template comes back at once.
+    const problem = async (template: unknown) => {
+      const res = await call("deployment.create", { ...base, template });
+      expect(res.status).toBe(403);
+      return ((await res.json()) as { arm: { code: string; details?: unknown } }).arm;
+    };
+    expect((await problem({ resources: "not-a-list" })).code).toBe("InvalidTemplate");
+    const failed = await problem({
+      $schema: storageTemplate.$schema,
+      contentVersion: "1.0.0.0",
+      resources: [
+        { type: "Microsoft.Nowhere/things", apiVersion: "2024-01-01", name: "x", location: "westeurope" },
+      ],
     });
-    expect(failed.state).toBe("failed");
-    expect(failed.error?.code).toBe("DeploymentFailed");
-    expect(JSON.stringify(failed.error?.details)).toContain("NoRegisteredProviderFound");
+    // ARM's preflight refuses it before it runs: 400 InvalidTemplateDeployment, reported as ARM reports it.
+    expect(failed.code).toBe("InvalidTemplateDeployment");
+    expect(JSON.stringify(failed.details)).toContain("PreflightValidationCheckFailed");
+    expect(JSON.stringify(failed.details)).toContain("NoRegisteredProviderFound");
   });
 
   it("deploys at subscription scope", async () => {

@@ -18,7 +18,12 @@ describe("token outage", () => {
   it("waits while IMDS cannot give a token, reports not ready, and completes when it is back", async () => {
     h.emulator.configure({ imdsAvailable: false });
     const id = await deliver(h, "app-later");
-    await new Promise((r) => setTimeout(r, 1500));
+    // Until the worker has taken the job up (bounded; no fixed sleep standing in for it).
+    const takenUp = async () => {
+      const job = await h.runtime.store.get(id);
+      return job !== undefined && (job.state !== "accepted" || job.error !== undefined);
+    };
+    for (let i = 0; i < 300 && !(await takenUp()); i++) await new Promise((r) => setTimeout(r, 50));
     const waiting = await h.runtime.store.get(id);
     // Either still inside the SDK's IMDS retries, or rescheduled with the reason.
     if (waiting?.state === "accepted") expect(waiting.error?.code).toBe("TokenUnavailable");

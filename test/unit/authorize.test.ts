@@ -73,7 +73,7 @@ describe("authorize: scope escapes", () => {
     ["a resource inside it", `${granted}/providers/Microsoft.Web/sites/web-1`],
     [
       "an extension resource inside it",
-      `${granted}/providers/Microsoft.Web/sites/w/providers/Microsoft.Authorization/locks/l`,
+      `${granted}/providers/Microsoft.Web/sites/w/providers/Microsoft.Insights/diagnosticSettings/d`,
     ],
     ["a group matching team-*", `/subscriptions/${SUB}/resourceGroups/team-blue`],
   ])("allows %s", (_name, raw) => {
@@ -122,6 +122,51 @@ describe("authorize: reasons and actions", () => {
       { operations: ["a.x", "b.y"], actions: ["start", "powerOff"], scopes: [config.grants[1]?.scopes[0]] },
     ]);
     expect(grantsOf(config.grants, "nobody", operationNames)).toEqual([]);
+  });
+});
+
+describe("authorize: privileged resource types", () => {
+  const grants = parseConfig(
+    `
+callers:
+  - { id: any, kind: api-key, keys: [{ hash: "sha256:${"a".repeat(64)}" }] }
+  - { id: named, kind: api-key, keys: [{ hash: "sha256:${"b".repeat(64)}" }] }
+grants:
+  - { caller: any, operations: ["*"], scopes: ["/subscriptions/${SUB}"] }
+  - caller: named
+    operations: ["*"]
+    resourceTypes: [Microsoft.Authorization/roleAssignments]
+    scopes: ["/subscriptions/${SUB}"]
+`,
+    {},
+    operationNames,
+  ).grants;
+  const decideFor = createAuthorizer(grants);
+  const group = `/subscriptions/${SUB}/resourceGroups/app`;
+
+  it.each([
+    `${group}/providers/Microsoft.Authorization/roleAssignments/a`,
+    `${group}/providers/Microsoft.Web/sites/w/providers/Microsoft.Authorization/roleAssignments/a`,
+    `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/d`,
+    `${group}/providers/Microsoft.Authorization/locks/l`,
+    `${group}/providers/Microsoft.Authorization/policyAssignments/p`,
+    `${group}/providers/Microsoft.Resources/deploymentScripts/s`,
+    `${group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u/federatedIdentityCredentials/f`,
+  ])("refuses %s to a grant that names no resource types, though it covers any type", (raw) => {
+    const parsed = parseScope(raw);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const d = decideFor("any", "resource.createOrUpdate", parsed.scope);
+    expect(d).toMatchObject({ allowed: false, reason: expect.stringContaining("on resources of type") });
+  });
+
+  it("allows a privileged type only to the grant that names it", () => {
+    const parsed = parseScope(`${group}/providers/Microsoft.Authorization/roleAssignments/a`);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(decideFor("named", "resource.createOrUpdate", parsed.scope)).toMatchObject({ allowed: true });
+    const site = parseScope(`${group}/providers/Microsoft.Web/sites/w`);
+    if (!site.ok) throw new Error(site.reason);
+    expect(decideFor("any", "resource.createOrUpdate", site.scope)).toMatchObject({ allowed: true });
+    expect(decideFor("named", "resource.createOrUpdate", site.scope)).toMatchObject({ allowed: false });
   });
 });
 

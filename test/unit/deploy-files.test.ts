@@ -3,7 +3,6 @@
 // way main.bicep renders it and parsed.
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -21,6 +20,14 @@ const run = promisify(execFile);
 const read = (p: string) => readFileSync(p, "utf8");
 const BICEP_FILES = ["deploy/main.bicep", ...readdirSync("deploy/modules").map((f) => `deploy/modules/${f}`)];
 const UNIT = read("deploy/systemd/armbridge.service");
+/** Every module call of every Bicep file, with the calling file. */
+const MODULE_CALLS = BICEP_FILES.flatMap((file) =>
+  moduleCalls(file, readBicep(file)).map((call) => [file, call] as const),
+);
+const bootstrap = () =>
+  (
+    parse(read("deploy/cloud-init.yaml")) as { write_files: { path: string; content: string }[] }
+  ).write_files.find((f) => f.path === "/usr/local/sbin/armbridge-bootstrap")?.content ?? "";
 /** The `docker run` arguments of the unit, continuations joined. */
 const DOCKER_RUN = (/^ExecStart=\/usr\/bin\/docker run ((?:.*\\\n)*.*)$/m.exec(UNIT)?.[1] ?? "")
   .replace(/\\\n\s*/g, " ")
@@ -35,12 +42,16 @@ describe("container and unit", () => {
     expect(DOCKER_RUN).toContain("--user");
     expect(DOCKER_RUN[DOCKER_RUN.indexOf("--user") + 1]).toBe("10001:10001");
     expect(read("deploy/systemd/armbridge-imds-lockdown.service")).toContain(
-      "ExecStart=/usr/local/sbin/armbridge-imds-lockdown --uid 10001",
+      "ExecStart=/usr/local/sbin/armbridge-imds-lockdown --uid 10001 --cgroup armbridge.slice",
     );
     expect(read("deploy/imds/armbridge-imds-lockdown.sh")).toContain("uids=10001");
-    const cloudInit = parse(read("deploy/cloud-init.yaml")) as { users: unknown[]; runcmd: string[][] };
+    const cloudInit = parse(read("deploy/cloud-init.yaml")) as { users: unknown[] };
     expect(cloudInit.users).toContainEqual(expect.objectContaining({ name: "armbridge", uid: 10001 }));
-    expect(cloudInit.runcmd).toContainEqual(expect.arrayContaining(["-o", "10001", "/var/lib/armbridge"]));
+    expect(bootstrap()).toContain(
+      "install -d -m 0700 -o 10001 -g 10001 /var/lib/armbridge-sync /var/lib/armbridge",
+    );
+    // The sync service reads IMDS, so it runs as the uid the lock-down lets through.
+    expect(read("deploy/systemd/armbridge-sync.service")).toMatch(/^User=armbridge$/m);
   });
 
   it("runs the container locked down: host network for the uid match, read-only, no capabilities, init", () => {
@@ -58,7 +69,8 @@ describe("container and unit", () => {
     expect(volumes).toContain(`${configPath}:${configPath}:ro`);
     expect(execForm(instruction("VOLUME"))).toEqual(["/var/lib/armbridge"]);
     expect(volumes).toContain("/var/lib/armbridge:/var/lib/armbridge");
-    expect(DOCKER_RUN).toContain("/etc/armbridge/secrets.env");
+    // Secrets come from Key Vault at run time; nothing on the VM's disk holds them.
+    expect(UNIT).not.toContain("secrets.env");
   });
 
   it("gives the container the time to drain before it is killed", () => {
@@ -69,6 +81,24 @@ describe("container and unit", () => {
     expect(timeout).toBeGreaterThan(stop);
     expect(UNIT).toMatch(/^Restart=always$/m);
   });
+
+  it("acts on the container's health: a timer restarts armbridge after failed probes of its port", () => {
+    const port = DOCKER_RUN.find((a) => a.startsWith("ARMBRIDGE_PORT="))?.split("=")[1];
+    const health = read("deploy/systemd/armbridge-health.service");
+    expect(health).toContain(`--url http://127.0.0.1:${port}/healthz`);
+    expect(read("deploy/systemd/armbridge-health.timer")).toMatch(/^OnUnitInactiveSec=\d+s$/m);
+  });
+
+  it.each(["armbridge-sync.service", "armbridge-health.service"])(
+    "%s: runs its own process with the usual hardening",
+    (unit) => {
+      const text = read(`deploy/systemd/${unit}`);
+      for (const line of ["NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"])
+        expect(text).toMatch(new RegExp(`^${line}$`, "m"));
+      // An empty bounding set: no capability at all.
+      expect(text).toMatch(/^CapabilityBoundingSet=$/m);
+    },
+  );
 
   it("puts Caddy's HTTPS in front of the port armbridge listens on", () => {
     const port = DOCKER_RUN.find((a) => a.startsWith("ARMBRIDGE_PORT="))?.split("=")[1];
@@ -86,90 +116,182 @@ describe("Bicep", () => {
       expect(type).toMatch(/^Microsoft\.[\w.]+\/[\w/]+@\d{4}-\d{2}-\d{2}(-preview)?$/);
   });
 
-  it.each(BICEP_FILES)("%s: modules exist and get exactly the parameters they declare", (file) => {
-    for (const call of moduleCalls(file, readBicep(file))) {
+  it("calls every module file, so each one is checked below", () => {
+    const called = new Set(MODULE_CALLS.map(([, call]) => call.path));
+    expect([...called].sort()).toEqual(BICEP_FILES.filter((f) => f !== "deploy/main.bicep").sort());
+  });
+
+  it.each(MODULE_CALLS.map(([file, call]) => [file, call.name, call] as const))(
+    "%s: module %s exists and gets exactly the parameters it declares",
+    (_file, _name, call) => {
       expect(existsSync(call.path), call.path).toBe(true);
       const declared = bicepParams(readBicep(call.path));
+      expect(declared.length).toBeGreaterThan(0);
       expect(call.params.filter((p) => !declared.some((d) => d.name === p))).toEqual([]);
       const required = declared.filter((d) => !d.hasDefault).map((d) => d.name);
       expect(required.filter((p) => !call.params.includes(p))).toEqual([]);
-    }
-  });
+    },
+  );
 
-  it("takes the custom role's actions and assignable scopes as parameters and uses them", () => {
+  it("takes the roles and assignments `armbridge roles --format bicep-parameters` prints, as they are", async () => {
     const main = readBicep("deploy/main.bicep");
     expect(bicepParams(main)).toEqual(
       expect.arrayContaining([
-        { name: "roleActions", hasDefault: false },
-        { name: "roleAssignableScopes", hasDefault: false },
+        { name: "roleDefinitions", hasDefault: false },
+        { name: "roleAssignments", hasDefault: false },
+        { name: "assignAtResourceGroups", hasDefault: true },
       ]),
     );
-    expect(main).toMatch(/actions: roleActions/);
-    expect(main).toMatch(/assignableScopes: roleAssignableScopes/);
-  });
-
-  it("assigns the role at every scope `armbridge roles` prints for the local config", async () => {
-    const { stdout } = await run(process.execPath, ["src/main.ts", "roles", "--config", "config/local.yaml"]);
-    const role = JSON.parse(stdout) as { Actions: string[]; AssignableScopes: string[] };
-    expect(role.Actions.length).toBeGreaterThan(0);
-    // main.bicep's two filters: a subscription splits into 3 parts, a resource group into 5.
-    const assigned = (s: string) => {
-      const parts = s.split("/");
-      return parts.length === 3 || (parts.length === 5 && parts[3]?.toLowerCase() === "resourcegroups");
-    };
-    expect(role.AssignableScopes.length).toBeGreaterThan(0);
-    expect(role.AssignableScopes.filter((s) => !assigned(s))).toEqual([]);
+    expect(main).toMatch(/for def in roleDefinitions:/);
+    expect(main).toMatch(/actions: def\.actions/);
+    expect(main).toMatch(/notActions: def\.notActions/);
+    expect(main).toMatch(/assignableScopes: def\.assignableScopes/);
+    const { stdout } = await run(process.execPath, [
+      "src/main.ts",
+      "roles",
+      "--config",
+      "config/example.yaml",
+      "--format",
+      "bicep-parameters",
+    ]);
+    const params = JSON.parse(stdout).parameters as Record<string, { value: unknown }>;
+    // Every parameter the file sets is one main.bicep declares.
+    const declared = bicepParams(main).map((p) => p.name);
+    expect(Object.keys(params).filter((k) => !declared.includes(k))).toEqual([]);
+    const assignments = params.roleAssignments?.value as { role: string; scope: string }[];
+    const definitions = params.roleDefinitions?.value as { name: string; assignableScopes: string[] }[];
+    // main.bicep's filters: a subscription splits into 3 parts, a resource group into 5; each
+    // assignment names a definition that may be assigned there.
+    for (const a of assignments) {
+      expect([3, 5]).toContain(a.scope.split("/").length);
+      expect(definitions.find((d) => d.name === a.role)?.assignableScopes).toContain(a.scope);
+    }
   });
 });
 
-describe("cloud-init", () => {
+describe("IMDS lock-down units", () => {
+  const lockdown = read("deploy/systemd/armbridge-imds-lockdown.service");
+  const directive = (text: string, key: string) =>
+    [...text.matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].flatMap((m) => (m[1] as string).split(/\s+/));
+  const args = (text: string, key: string) => /--uid.*$/.exec(directive(text, key).join(" "))?.[0];
+
+  it("run armbridge in the cgroup the rules name, and load the same rules everywhere", () => {
+    expect(DOCKER_RUN[DOCKER_RUN.indexOf("--cgroup-parent") + 1]).toBe("armbridge.slice");
+    const rules = args(lockdown, "ExecStart");
+    expect(rules).toBe("--uid 10001 --cgroup armbridge.slice");
+    expect(args(lockdown, "ExecReload")).toBe(rules);
+    expect(args(read("deploy/systemd/armbridge-imds-watch.service"), "ExecStart")).toBe(rules);
+    expect(directive(lockdown, "Wants")).toContain("armbridge.slice");
+    expect(directive(lockdown, "After")).toContain("armbridge.slice");
+  });
+
+  it("come back after nftables.service flushes the ruleset (start, restart, reload), and before the container", () => {
+    expect(directive(lockdown, "PartOf")).toEqual(["nftables.service"]);
+    expect(directive(lockdown, "ReloadPropagatedFrom")).toEqual(["nftables.service"]);
+    expect(directive(lockdown, "After")).toContain("nftables.service");
+    expect(directive(lockdown, "WantedBy")).toEqual(
+      expect.arrayContaining(["multi-user.target", "nftables.service"]),
+    );
+    expect(directive(lockdown, "Before")).toEqual(
+      expect.arrayContaining([
+        "network-pre.target",
+        "docker.service",
+        "containerd.service",
+        "armbridge.service",
+      ]),
+    );
+    // cloud-init.service was split and renamed in newer cloud-init; the lock-down needs none of it.
+    expect(lockdown).not.toContain("cloud-init");
+    expect(directive(UNIT, "Requires")).toContain("armbridge-imds-lockdown.service");
+    expect(directive(UNIT, "After")).toContain("armbridge-imds-lockdown.service");
+  });
+
+  it("check every minute, from boot on", () => {
+    const timer = read("deploy/systemd/armbridge-imds-watch.timer");
+    expect(directive(timer, "OnBootSec")).toEqual(["1min"]);
+    expect(directive(timer, "OnUnitActiveSec")).toEqual(["1min"]);
+    expect(directive(timer, "WantedBy")).toEqual(["timers.target"]);
+  });
+});
+
+describe("cloud-init and userData", () => {
   const host = "deploy/modules/host.bicep";
   const hostText = readBicep(host);
-  const values = block(hostText, hostText.indexOf("{", hostText.indexOf("var cloudInitValues = ")));
-  const keys = [...values.matchAll(/^\s+(\w+): /gm)].map((m) => m[1] as string);
-  const template = read("deploy/cloud-init.yaml");
 
-  it("has a value in host.bicep for every placeholder, and no value without one", () => {
-    const placeholders = [...new Set([...template.matchAll(/@@(\w+)@@/g)].map((m) => m[1]))];
-    expect(keys.sort()).toEqual(placeholders.sort());
+  it("bootstraps from userData only: a fixed file that host.bicep sends as it is", () => {
+    expect(hostText).toMatch(/^\s+customData: loadFileAsBase64\('\.\.\/cloud-init\.yaml'\)$/m);
+    const config = parse(read("deploy/cloud-init.yaml")) as { packages: string[]; runcmd: string[][] };
+    expect(config.packages).toEqual(expect.arrayContaining(["docker.io", "nftables", "caddy", "python3"]));
+    expect(config.runcmd).toEqual([["/usr/local/sbin/armbridge-bootstrap"]]);
+    expect(bootstrap()).toContain(
+      "/usr/local/sbin/armbridge-sync apply --userdata /var/lib/armbridge-sync/userdata.json --first-boot",
+    );
     for (const file of loadedFiles(host, hostText)) expect(existsSync(file), file).toBe(true);
   });
 
-  it("renders, as host.bicep renders it, into a cloud-config that installs the repository's files", () => {
-    // The file-backed values as Bicep loads them; the deployment's values stand in.
-    const files = Object.fromEntries(
-      [...values.matchAll(/^\s+(\w+): loadFileAsBase64\('([^']+)'\)/gm)].map((m) => [
-        m[1],
-        readFileSync(join("deploy/modules", m[2] as string)).toString("base64"),
-      ]),
+  it("sends every unit and VM script of deploy/ to the VM (only the CI self-test stays behind)", () => {
+    const values = block(hostText, hostText.indexOf("[", hostText.indexOf("var userDataFiles = ")));
+    const loaded = [...values.matchAll(/loadTextContent\('\.\.\/([^']+)'\)/g)].map((m) => m[1] as string);
+    const onDisk = ["systemd", "imds", "vm"].flatMap((dir) =>
+      readdirSync(`deploy/${dir}`).map((f) => `${dir}/${f}`),
     );
-    const rendered = keys.reduce(
-      (text, key) =>
-        text.replaceAll(`@@${key}@@`, files[key] ?? Buffer.from(`value of ${key}\n`).toString("base64")),
-      template,
+    expect(onDisk.filter((f) => !loaded.includes(f))).toEqual(["imds/selftest-netns.sh"]);
+  });
+
+  it("sends in userData exactly the files armbridge-sync manages (the TLS certificate comes from Key Vault)", () => {
+    const sync = read("deploy/vm/armbridge-sync");
+    const managedBlock = sync.slice(
+      sync.indexOf("MANAGED = {"),
+      sync.indexOf("}\n", sync.indexOf("MANAGED = {")),
     );
-    expect(rendered.startsWith("#cloud-config\n")).toBe(true);
-    const config = parse(rendered) as {
-      write_files: { path: string; encoding?: string; content: string }[];
-      runcmd: string[][];
-      packages: string[];
-    };
-    const installed = (path: string) => {
-      const entry = config.write_files.find((f) => f.path === path);
-      return entry?.encoding === "b64"
-        ? Buffer.from(entry.content, "base64").toString("utf8")
-        : entry?.content;
-    };
-    expect(installed("/etc/systemd/system/armbridge.service")).toBe(UNIT);
-    expect(installed("/usr/local/sbin/armbridge-imds-lockdown")).toBe(
-      read("deploy/imds/armbridge-imds-lockdown.sh"),
+    const managed = [...managedBlock.matchAll(/^ {4}"([^"]+)":/gm)].map((m) => m[1] as string);
+    const values = block(hostText, hostText.indexOf("[", hostText.indexOf("var userDataFiles = ")));
+    const sent = [...values.matchAll(/path: '([^']+)'/g)].map((m) => m[1] as string);
+    expect(managed.length).toBeGreaterThan(10);
+    expect(sent.sort()).toEqual(managed.sort());
+    expect(sync).toMatch(/^TLS_PATH = "\/etc\/caddy\/armbridge-tls\.pem"$/m);
+    expect(read("deploy/caddy/Caddyfile.keyvault")).toContain("tls /etc/caddy/armbridge-tls.pem");
+  });
+});
+
+describe("Key Vault and Event Grid", () => {
+  it("creates the vault with RBAC authorization and gives the identity Key Vault Secrets User, nothing more", () => {
+    const vault = readBicep("deploy/modules/key-vault.bicep");
+    expect(vault).toMatch(/enableRbacAuthorization: true/);
+    expect(vault).toMatch(/enablePurgeProtection: true/);
+    const forIdentity = block(vault, vault.indexOf("{", vault.indexOf("resource readSecrets")));
+    expect(forIdentity).toMatch(/principalId: principalId/);
+    expect(forIdentity).toMatch(/secretsUserRole\)/);
+    expect(vault).toMatch(/^var secretsUserRole = '4633458b-17de-408a-b874-0445c86b69e6'$/m);
+    // The identity appears in no other assignment.
+    expect([...vault.matchAll(/principalId: principalId/g)]).toHaveLength(1);
+  });
+
+  it("dead-letters what Event Grid gives up on, into storage reached with the topic's identity", () => {
+    const grid = readBicep("deploy/modules/event-grid.bicep");
+    const subscription = block(grid, grid.indexOf("{", grid.indexOf("resource delivery")));
+    expect(subscription).toMatch(
+      /retryPolicy: \{\s+maxDeliveryAttempts: 30\s+eventTimeToLiveInMinutes: 1440/,
     );
-    expect(installed("/usr/local/sbin/check-imds-lockdown")).toBe(read("deploy/imds/check-imds-lockdown.sh"));
-    expect(installed("/etc/armbridge/secrets.env")).toBe("");
-    expect(config.packages).toEqual(expect.arrayContaining(["docker.io", "nftables", "caddy"]));
-    // The lock-down is on before the container that holds the identity starts.
-    const step = (unit: string) => config.runcmd.findIndex((c) => c.includes(unit));
-    expect(step("armbridge-imds-lockdown.service")).toBeGreaterThanOrEqual(0);
-    expect(step("armbridge-imds-lockdown.service")).toBeLessThan(step("armbridge.service"));
+    expect(subscription).toMatch(
+      /deadLetterWithResourceIdentity: \{\s+identity: \{ type: 'SystemAssigned' \}/,
+    );
+    expect(subscription).toMatch(/endpointType: 'StorageBlob'/);
+    expect(grid).toMatch(/allowSharedKeyAccess: false/);
+    expect(grid).toMatch(/principalId: topic\.identity\.principalId/);
+    expect(readBicep("deploy/modules/event-grid-topic.bicep")).toMatch(
+      /identity: \{ type: 'SystemAssigned' \}/,
+    );
+  });
+
+  it("creates a system topic only when no existing one is named", () => {
+    const main = readBicep("deploy/main.bicep");
+    expect(main).toMatch(
+      /^var createTopic = !empty\(eventGrid\) && empty\(eventGrid\.\?systemTopic \?\? ''\)$/m,
+    );
+    expect(main).toMatch(/^module topic 'modules\/event-grid-topic\.bicep' = if \(createTopic\)/m);
+    expect(main).toMatch(
+      /systemTopicName: eventGrid\.\?systemTopic \?\? '\$\{namePrefix\}-subscription-events'/,
+    );
   });
 });

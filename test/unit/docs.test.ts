@@ -34,6 +34,7 @@ describe("docs/triggers-and-operations.md", () => {
 
 interface JsonSchema {
   $ref?: string;
+  type?: string | string[];
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
   additionalProperties?: JsonSchema | boolean;
@@ -61,8 +62,9 @@ function schemaKeys(root: JsonSchema) {
     for (const sub of [...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])])
       walk(sub, path, into, seen);
     for (const [name, child] of Object.entries(node.properties ?? {})) {
-      // `{ env: NAME }` is a secret reference, documented once for all secrets.
-      if (name === "env") continue;
+      // `{ env: NAME }` and `{ keyVault: URL }` are secret references, documented once for all secrets.
+      // (`azure.keyVault`, an object, is a section of its own.)
+      if (name === "env" || (name === "keyVault" && child.type === "string")) continue;
       const key = into === filterKeys ? name : path ? `${path}.${name}` : name;
       into.add(key);
       if (key === FILTER) walk(child, key, filterKeys, seen);

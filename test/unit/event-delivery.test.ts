@@ -129,4 +129,31 @@ describe("the original actor", () => {
       source: "authcontext",
     });
   });
+
+  it("takes the UPN, then the name, then the application id when the claims carry no object id", () => {
+    const upnClaim = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn";
+    const claims = { [upnClaim]: "alice@contoso.com", name: "Alice Example", appid: "app-1" };
+    const actor = (c: Record<string, string>) =>
+      originalActor("Microsoft.Resources.ResourceWriteSuccess", { claims: c }, undefined);
+    expect(actor(claims)).toEqual({
+      id: "alice@contoso.com",
+      name: "Alice Example",
+      appId: "app-1",
+      kind: "entra-principal",
+      source: "data.claims",
+      claim: "upn",
+    });
+    expect(actor({ name: "Alice Example", appid: "app-1" })).toMatchObject({
+      id: "Alice Example",
+      claim: "name",
+    });
+    expect(actor({ appid: "app-1" })).toEqual({
+      id: "app-1",
+      appId: "app-1",
+      kind: "entra-application",
+      source: "data.claims",
+      claim: "appid",
+    });
+    expect(actor({ oid: "o-1", name: "Bob" })).toMatchObject({ id: "o-1", claim: "oid" });
+  });
 });

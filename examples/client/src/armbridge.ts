@@ -24,7 +24,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the store is reachable and a managed identity token is obtainable */
+        /**
+         * Readiness: the store takes writes and a managed identity token is obtainable
+         * @description Each check is bounded (1.5 s): a store or IMDS that does not answer makes the check fail with the reason, so the probe itself never times out.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -65,7 +68,7 @@ export interface paths {
         put?: never;
         /**
          * Deliver Event Grid events (Event Grid schema or CloudEvents 1.0) to a source
-         * @description One event or a batch (up to the source's `maxEvents` and `maxBodyBytes`), all or nothing: 200 only once every job is durably stored. An Event Grid-schema delivery with `aeg-event-type: SubscriptionValidation` is the validation handshake, answered after the delivery authenticated. CloudEvents come in structured, batch or binary (`ce-*` headers) mode. 400, 401, 403 and 413 are final (Event Grid does not retry them); 429 and 503 ask for a retry.
+         * @description One event or a batch (up to the source's `maxEvents` and `maxBodyBytes`): 200 once every event is durably stored, as its jobs or, when no route can render it or the policy refuses it, as a held `event.route` job (dead with the reason, replayable); the answer says which event made which jobs. An Event Grid-schema delivery with `aeg-event-type: SubscriptionValidation` is the validation handshake, answered after the delivery authenticated. CloudEvents come in structured, batch or binary (`ce-*` headers) mode. 400, 401, 403 and 413 are final (Event Grid does not retry them); 429 and 503 ask for a retry.
          */
         post: operations["deliverEvents"];
         delete?: never;
@@ -306,7 +309,7 @@ export interface paths {
         put?: never;
         /**
          * Validate a template deployment at resource-group or subscription scope.
-         * @description Runs `deployment.validate` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/validate/action`.
+         * @description Runs `deployment.validate` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/validate/action`, `Microsoft.Resources/deployments/whatIf/action`.
          */
         post: operations["runDeploymentValidate"];
         delete?: never;
@@ -346,7 +349,7 @@ export interface paths {
         put?: never;
         /**
          * Run a template deployment at resource-group or subscription scope; long-running.
-         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`, `Microsoft.Resources/deployments/operations/read`.
+         * @description Runs `deployment.create` as a job under armbridge's managed identity, if one of the caller's grants allows it on the operation's scope. The identity needs `Microsoft.Resources/deployments/write`, `Microsoft.Resources/deployments/read`, `Microsoft.Resources/deployments/whatIf/action`, `Microsoft.Resources/deployments/validate/action`, `Microsoft.Resources/deployments/operations/read`, `{resourceType}/write`, `{resourceType}/read`.
          */
         post: operations["runDeploymentCreate"];
         delete?: never;
@@ -381,7 +384,7 @@ export interface paths {
         };
         /**
          * A job's state and result
-         * @description The job id is an unguessable capability handed only to the caller that made the job; with `Prefer: wait=N` the answer waits until the job finished or N seconds passed.
+         * @description Only with the credential of the caller that made the job, or an operator's API key: job ids appear in logs and traces, so knowing one is not enough. With `Prefer: wait=N` the answer waits until the job finished or N seconds passed. Callers that cannot send a credential with a GET (signed webhooks) get their result by sending `Prefer: wait=N` with the delivery itself.
          */
         get: operations["getJob"];
         put?: never;
@@ -520,8 +523,18 @@ export interface components {
             requestId: string;
             /** @description invalid_parameters: one line per invalid field */
             errors?: string[];
-            /** @description forbidden: why each refused operation was refused */
+            /** @description forbidden: why each refused operation (or each change of a deployment) was refused */
             reasons?: string[];
+            /** @description forbidden: the resources a template deployment would change outside the caller's grants */
+            resources?: string[];
+            /** @description forbidden: ARM's error when a deployment's what-if failed (an invalid template) */
+            arm?: {
+                code: string;
+                message: string;
+                details?: unknown;
+            } & {
+                [key: string]: unknown;
+            };
             /** @description conflict: the job an Idempotency-Key already maps to */
             jobId?: string;
             /** @description payload_too_large: the body limit */
@@ -657,6 +670,11 @@ export interface components {
              */
             source: "data.claims" | "data.authorization" | "authcontext";
             appId?: string;
+            /**
+             * @description Which claim of `data.claims` the id is: the object id, or (without one) the UPN, name or application id
+             * @enum {string}
+             */
+            claim?: "oid" | "upn" | "name" | "appid";
         };
         /** @description While a deployment runs (`GET /v1/jobs/{id}` only): its resource operations, read from ARM as it runs */
         JobProgress: {
@@ -672,12 +690,33 @@ export interface components {
             }[];
         };
         EventsAccepted: {
-            /** @description Events in the delivery */
+            /** @description Notification events in the delivery (validation events not counted) */
             events: number;
-            /** @description Jobs the events map to (new or already stored) */
+            /** @description Distinct jobs the events map to (new or already stored, held ones included) */
             jobs: number;
             /** @description Jobs stored by this delivery; 0 for a redelivery */
             created: number;
+            accepted: number;
+            duplicates: number;
+            held: number;
+            unmatched: number;
+            validation: number;
+            /** @description One per event, in delivery order (validation events last) */
+            results: components["schemas"]["EventResult"][];
+        };
+        EventResult: {
+            id: string;
+            /** @description Event Grid `topic` or CloudEvents `source` */
+            source: string;
+            /**
+             * @description `accepted`: made new jobs; `duplicate`: its jobs already existed (a redelivery, or its id repeated earlier in this batch); `held`: stored as an `event.route` job, dead with the reason, replayable with POST /v1/jobs/{id}/retry once the config is fixed; `unmatched`: no route listens; `validation`: a validation event inside a notification, never routed
+             * @enum {string}
+             */
+            outcome: "accepted" | "duplicate" | "held" | "unmatched" | "validation";
+            /** @description The jobs this event made or maps to, in order */
+            jobs: string[];
+            /** @description Why it was held, or what made it a duplicate */
+            reason?: string;
         };
         ResourceGroupEnsureInput: {
             /** Format: uuid */
@@ -1316,7 +1355,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Every event stored, or the validation handshake's answer */
+            /** @description Every event stored (as jobs, or held with its reason), or the validation handshake's answer */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1332,8 +1371,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             /** @description Problem: `unauthenticated`, `bad_signature` */
             401: components["responses"]["Unauthorized"];
-            /** @description Problem: `forbidden` */
-            403: components["responses"]["Forbidden"];
             /** @description Problem: `unknown_source` */
             404: components["responses"]["NotFound"];
             /** @description Problem: `payload_too_large` */
@@ -2424,10 +2461,16 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
+            /** @description Problem: `unauthenticated` */
+            401: components["responses"]["Unauthorized"];
             /** @description Problem: `job_not_found` */
             404: components["responses"]["NotFound"];
+            /** @description Problem: `rate_limited` */
+            429: components["responses"]["TooManyRequests"];
             /** @description Problem: `internal` */
             500: components["responses"]["InternalError"];
+            /** @description Problem: `unavailable` */
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listJobs: {

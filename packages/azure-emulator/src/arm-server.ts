@@ -4,6 +4,7 @@ import type http from "node:http";
 import { ArmError } from "./arm/arm-error.ts";
 import type { ArmContext, ArmRequest, ArmResult } from "./arm/context.ts";
 import { type FaultDecision, type FaultInjector, faultBody } from "./arm/faults.ts";
+import { RESOURCES_PROVIDER } from "./arm/provider-registry.ts";
 import { authorizationFailed, isAuthorized } from "./arm/rbac.ts";
 import { resolveRoute } from "./arm/router.ts";
 import { requestKind, type Throttle } from "./arm/throttle.ts";
@@ -160,6 +161,8 @@ async function handle(
       );
     }
     const route = resolveRoute(method, segments, path);
+    // Operation status URLs carry the api-version of the request that started them (a provider's, too).
+    if (route.operationId === undefined) checkArmApiVersion(route.action, apiVersion);
     let subscriptionId: string | undefined;
     if (route.subscriptionId !== undefined) {
       subscriptionId = deps.ctx.subscriptions.find(
@@ -178,11 +181,17 @@ async function handle(
     if (!taken.ok) {
       record.throttled = true;
       deps.log.throttled++;
+      // ARM's own code for a subscription's exhausted bucket, with the bucket's (empty) remaining count.
       throw new ArmError(
         429,
-        "TooManyRequests",
+        "SubscriptionRequestsThrottled",
         `Number of '${kind.slice(0, -1)}' requests for subscription '${subscriptionId ?? ""}' actor '${principal.principalId}' exceeded. Please try again after '${taken.retryAfterSeconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`,
-        { headers: { "Retry-After": String(taken.retryAfterSeconds) } },
+        {
+          headers: {
+            "Retry-After": String(taken.retryAfterSeconds),
+            [`x-ms-ratelimit-remaining-subscription-${kind}`]: "0",
+          },
+        },
       );
     }
     if (deps.throttle.enabled) {
@@ -210,7 +219,7 @@ async function handle(
       baseUrl: `https://${header("host") ?? "127.0.0.1"}`,
       correlationId,
     };
-    const result = route.handle(deps.ctx, armReq);
+    const result = await route.handle(deps.ctx, armReq);
     if (fault) {
       await sendFault(fault);
       return;
@@ -220,6 +229,18 @@ async function handle(
     if (error instanceof ArmError) sendError(error);
     else throw error;
   }
+}
+
+/** ARM serves Microsoft.Resources itself and refuses an api-version it does not have (providers answer for theirs). */
+function checkArmApiVersion(action: string | undefined, apiVersion: string): void {
+  if (action !== undefined && !action.toLowerCase().startsWith("microsoft.resources/")) return;
+  const supported = RESOURCES_PROVIDER.resourceTypes[0]?.apiVersions ?? [];
+  if (supported.some((v) => v.toLowerCase() === apiVersion.toLowerCase())) return;
+  throw new ArmError(
+    400,
+    "InvalidApiVersionParameter",
+    `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`,
+  );
 }
 
 function parseBody(text: string): unknown {

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     `${JSON.stringify({
       armUrl: emulator.armUrl,
       imdsUrl: emulator.imdsUrl,
+      keyVaultUrl: emulator.keyVaultUrl,
       caFile: caFile ?? null,
       tenantId: emulator.tenantId,
       subscriptions: emulator.subscriptions,

@@ -1,4 +1,4 @@
-// The unauthenticated inspection API on the ARM server: /_emulator/{requests,stats,tokens,configure,reset,ca.pem}.
+// The unauthenticated inspection API on the ARM server: /_emulator/{requests,stats,tokens,configure,reset,ca.pem,templates/{name}}.
 import type http from "node:http";
 import type { ArmStore } from "./arm/arm-store.ts";
 import type { RequestLog } from "./request-log.ts";
@@ -7,6 +7,8 @@ import type { EmulatorPatch } from "./types.ts";
 export interface ControlDeps {
   log: RequestLog;
   store: ArmStore;
+  /** Templates served for templateLink, by name. */
+  templates: Map<string, unknown>;
   configure: (patch: EmulatorPatch) => void;
   reset: () => void;
   caCertPem: string;
@@ -28,6 +30,26 @@ export function createControlHandler(deps: ControlDeps) {
       res.end(text);
     };
     const route = `${req.method} ${url.pathname.replace(/\/+$/, "")}`;
+    const template = /^\/_emulator\/templates\/([^/]+)$/.exec(url.pathname);
+    if (template?.[1]) {
+      const name = decodeURIComponent(template[1]);
+      if (req.method === "PUT") {
+        try {
+          deps.templates.set(name, JSON.parse(body));
+        } catch {
+          json(400, { error: { code: "InvalidRequestContent", message: "The template must be JSON." } });
+          return;
+        }
+        res.writeHead(204).end();
+        return;
+      }
+      if (req.method === "GET" && deps.templates.has(name)) {
+        json(200, deps.templates.get(name));
+        return;
+      }
+      json(404, { error: { code: "NotFound", message: `No template '${name}'.` } });
+      return;
+    }
     switch (route) {
       case "GET /_emulator/requests": {
         const method = url.searchParams.get("method") ?? undefined;

@@ -7,6 +7,8 @@ import type { EmulatedIdentity } from "./types.ts";
 export interface ImdsState {
   available: boolean;
   unavailableStatus: number;
+  /** The VM's userData as Azure keeps it: base64, returned as is. */
+  userData: string;
 }
 
 export interface ImdsDeps {
@@ -63,6 +65,10 @@ async function handle(deps: ImdsDeps, req: http.IncomingMessage, res: http.Serve
     });
     return;
   }
+  if (url.pathname === "/metadata/instance/compute/userData") {
+    serveUserData(deps, req, url, res);
+    return;
+  }
   // MSAL sends ".../oauth2/token/" (trailing slash); the real IMDS accepts both.
   if (url.pathname.replace(/\/+$/, "") !== "/metadata/identity/oauth2/token") {
     send(res, 404, { error: "not_found", error_description: "Not found" });
@@ -108,4 +114,19 @@ async function handle(deps: ImdsDeps, req: http.IncomingMessage, res: http.Serve
     resource,
     token_type: "Bearer",
   });
+}
+
+/** `GET /metadata/instance/compute/userData?api-version=2021-01-01&format=text`: the base64 text. */
+function serveUserData(deps: ImdsDeps, req: http.IncomingMessage, url: URL, res: http.ServerResponse): void {
+  if (req.headers.metadata?.toString().toLowerCase() !== "true") {
+    send(res, 400, { error: "Bad request. Required metadata header not specified" });
+    return;
+  }
+  const version = url.searchParams.get("api-version") ?? "";
+  if (version < "2021-01-01" || url.searchParams.get("format") !== "text") {
+    send(res, 400, { error: "Bad request. userData needs api-version 2021-01-01 or later and format=text" });
+    return;
+  }
+  res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", Server: "IMDS/150.870.65.1544" });
+  res.end(deps.state.userData);
 }

@@ -4,14 +4,17 @@ import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { ArmStore } from "./arm/arm-store.ts";
 import type { ArmContext } from "./arm/context.ts";
+import { DeploymentLedger } from "./arm/deployment-ledger.ts";
 import { FaultInjector } from "./arm/faults.ts";
 import { OperationTracker } from "./arm/operations.ts";
 import { CONTRIBUTOR_NOT_ACTIONS } from "./arm/rbac.ts";
+import { createTemplateFetcher } from "./arm/template-link.ts";
 import { ARM_THROTTLE, Throttle } from "./arm/throttle.ts";
 import { createArmHandler } from "./arm-server.ts";
 import { createServerCertificate } from "./certificate.ts";
 import { createControlHandler } from "./control.ts";
 import { createImdsHandler, type ImdsState } from "./imds-server.ts";
+import { startKeyVault } from "./keyvault/index.ts";
 import { RequestLog } from "./request-log.ts";
 import { createTokenAuthority } from "./tokens.ts";
 import type { EmulatedIdentity, Emulator, EmulatorOptions, EmulatorPatch, LroSettings } from "./types.ts";
@@ -86,14 +89,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   let latencyMs = options.latencyMs ?? 0;
   let lro: LroSettings = { durationMs: 100, ...options.lro };
-  const imdsState: ImdsState = { available: true, unavailableStatus: 503 };
+  const imdsState: ImdsState = { available: true, unavailableStatus: 503, userData: options.userData ?? "" };
   const log = new RequestLog();
   const store = new ArmStore();
   const operations = new OperationTracker();
   const throttle = new Throttle(options.throttle ?? ARM_THROTTLE);
   const faults = new FaultInjector(options.faults);
   let faultSettings = options.faults;
-  const ctx: ArmContext = { store, operations, lro: () => lro, subscriptions, tenantId };
+  const deployments = new DeploymentLedger();
+  const templates = new Map<string, unknown>();
+  const ctx: ArmContext = {
+    store,
+    operations,
+    deployments,
+    lro: () => lro,
+    subscriptions,
+    tenantId,
+    fetchTemplate: createTemplateFetcher(certificate.certPem),
+  };
 
   const hangs = new Set<() => void>();
   const hang = (ms: number, req: http.IncomingMessage) =>
@@ -119,10 +132,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (patch.lro !== undefined) lro = { ...lro, ...patch.lro };
     if (patch.imdsAvailable !== undefined) imdsState.available = patch.imdsAvailable;
     if (patch.imdsStatus !== undefined) imdsState.unavailableStatus = patch.imdsStatus;
+    if (patch.userData !== undefined) imdsState.userData = patch.userData;
   };
   const reset = () => {
     store.clear();
+    keyVault.store.clear();
     operations.clear();
+    deployments.clear();
+    templates.clear();
     log.clear();
     throttle.reset();
     faults.configure(faultSettings);
@@ -141,13 +158,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       log,
       latencyMs: () => latencyMs,
       hang,
-      control: createControlHandler({ log, store, configure, reset, caCertPem: certificate.certPem }),
+      control: createControlHandler({
+        log,
+        store,
+        templates,
+        configure,
+        reset,
+        caCertPem: certificate.certPem,
+      }),
     }),
   );
   const armSockets = trackSockets(armServer);
   const imdsSockets = trackSockets(imdsServer);
   const armPort = await listen(armServer, host, options.armPort ?? 0);
   const imdsPort = await listen(imdsServer, host, options.imdsPort ?? 0);
+  const keyVault = await startKeyVault(host, options.keyVault ?? {}, {
+    certificate,
+    tokens,
+    tenantId,
+    identities,
+  });
 
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -158,7 +188,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         (s) => new Promise<void>((resolve) => s.close(() => resolve())),
       );
       for (const s of [...armSockets, ...imdsSockets]) s.destroy();
-      await Promise.all(closing);
+      await Promise.all([...closing, keyVault.stop()]);
     })();
     return stopped;
   };
@@ -166,6 +196,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     armUrl: `https://${urlHost(host)}:${armPort}`,
     imdsUrl: `http://${urlHost(host)}:${imdsPort}`,
+    keyVaultUrl: keyVault.url,
+    keyVault: keyVault.store,
     caCertPem: certificate.certPem,
     tenantId,
     subscriptions,
@@ -175,6 +207,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests: (filter) => log.list(filter),
     stats: () => log.stats(store.effects),
     resource: (id) => store.get(id)?.body,
+    serveTemplate: (name, template) => {
+      templates.set(name, template);
+      return `https://${urlHost(host)}:${armPort}/_emulator/templates/${encodeURIComponent(name)}`;
+    },
     reset,
     stop,
   };

@@ -24,7 +24,8 @@ export type VerifyResult =
 
 export interface TokenAuthority {
   issue(identity: EmulatedIdentity, resource: string): Promise<{ token: string; iat: number; exp: number }>;
-  verify(token: string): Promise<VerifyResult>;
+  /** Checks the signature, issuer and lifetime, and that the audience is one of `audiences` (ARM's by default). */
+  verify(token: string, audiences?: readonly string[]): Promise<VerifyResult>;
 }
 
 export async function createTokenAuthority(
@@ -60,15 +61,15 @@ export async function createTokenAuthority(
     return { token, iat, exp };
   }
 
-  async function verify(token: string): Promise<VerifyResult> {
+  async function verify(token: string, audiences: readonly string[] = ARM_AUDIENCES): Promise<VerifyResult> {
     try {
       const { payload } = await jwtVerify(token, publicKey, { issuer, clockTolerance: 0 });
       const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
-      if (!aud || !ARM_AUDIENCES.includes(aud)) {
+      if (!aud || !audiences.includes(aud)) {
         return {
           ok: false,
           code: "InvalidAuthenticationTokenAudience",
-          message: `The access token has been obtained for wrong audience or resource '${aud ?? ""}'. It should exactly match with one of the allowed audiences ${ARM_AUDIENCES.map((a) => `'${a}'`).join(",")}.`,
+          message: `The access token has been obtained for wrong audience or resource '${aud ?? ""}'. It should exactly match with one of the allowed audiences ${audiences.map((a) => `'${a}'`).join(",")}.`,
           description: "The access token has been obtained for wrong audience or resource.",
         };
       }

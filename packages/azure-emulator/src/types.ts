@@ -1,4 +1,5 @@
 // Public types of the local Azure emulator; index.ts re-exports them.
+import type { KeyVaultOptions, SecretStore } from "./keyvault/index.ts";
 
 export interface Bucket {
   burst: number;
@@ -30,6 +31,9 @@ export interface FaultSettings {
 
 export interface LroSettings {
   durationMs?: number;
+  /** How long a template deployment runs (its what-if and validate take `durationMs`); default `durationMs`. */
+  deploymentDurationMs?: number;
+  /** Retry-After (seconds) on every long-running answer; default 0, which tells the SDK to use its own interval. */
   retryAfterSeconds?: number;
 }
 
@@ -59,9 +63,15 @@ export interface EmulatorOptions {
   faults?: FaultSettings;
   lro?: LroSettings;
   tokenLifetimeSeconds?: number;
+  /** The VM's userData (base64), as IMDS serves it; a redeploy changes it with `configure`. */
+  userData?: string;
+  /** The emulated vault's port and RBAC roles (keyvault/index.ts). */
+  keyVault?: KeyVaultOptions;
 }
 
-export type EmulatorPatch = Partial<Pick<EmulatorOptions, "latencyMs" | "throttle" | "faults" | "lro">> & {
+export type EmulatorPatch = Partial<
+  Pick<EmulatorOptions, "latencyMs" | "throttle" | "faults" | "lro" | "userData">
+> & {
   imdsAvailable?: boolean;
   imdsStatus?: number;
 };
@@ -93,6 +103,10 @@ export interface EmulatorStats {
 export interface Emulator {
   armUrl: string;
   imdsUrl: string;
+  /** The emulated vault (`https://127.0.0.1:PORT`), serving the Key Vault secrets API. */
+  keyVaultUrl: string;
+  /** The vault's secrets, for tests to inspect; writes go through the API with a Secrets Officer. */
+  keyVault: SecretStore;
   caCertPem: string;
   tenantId: string;
   subscriptions: string[];
@@ -102,6 +116,8 @@ export interface Emulator {
   requests(filter?: { method?: string; pathPrefix?: string }): RecordedRequest[];
   stats(): EmulatorStats;
   resource(id: string): unknown | undefined;
+  /** Serves a template at `/_emulator/templates/{name}` for templateLink; returns its URL. */
+  serveTemplate(name: string, template: unknown): string;
   reset(): void;
   stop(): Promise<void>;
 }

@@ -8,9 +8,8 @@ import {
 } from "@armbridge/azure-emulator";
 import type { ResourceManagementClient } from "@azure/arm-resources";
 import type { DeploymentsClient } from "@azure/arm-resourcesdeployments";
-import { isRestError } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { armClients, managedIdentity } from "./helpers/emulator-clients.ts";
+import { armClients, managedIdentity, rejection } from "./helpers/emulator-clients.ts";
 
 const POLL = { updateIntervalInMs: 10 };
 const LIMITED_CLIENT_ID = "0d0d0d0d-0000-4000-8000-0000000000c1";
@@ -19,15 +18,6 @@ let emulator: Emulator;
 let SUB: string;
 let arm: ResourceManagementClient;
 let deployments: DeploymentsClient;
-
-async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRestError(error)) throw new Error(`expected a RestError, got ${String(error)}`);
-  return error;
-}
 
 const storageTemplate = {
   $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
@@ -114,7 +104,7 @@ describe("deployments through @azure/arm-resourcesdeployments", () => {
     expect(put.map((r) => r.status)).toEqual([201]);
   });
 
-  it("ends a deployment with an unregistered resource type as Failed with DeploymentFailed", async () => {
+  it("refuses an unregistered resource type in preflight with InvalidTemplateDeployment", async () => {
     const template = {
       ...storageTemplate,
       parameters: {},
@@ -123,21 +113,47 @@ describe("deployments through @azure/arm-resourcesdeployments", () => {
         { type: "Microsoft.Nope/widgets", apiVersion: "2024-01-01", name: "w1", location: "westus" },
       ],
     };
-    const poller = deployments.deployments.createOrUpdate(
-      "rg-dep",
-      "dep-bad",
-      { properties: { mode: "Incremental", template } },
-      POLL,
+    let raw: { status: number; bodyAsText?: string | null } | undefined;
+    const error = await rejection(
+      deployments.deployments
+        .createOrUpdate(
+          "rg-dep",
+          "dep-bad",
+          { properties: { mode: "Incremental", template } },
+          { ...POLL, onResponse: (response) => (raw = response) },
+        )
+        .pollUntilDone(),
     );
-    const error = await poller.pollUntilDone().then(
-      () => undefined,
-      (e: unknown) => e as Error & { code?: string },
-    );
+    expect(error.statusCode).toBe(400);
+    expect(error.code).toBe("InvalidTemplateDeployment");
+    const details = JSON.parse(raw?.bodyAsText ?? "{}").error?.details;
+    expect(details?.[0]?.code).toBe("PreflightValidationCheckFailed");
+    expect(details?.[0]?.details?.[0]?.code).toBe("NoRegisteredProviderFound");
+    expect((await deployments.deployments.checkExistence("rg-dep", "dep-bad")).body).toBe(false);
+  });
+
+  it("ends a deployment that fails while running as Failed with DeploymentFailed", async () => {
+    await arm.resourceGroups.createOrUpdate("rg-dep-other", { location: "northeurope" });
+    const taken = {
+      properties: {
+        mode: "Incremental" as const,
+        template: storageTemplate,
+        parameters: { name: { value: "sttaken" } },
+      },
+    };
+    await deployments.deployments.createOrUpdate("rg-dep-other", "first", taken, POLL).pollUntilDone();
+    const error = await deployments.deployments
+      .createOrUpdate("rg-dep", "dep-taken", taken, POLL)
+      .pollUntilDone()
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
     expect(error?.message).toContain("DeploymentFailed");
-    const dep = await deployments.deployments.get("rg-dep", "dep-bad");
+    const dep = await deployments.deployments.get("rg-dep", "dep-taken");
     expect(dep.properties?.provisioningState).toBe("Failed");
     expect(dep.properties?.error?.code).toBe("DeploymentFailed");
-    expect(dep.properties?.error?.details?.[0]?.code).toBe("NoRegisteredProviderFound");
+    expect(dep.properties?.error?.details?.[0]?.code).toBe("StorageAccountAlreadyTaken");
   });
 
   it("refuses an invalid template synchronously with InvalidTemplate", async () => {

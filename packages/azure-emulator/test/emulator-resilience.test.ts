@@ -162,15 +162,21 @@ describe("throttling", () => {
       statuses.push(res.status);
       if (res.status === 429) {
         retryAfter = res.headers["retry-after"];
-        expect(res.body).toMatchObject({ error: { code: "TooManyRequests" } });
+        expect(res.body).toMatchObject({ error: { code: "SubscriptionRequestsThrottled" } });
+        expect(res.headers["x-ms-ratelimit-remaining-subscription-reads"]).toBe("0");
       }
     }
     expect(statuses).toContain(429);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    // The SDK rides the throttle out: whatever it was refused (429) is counted, then one 200 ends it.
     const throttledBefore = emulator.stats().throttled;
+    const prefix = `/subscriptions/${sub}/resourcegroups/rg-throttle`;
+    const seenBefore = emulator.requests({ pathPrefix: prefix }).length;
     const rg = await arm.resourceGroups.get("rg-throttle");
     expect(rg.name).toBe("rg-throttle");
-    expect(emulator.stats().throttled).toBeGreaterThanOrEqual(throttledBefore);
+    const sdkRequests = emulator.requests({ pathPrefix: prefix }).slice(seenBefore);
+    expect(sdkRequests.map((r) => r.status)).toEqual([...sdkRequests.slice(1).map(() => 429), 200]);
+    expect(emulator.stats().throttled - throttledBefore).toBe(sdkRequests.length - 1);
   });
 });
 
@@ -234,7 +240,10 @@ describe("fault injection", () => {
     );
     emulator.configure({ faults: undefined });
     expect(aborted).toBe("AbortError");
-    await new Promise((r) => setTimeout(r, 50));
+    // The emulator closes the record when the client's disconnect reaches it (bounded wait).
+    for (let i = 0; i < 200 && !emulator.requests().some((r) => r.path === path && r.status === 499); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const hung = emulator.requests().find((r) => r.path === path);
     expect(hung).toMatchObject({ fault: "timeout", status: 499 });
   });

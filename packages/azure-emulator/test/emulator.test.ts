@@ -2,9 +2,9 @@
 import { randomUUID } from "node:crypto";
 import { type Emulator, startEmulator } from "@armbridge/azure-emulator";
 import type { ResourceManagementClient } from "@azure/arm-resources";
-import { createDefaultHttpClient, createPipelineRequest, isRestError } from "@azure/core-rest-pipeline";
+import { createDefaultHttpClient, createPipelineRequest } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { armClients, managedIdentity } from "./helpers/emulator-clients.ts";
+import { armClients, managedIdentity, rejection } from "./helpers/emulator-clients.ts";
 
 const SUB = "00000000-0000-0000-0000-0000000000aa";
 const POLL = { updateIntervalInMs: 10 };
@@ -19,15 +19,6 @@ const NOBODY = {
 
 let emulator: Emulator;
 let arm: ResourceManagementClient;
-
-async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isRestError(error)) throw new Error(`expected a RestError, got ${String(error)}`);
-  return error;
-}
 
 beforeAll(async () => {
   emulator = await startEmulator({

@@ -24,6 +24,30 @@ export interface StorageClients {
 
 const TABLES = ["jobs", "keys", "batches", "scopes", "audit"] as const;
 
+/** Another replica created it first: what we wanted is there. */
+const ALREADY_THERE = new Set(["TableAlreadyExists", "QueueAlreadyExists"]);
+const CREATE_ATTEMPTS = 8;
+
+/**
+ * Creates a table or queue, riding out what replicas starting together (or a deletion still in
+ * progress) make the service answer for a moment: 404 `ResourceNotFound`, 409 `TableBeingDeleted`
+ * or `QueueBeingDeleted`, 5xx. A replica that starts beside another must not exit for it.
+ */
+async function createdOnce(create: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (err) {
+      const status = statusOf(err) ?? 0;
+      if (status === 409 && ALREADY_THERE.has(String((err as { code?: unknown }).code))) return;
+      const passing = status === 404 || status === 409 || status >= 500;
+      if (!passing || attempt >= CREATE_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
+    }
+  }
+}
+
 export function createStorageClients(
   config: AzureStorageConfig,
   credential: TokenCredential,
@@ -52,13 +76,7 @@ export function createStorageClients(
     TableClient,
     TableClient,
   ];
-  const ensureTable = async (client: TableClient) => {
-    try {
-      await client.createTable();
-    } catch (err) {
-      if (statusOf(err) !== 409) throw err;
-    }
-  };
+  const ensureTable = (client: TableClient) => createdOnce(() => client.createTable());
   let ready: Promise<void> | undefined;
   const clients = {
     jobs,
@@ -71,7 +89,7 @@ export function createStorageClients(
       // Retried on the next use after a failure (the account may be unreachable at start).
       ready ??= Promise.all([
         ...[jobs, keys, batches, scopes, audit].map(ensureTable),
-        queue.createIfNotExists(),
+        createdOnce(() => queue.createIfNotExists()),
       ]).then(
         () => undefined,
         (err) => {

@@ -1,127 +1,34 @@
 // The embedded job store: one SQLite file (node:sqlite, WAL) under the data directory.
-
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import type { AuditRecord } from "../../audit/record.ts";
-import { newId } from "../../kernel/ids.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
-import type { Job, JobDraft, JobError, JobState, JobTrace } from "../job.ts";
+import type { JobDraft, JobState } from "../job.ts";
 import type { AcceptResult, JobFilter, JobPage, JobStore } from "../store.ts";
 import { sqliteAudit } from "./audit.ts";
-import { groupCommit } from "./group-commit.ts";
 import { migrate } from "./migrations.ts";
 import { whereClause } from "./paging.ts";
-
-type Row = Record<string, SQLInputValue>;
+import { type Row, SQLITE_PRAGMAS, toJob } from "./rows.ts";
+import { inProcessWriter, threadWriter } from "./writer.ts";
 
 export function openSqliteJobStore(path: string): JobStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  // This connection migrates the file, then only reads; the writer commits on its own connection.
   const db = new DatabaseSync(path);
-  db.exec(
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-  );
+  db.exec(SQLITE_PRAGMAS);
   migrate(db);
   const audit = sqliteAudit(db);
-
-  const byKey = db.prepare("SELECT * FROM jobs WHERE idempotency_key = ?");
+  const writer = path === ":memory:" ? inProcessWriter(db) : threadWriter(path);
   const byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
-  const insert =
-    db.prepare(`INSERT INTO jobs (id, idempotency_key, state, operation, params, scope, caller_id, caller,
-      route_id, action_index, request_id, correlation_id, attempts, not_before, created_at, updated_at,
-      scope_key, accepted_at, after_jobs, trace_context)
-    VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`);
-
-  const claimSql = (eligible: string) =>
-    db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
-      WHERE id IN (SELECT id FROM jobs j WHERE state = 'accepted' AND not_before <= ? ${eligible}
-        AND (j.after_jobs IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(j.after_jobs) d
-          JOIN jobs p ON p.id = d.value WHERE p.state != 'succeeded'))
-        ORDER BY not_before, created_at, rowid LIMIT ?)
-      RETURNING *`);
-  const claimAny = claimSql("");
-  // The oldest unfinished job of each scope, and only while no other job of that scope is under way.
-  const claimSerialized = claimSql(`AND j.id = (SELECT k.id FROM jobs k WHERE k.scope_key = j.scope_key
-      AND k.state IN ('accepted', 'running', 'waiting') ORDER BY k.created_at, k.rowid LIMIT 1)`);
-
-  const commit = groupCommit(db);
-
-  const dependentsOf = db.prepare(`SELECT j.* FROM jobs j, json_each(j.after_jobs) d
-    WHERE d.value = ? AND j.state = 'accepted'`);
-  const failDependent =
-    db.prepare(`UPDATE jobs SET state = 'failed', error = ?, updated_at = ?, finished_at = ?
-    WHERE id = ?`);
-  /** Jobs that run after a failed one can never run: they fail too, each with its audit record. */
-  const failDependents = (id: string, state: string, cause: AuditRecord) => {
-    for (const row of dependentsOf.all(id) as Row[]) {
-      const job = toJob(row);
-      const error = {
-        code: "DependencyFailed",
-        message: `job ${id}, which this job runs after, ended ${state}`,
-      };
-      const now = Date.now();
-      failDependent.run(JSON.stringify(error), now, now, job.id);
-      audit.append([
-        {
-          ...withoutStatus(cause),
-          time: new Date(now).toISOString(),
-          ...(job.routeId ? { routeId: job.routeId } : {}),
-          operation: job.operation,
-          scope: job.scope,
-          outcome: "failed",
-          jobId: job.id,
-          correlationId: job.correlationId,
-          reason: `${error.code}: ${error.message}`,
-        },
-      ]);
-      failDependents(job.id, "failed", cause);
-    }
-  };
 
   return {
     async accept(drafts: readonly JobDraft[]): Promise<AcceptResult> {
-      return commit(() => {
-        const now = Date.now();
-        const jobs: Job[] = [];
-        const created: boolean[] = [];
-        for (const d of drafts) {
-          const after = (d.after ?? []).map((i) => {
-            const before = jobs[i];
-            if (!before || i >= jobs.length) throw new RangeError(`a job can only run after an earlier one`);
-            return before.id;
-          });
-          const existing = d.idempotencyKey ? (byKey.get(d.idempotencyKey) as Row | undefined) : undefined;
-          if (existing) {
-            jobs.push(toJob(existing));
-            created.push(false);
-            continue;
-          }
-          const id = newId();
-          insert.run(
-            id,
-            d.idempotencyKey ?? null,
-            d.operation,
-            JSON.stringify(d.params),
-            d.scope,
-            d.caller.id,
-            JSON.stringify(d.caller),
-            d.routeId ?? null,
-            d.actionIndex,
-            d.requestId,
-            newId(),
-            now,
-            now,
-            now,
-            d.scope.toLowerCase(),
-            now,
-            after.length > 0 ? JSON.stringify(after) : null,
-            d.trace ? JSON.stringify(d.trace) : null,
-          );
-          jobs.push(toJob(byId.get(id) as Row));
-          created.push(true);
-        }
-        return { jobs, created };
-      });
+      const { rows, created } = (await writer.write({ op: "accept", drafts })) as {
+        rows: Row[];
+        created: boolean[];
+      };
+      return { jobs: rows.map(toJob), created };
     },
 
     async get(id) {
@@ -149,74 +56,32 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async claim(limit, leaseMs, options = {}) {
-      return commit(() => {
-        const now = Date.now();
-        const rows = (options.serializeByScope ? claimSerialized : claimAny).all(
-          now + leaseMs,
-          now,
-          now,
-          limit,
-        ) as Row[];
-        return rows.map(toJob);
-      });
+      const serializeByScope = options.serializeByScope ?? false;
+      const rows = (await writer.write({ op: "claim", limit, leaseMs, serializeByScope })) as Row[];
+      return rows.map(toJob);
     },
 
     async checkpoint(id, lroState) {
-      await commit(() =>
-        db
-          .prepare("UPDATE jobs SET state = 'waiting', lro_state = ?, updated_at = ? WHERE id = ?")
-          .run(lroState, Date.now(), id),
-      );
+      await writer.write({ op: "checkpoint", id, lroState });
     },
 
     async reschedule(id, notBefore, error, refundAttempt) {
-      await commit(() =>
-        db
-          .prepare(`UPDATE jobs SET state = 'accepted', lease_until = NULL, not_before = ?, error = ?, updated_at = ?,
-            attempts = attempts - ? WHERE id = ?`)
-          .run(
-            notBefore.getTime(),
-            error ? JSON.stringify(error) : null,
-            Date.now(),
-            refundAttempt ? 1 : 0,
-            id,
-          ),
-      );
+      await writer.write({ op: "reschedule", id, notBefore: notBefore.getTime(), error, refundAttempt });
     },
 
     async finish(id, state, outcome, record: AuditRecord) {
-      return commit(() => {
-        const now = Date.now();
-        db.prepare(`UPDATE jobs SET state = ?, result = ?, error = ?, lease_until = NULL, lro_state = NULL,
-            updated_at = ?, finished_at = ? WHERE id = ?`).run(
-          state,
-          outcome.result === undefined ? null : JSON.stringify(outcome.result),
-          outcome.error ? JSON.stringify(outcome.error) : null,
-          now,
-          now,
-          id,
-        );
-        audit.append([record]);
-        if (state !== "succeeded") failDependents(id, state, record);
-      });
+      await writer.write({ op: "finish", id, state, outcome, record });
     },
 
     async requeue(id, record) {
-      return commit(() => {
-        const now = Date.now();
-        const requeued = db
-          .prepare(`UPDATE jobs SET state = 'accepted', attempts = 0, not_before = ?, accepted_at = ?, updated_at = ?,
-              finished_at = NULL, error = NULL, lro_state = NULL WHERE id = ? AND state = 'dead'`)
-          .run(now, now, now, id);
-        const row = byId.get(id) as Row | undefined;
-        if (!row) return undefined;
-        if (Number(requeued.changes) > 0) audit.append([record]);
-        return { job: toJob(row), requeued: Number(requeued.changes) > 0 };
-      });
+      const done = (await writer.write({ op: "requeue", id, record })) as
+        | { row: Row; requeued: boolean }
+        | undefined;
+      return done ? { job: toJob(done.row), requeued: done.requeued } : undefined;
     },
 
     async appendAudit(records) {
-      if (records.length > 0) await commit(() => audit.append(records));
+      if (records.length > 0) await writer.write({ op: "audit", records });
     },
 
     async queryAudit(filter) {
@@ -224,7 +89,7 @@ export function openSqliteJobStore(path: string): JobStore {
     },
 
     async purgeAudit(before) {
-      return commit(() => audit.purge(before));
+      return (await writer.write({ op: "purge", before: before.getTime() })) as number;
     },
 
     async countUnfinished() {
@@ -238,56 +103,19 @@ export function openSqliteJobStore(path: string): JobStore {
 
     async recover() {
       // One process owns the SQLite file, so whatever it finds running was left by a previous life.
-      const result = db
-        .prepare(
-          "UPDATE jobs SET state = 'accepted', lease_until = NULL, updated_at = ? WHERE state IN ('running', 'waiting')",
-        )
-        .run(Date.now());
-      return Number(result.changes);
+      return (await writer.write({ op: "recover" })) as number;
     },
 
     async ping() {
-      db.prepare("SELECT 1").get();
+      writer.check();
+      // A write, not only a read: a full disk still reads, but refuses every job (readiness must see it).
+      await writer.write({ op: "ping" });
     },
 
     async close() {
       // Writes already queued get their commit first.
-      await commit(() => undefined);
+      await writer.close();
       if (db.isOpen) db.close();
     },
-  };
-}
-
-function withoutStatus({ status: _status, ...record }: AuditRecord): AuditRecord {
-  return record;
-}
-
-function toJob(row: Row): Job {
-  const iso = (v: SQLInputValue | undefined) => new Date(Number(v)).toISOString();
-  const json = (v: SQLInputValue | undefined) =>
-    v === null || v === undefined ? undefined : JSON.parse(String(v));
-  return {
-    id: String(row.id),
-    idempotencyKey: row.idempotency_key === null ? undefined : String(row.idempotency_key),
-    after: json(row.after_jobs) ?? [],
-    state: String(row.state) as JobState,
-    operation: String(row.operation),
-    params: json(row.params),
-    scope: String(row.scope),
-    caller: json(row.caller),
-    routeId: row.route_id === null ? undefined : String(row.route_id),
-    actionIndex: Number(row.action_index),
-    requestId: String(row.request_id),
-    correlationId: String(row.correlation_id),
-    attempts: Number(row.attempts),
-    notBefore: iso(row.not_before),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-    finishedAt: row.finished_at === null ? undefined : iso(row.finished_at),
-    result: json(row.result),
-    error: json(row.error) as JobError | undefined,
-    lroState: row.lro_state === null || row.lro_state === undefined ? undefined : String(row.lro_state),
-    acceptedAt: iso(row.accepted_at),
-    trace: json(row.trace_context) as JobTrace | undefined,
   };
 }

@@ -2,14 +2,19 @@
 import type { EmulatedIdentity, LroSettings } from "../types.ts";
 import { ArmError } from "./arm-error.ts";
 import type { ArmStore } from "./arm-store.ts";
+import type { DeploymentLedger } from "./deployment-ledger.ts";
 import type { OperationOutcome, OperationTracker } from "./operations.ts";
+import type { TemplateLink } from "./template-runner.ts";
 
 export interface ArmContext {
   store: ArmStore;
   operations: OperationTracker;
+  deployments: DeploymentLedger;
   lro: () => LroSettings;
   subscriptions: string[];
   tenantId: string;
+  /** Fetches a linked template (loopback only). */
+  fetchTemplate: (link: TemplateLink) => Promise<unknown>;
 }
 
 export interface ArmRequest {
@@ -61,11 +66,9 @@ export function stringRecord(value: unknown, what: string): Record<string, strin
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
 }
 
+/** Every long-running answer carries Retry-After, as ARM's do. */
 export function lroHeaders(ctx: ArmContext, location: string, kind: "Location" | "Azure-AsyncOperation") {
-  const headers: Record<string, string> = { [kind]: location };
-  const retryAfter = ctx.lro().retryAfterSeconds;
-  if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
-  return headers;
+  return { [kind]: location, "Retry-After": String(ctx.lro().retryAfterSeconds ?? 0) };
 }
 
 /** Starts a Location-polled operation (`/subscriptions/{s}/operationresults/{id}`) and answers 202. */
@@ -73,7 +76,7 @@ export function acceptedOperation(
   ctx: ArmContext,
   req: ArmRequest,
   subscriptionId: string,
-  run: () => OperationOutcome,
+  run: () => OperationOutcome | Promise<OperationOutcome>,
 ): ArmResult {
   const op = ctx.operations.start(req.principal.principalId, ctx.lro().durationMs ?? 100, run);
   const location = `${req.baseUrl}/subscriptions/${subscriptionId}/operationresults/${op.id}?api-version=${encodeURIComponent(req.apiVersion)}`;

@@ -3,9 +3,11 @@ import { randomUUID } from "node:crypto";
 import type { ArmErrorDetail } from "./arm-error.ts";
 
 export interface OperationOutcome {
-  status: "Succeeded" | "Failed";
+  status: "Succeeded" | "Failed" | "Canceled";
   result?: unknown;
   error?: ArmErrorDetail;
+  /** The operation ends with 204 No Content (a delete that ARM answers so). */
+  noContent?: boolean;
 }
 
 export interface Operation {
@@ -16,15 +18,25 @@ export interface Operation {
   outcome?: OperationOutcome;
 }
 
+type Run = () => OperationOutcome | Promise<OperationOutcome>;
+
 interface PendingOperation extends Operation {
-  run: () => OperationOutcome;
+  run: Run;
   timer?: NodeJS.Timeout;
+  settling?: boolean;
+}
+
+function failure(error: unknown): OperationOutcome {
+  return {
+    status: "Failed",
+    error: { code: "InternalServerError", message: error instanceof Error ? error.message : String(error) },
+  };
 }
 
 export class OperationTracker {
   private readonly operations = new Map<string, PendingOperation>();
 
-  start(principalId: string, durationMs: number, run: () => OperationOutcome): Operation {
+  start(principalId: string, durationMs: number, run: Run): Operation {
     const now = Date.now();
     const op: PendingOperation = {
       id: randomUUID(),
@@ -45,24 +57,40 @@ export class OperationTracker {
     return op;
   }
 
+  /** Cancels a running operation; false when it has already ended. */
+  cancel(id: string): boolean {
+    const op = this.operations.get(id.toLowerCase());
+    if (!op || op.outcome || op.settling) return false;
+    clearTimeout(op.timer);
+    op.outcome = { status: "Canceled" };
+    return true;
+  }
+
   clear(): void {
     for (const op of this.operations.values()) clearTimeout(op.timer);
     this.operations.clear();
   }
 
   private settle(op: PendingOperation): void {
-    if (op.outcome) return;
+    if (op.outcome || op.settling) return;
     clearTimeout(op.timer);
+    op.settling = true;
+    let result: OperationOutcome | Promise<OperationOutcome>;
     try {
-      op.outcome = op.run();
+      result = op.run();
     } catch (error) {
-      op.outcome = {
-        status: "Failed",
-        error: {
-          code: "InternalServerError",
-          message: error instanceof Error ? error.message : String(error),
-        },
-      };
+      op.outcome = failure(error);
+      return;
     }
+    if (result instanceof Promise) {
+      result.then(
+        (outcome) => {
+          op.outcome = outcome;
+        },
+        (error: unknown) => {
+          op.outcome = failure(error);
+        },
+      );
+    } else op.outcome = result;
   }
 }

@@ -19,6 +19,13 @@ export interface ResourceTypeInfo {
   actions?: ProviderAction[];
   /** Properties a newly created resource starts with. */
   initialProperties?: Record<string, unknown>;
+  /** An extension resource: it lives below another resource (`{id}/providers/{ns}/{type}/{name}`). */
+  extension?: boolean;
+  /**
+   * How the provider answers writes: Microsoft.Storage with 202 + Location (polled until the account
+   * is there), Compute and Network with 201/200 + Azure-AsyncOperation; absent, synchronously.
+   */
+  asyncWrites?: "location" | "azure-async-operation";
 }
 
 export interface ProviderInfo {
@@ -86,6 +93,7 @@ export const PROVIDERS: ProviderInfo[] = [
         tracked: true,
         actions: vmActions,
         initialProperties: { powerState: "running" },
+        asyncWrites: "azure-async-operation",
       },
     ],
   },
@@ -97,6 +105,7 @@ export const PROVIDERS: ProviderInfo[] = [
         apiVersions: ["2024-01-01", "2023-05-01", "2023-01-01", "2022-09-01"],
         tracked: true,
         actions: storageActions,
+        asyncWrites: "location",
       },
     ],
   },
@@ -120,6 +129,7 @@ export const PROVIDERS: ProviderInfo[] = [
         resourceType: "virtualNetworks",
         apiVersions: ["2024-05-01", "2024-01-01", "2023-11-01", "2023-09-01"],
         tracked: true,
+        asyncWrites: "azure-async-operation",
       },
       {
         resourceType: "virtualNetworks/subnets",
@@ -138,32 +148,77 @@ export const PROVIDERS: ProviderInfo[] = [
       },
     ],
   },
+  {
+    namespace: "Microsoft.Authorization",
+    resourceTypes: [
+      { resourceType: "locks", apiVersions: ["2020-05-01", "2016-09-01"], tracked: false, extension: true },
+      {
+        resourceType: "roleAssignments",
+        apiVersions: ["2022-04-01", "2020-04-01-preview"],
+        tracked: false,
+        extension: true,
+      },
+      { resourceType: "roleDefinitions", apiVersions: ["2022-04-01"], tracked: false, extension: true },
+    ],
+  },
+  {
+    namespace: "Microsoft.Insights",
+    resourceTypes: [
+      {
+        resourceType: "diagnosticSettings",
+        apiVersions: ["2021-05-01-preview", "2017-05-01-preview"],
+        tracked: false,
+        extension: true,
+      },
+    ],
+  },
 ];
 
 /** Microsoft.Resources is served by ARM itself; listed so clients can resolve its api-versions. */
 export const RESOURCES_PROVIDER: ProviderInfo = {
   namespace: "Microsoft.Resources",
-  resourceTypes: [
-    "resourceGroups",
-    "deployments",
-    "tags",
-    "subscriptions",
-    "providers",
-    "operationresults",
-  ].map((resourceType) => ({
-    resourceType,
-    apiVersions: [
-      "2026-06-01",
-      "2025-04-01",
-      "2025-03-01",
-      "2024-11-01",
-      "2024-07-01",
-      "2024-03-01",
-      "2022-09-01",
-      "2021-04-01",
-    ],
-    tracked: false,
-  })),
+  resourceTypes: ["resourceGroups", "deployments", "tags", "subscriptions", "providers", "operationresults"]
+    .map((resourceType) => ({
+      resourceType,
+      // Every stable version of Microsoft.Resources the SDKs send (subscriptions and providers included).
+      apiVersions: [
+        "2026-06-01",
+        "2025-04-01",
+        "2025-03-01",
+        "2024-11-01",
+        "2024-07-01",
+        "2024-03-01",
+        "2023-07-01",
+        "2022-12-01",
+        "2022-09-01",
+        "2021-04-01",
+        "2021-01-01",
+        "2020-10-01",
+        "2020-06-01",
+        "2020-01-01",
+        "2019-11-01",
+        "2019-10-01",
+        "2019-08-01",
+        "2019-07-01",
+        "2019-06-01",
+        "2019-05-10",
+        "2019-05-01",
+        "2019-03-01",
+        "2018-05-01",
+        "2018-02-01",
+        "2017-05-10",
+        "2016-09-01",
+        "2016-07-01",
+        "2016-06-01",
+        "2016-02-01",
+        "2015-11-01",
+      ],
+      tracked: false,
+    }))
+    .concat([
+      // Served by a provider behind ARM, unlike the rest of the namespace: code run in a container.
+      { resourceType: "deploymentScripts", apiVersions: ["2023-08-01", "2020-10-01"], tracked: true },
+    ]),
 };
 
 export function findProvider(namespace: string): ProviderInfo | undefined {

@@ -26,7 +26,10 @@ export function resolveType(
 ): ResolvedType {
   const provider = findProvider(namespace);
   const where = location ? normalizeLocation(location) : "westus";
-  if (!provider || provider.namespace === "Microsoft.Resources") {
+  // Microsoft.Resources is ARM's own, but for deployment scripts, which a provider serves.
+  const ownType =
+    provider?.namespace === "Microsoft.Resources" && typePath.toLowerCase() !== "deploymentscripts";
+  if (!provider || ownType) {
     throw new ArmError(
       400,
       "NoRegisteredProviderFound",

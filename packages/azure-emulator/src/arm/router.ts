@@ -1,12 +1,16 @@
 // Maps an ARM path to its handler, the RBAC action it needs and the scope that action is checked at.
 import { ArmError } from "./arm-error.ts";
 import type { ArmContext, ArmRequest, ArmResult } from "./context.ts";
+import { providerOperation } from "./handlers/async-writes.ts";
+import {
+  cancelDeployment,
+  getDeploymentOperationStatus,
+  listDeploymentOperations,
+} from "./handlers/deployment-operations.ts";
 import {
   type DeploymentPath,
-  getDeploymentOperationStatus,
   handleDeployment,
   listDeployments,
-  listOperationsOfDeployment,
   validateDeployment,
   whatIfDeployment,
 } from "./handlers/deployments.ts";
@@ -29,7 +33,7 @@ export interface Route {
   subscriptionId?: string;
   /** Operation polling: the principal that started the operation may always poll it. */
   operationId?: string;
-  handle: (ctx: ArmContext, req: ArmRequest) => ArmResult;
+  handle: (ctx: ArmContext, req: ArmRequest) => ArmResult | Promise<ArmResult>;
 }
 
 const VERBS: Record<string, string> = {
@@ -114,6 +118,16 @@ export function resolveRoute(method: string, segs: string[], path: string): Rout
         `/${segs.slice(0, 5).join("/")}`,
       );
     }
+    if (n === 8 && eq(segs[4], "locations")) {
+      const kind = (segs[6] ?? "").toLowerCase();
+      return {
+        ...base,
+        action: `${segs[3]}/locations/${kind}/read`,
+        scope: subScope,
+        operationId: segs[7],
+        handle: (ctx, req) => providerOperation(ctx, req, kind, segs[7] ?? ""),
+      };
+    }
     if (n === 3)
       return {
         ...base,
@@ -158,14 +172,13 @@ export function resolveRoute(method: string, segs: string[], path: string): Rout
       handle: (ctx) => listResources(ctx, sub, rg),
     };
   }
-  // ARM's older form of a group's deployments, without `providers/Microsoft.Resources` (the SDK lists
-  // deployment operations there).
-  if (n >= 6 && eq(segs[4], "deployments")) {
+  // Deployment operations have a path of their own: /resourcegroups/{rg}/deployments/{name}/operations.
+  if (n >= 7 && eq(segs[4], "deployments") && eq(segs[6], "operations")) {
     return deploymentRoute(
       method,
       segs.slice(5),
       { subscriptionId: sub, resourceGroup: rg },
-      `/${segs.slice(0, 4).join("/")}/providers/Microsoft.Resources/deployments`,
+      `/${[...segs.slice(0, 4), "providers", "Microsoft.Resources", "deployments"].join("/")}`,
     );
   }
   if (!eq(segs[4], "providers") || n < 7) throw notFound(path);
@@ -240,12 +253,20 @@ function deploymentRoute(method: string, rest: string[], p: DeploymentPath, root
       handle: (ctx, req) => whatIfDeployment(ctx, req, named),
     };
   }
-  if (rest.length === 2 && method === "GET" && sub === "operations") {
+  if (rest.length === 2 && method === "POST" && sub === "cancel") {
     return {
       ...base,
-      action: action("operations/read"),
+      action: action("cancel/action"),
       scope: scopeOf(name),
-      handle: (ctx) => listOperationsOfDeployment(ctx, named),
+      handle: (ctx) => cancelDeployment(ctx, named),
+    };
+  }
+  if ((rest.length === 2 || rest.length === 3) && method === "GET" && sub === "operations") {
+    return {
+      ...base,
+      action: "Microsoft.Resources/deployments/operations/read",
+      scope: scopeOf(name),
+      handle: (ctx) => listDeploymentOperations(ctx, named, rest[2]),
     };
   }
   if (rest.length === 3 && method === "GET" && sub === "operationstatuses") {

@@ -1,16 +1,8 @@
 // A small evaluator for ARM template expressions ("[concat(parameters('p'), '-vm')]").
-import { createHash } from "node:crypto";
+import { call } from "./template-functions.ts";
+import { type ExpressionScope, TemplateError, UNKNOWN } from "./template-scope.ts";
 
-export class TemplateError extends Error {}
-
-export interface ExpressionScope {
-  parameters: Record<string, unknown>;
-  variables: Record<string, unknown>;
-  subscriptionId: string;
-  tenantId: string;
-  resourceGroup?: { id: string; name: string; location: string };
-  deploymentName: string;
-}
+export { type ExpressionScope, TemplateError, UNKNOWN };
 
 type Node =
   | { kind: "literal"; value: unknown }
@@ -59,6 +51,7 @@ function parse(text: string): Node {
     if (t === undefined) throw new TemplateError(`Unexpected end of expression '${text}'.`);
     if (t.startsWith("'")) return { kind: "literal", value: t.slice(1) };
     if (/^-?\d+$/.test(t)) return { kind: "literal", value: Number(t) };
+    if (t === "null" && tokens[pos] !== "(") return { kind: "literal", value: null };
     expect("(");
     const args: Node[] = [];
     while (tokens[pos] !== ")") {
@@ -88,80 +81,6 @@ function parse(text: string): Node {
   return node;
 }
 
-function uniqueString(parts: unknown[]): string {
-  const hash = createHash("sha256").update(parts.map(String).join("|")).digest();
-  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
-  return [...hash.subarray(0, 13)].map((b) => alphabet[b % 32]).join("");
-}
-
-function call(name: string, args: unknown[], scope: ExpressionScope): unknown {
-  const str = (i: number) => String(args[i] ?? "");
-  const lookup = (table: Record<string, unknown>, what: string) => {
-    const key = Object.keys(table).find((k) => k.toLowerCase() === str(0).toLowerCase());
-    if (key === undefined) throw new TemplateError(`The template ${what} '${str(0)}' is not found.`);
-    return table[key];
-  };
-  switch (name) {
-    case "parameters":
-      return lookup(scope.parameters, "parameter");
-    case "variables":
-      return lookup(scope.variables, "variable");
-    case "resourcegroup":
-      if (!scope.resourceGroup)
-        throw new TemplateError("The template function 'resourceGroup' is not expected at this location.");
-      return { ...scope.resourceGroup, properties: { provisioningState: "Succeeded" } };
-    case "subscription":
-      return {
-        id: `/subscriptions/${scope.subscriptionId}`,
-        subscriptionId: scope.subscriptionId,
-        tenantId: scope.tenantId,
-      };
-    case "deployment":
-      return { name: scope.deploymentName };
-    case "concat":
-      return args.every(Array.isArray) && args.length > 0 ? args.flat() : args.map((a) => String(a)).join("");
-    case "format":
-      return str(0).replace(/\{(\d+)\}/g, (_m, i: string) => String(args[Number(i) + 1] ?? ""));
-    case "tolower":
-      return str(0).toLowerCase();
-    case "toupper":
-      return str(0).toUpperCase();
-    case "string":
-      return typeof args[0] === "object" ? JSON.stringify(args[0]) : str(0);
-    case "int":
-      return Number.parseInt(str(0), 10);
-    case "uniquestring":
-      return uniqueString(args);
-    case "true":
-      return true;
-    case "false":
-      return false;
-    case "equals":
-      return JSON.stringify(args[0]) === JSON.stringify(args[1]);
-    case "if":
-      return args[0] ? args[1] : args[2];
-    case "empty":
-      return (
-        args[0] === "" ||
-        args[0] == null ||
-        (typeof args[0] === "object" && Object.keys(args[0]).length === 0)
-      );
-    case "length":
-      return typeof args[0] === "object" && args[0] ? Object.keys(args[0]).length : str(0).length;
-    case "resourceid": {
-      const [type = "", ...names] = args.map(String);
-      const [ns, ...types] = type.split("/");
-      const tail = types.map((t, i) => `${t}/${names[i] ?? ""}`).join("/");
-      const rg = scope.resourceGroup?.name ?? "";
-      return `/subscriptions/${scope.subscriptionId}/resourceGroups/${rg}/providers/${ns}/${tail}`;
-    }
-    default:
-      throw new TemplateError(
-        `The template function '${name}' is not valid. Please see https://aka.ms/arm-functions for usage details.`,
-      );
-  }
-}
-
 function run(node: Node, scope: ExpressionScope): unknown {
   if (node.kind === "literal") return node.value;
   if (node.kind === "call")
@@ -171,6 +90,7 @@ function run(node: Node, scope: ExpressionScope): unknown {
       scope,
     );
   const target = run(node.target, scope) as Record<string, unknown> | undefined;
+  if ((target as unknown) === UNKNOWN) return UNKNOWN;
   const property = String(run(node.property, scope));
   if (target === null || typeof target !== "object" || !(property in target)) {
     throw new TemplateError(`The language expression property '${property}' doesn't exist.`);

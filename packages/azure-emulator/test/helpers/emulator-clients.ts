@@ -4,6 +4,7 @@ import https from "node:https";
 import type { Emulator } from "@armbridge/azure-emulator";
 import { ResourceManagementClient } from "@azure/arm-resources";
 import { DeploymentsClient } from "@azure/arm-resourcesdeployments";
+import { isRestError, type RestError } from "@azure/core-rest-pipeline";
 import { ManagedIdentityCredential } from "@azure/identity";
 
 export const FAST_RETRY = { maxRetries: 4, retryDelayInMs: 20, maxRetryDelayInMs: 200 };
@@ -83,4 +84,14 @@ export function armRequest(
 export async function imdsToken(emulator: Emulator, resource: string, query = ""): Promise<Response> {
   const url = `${emulator.imdsUrl}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(resource)}${query}`;
   return fetch(url, { headers: { Metadata: "true" } });
+}
+
+/** The RestError a promise rejects with; fails when it resolves or rejects with something else. */
+export async function rejection(promise: Promise<unknown>): Promise<RestError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isRestError(error)) throw new Error(`expected a RestError, got ${String(error)}`);
+  return error;
 }

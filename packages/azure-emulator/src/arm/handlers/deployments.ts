@@ -1,4 +1,5 @@
-// Template deployments at resource-group and subscription scope: PUT (async), GET, list, delete, validate, what-if.
+// Template deployments at resource-group and subscription scope: PUT (preflight, then asynchronous),
+// GET, list, delete, cancel, deployment operations, validate and what-if.
 import { ArmError, type ArmErrorDetail } from "../arm-error.ts";
 import type { ArmObject } from "../arm-store.ts";
 import {
@@ -12,13 +13,21 @@ import {
 import {
   type DeploymentScope,
   deploymentFailed,
-  type PreparedDeployment,
-  planResources,
-  prepareDeployment,
-  whatIfChanges,
+  preflightFailed,
+  readDeploymentRequest,
 } from "../deployment-engine.ts";
+import type { OperationOutcome } from "../operations.ts";
 import { authorizationFailed, isAuthorized } from "../rbac.ts";
-import { listDeploymentOperations, recordFinished, recordStarted } from "./deployment-progress.ts";
+import { StagedStore } from "../staged-store.ts";
+import { ResourceError } from "../template-resources.ts";
+import {
+  type DeploymentOperationRecord,
+  type RunEnv,
+  type RunResult,
+  runTemplate,
+  type TemplateLink,
+} from "../template-runner.ts";
+import { type ResultFormat, whatIfChanges } from "../what-if.ts";
 import { requireResourceGroup } from "./resource-groups.ts";
 
 export interface DeploymentPath {
@@ -27,12 +36,14 @@ export interface DeploymentPath {
   name?: string;
 }
 
+export const ACTIVE = new Set(["accepted", "running"]);
+
 function deploymentsRoot(p: DeploymentPath, rgName?: string): string {
   const base = `/subscriptions/${p.subscriptionId}`;
   return `${rgName ? `${base}/resourceGroups/${rgName}` : base}/providers/Microsoft.Resources/deployments`;
 }
 
-function scopeOf(ctx: ArmContext, p: DeploymentPath): { scope: DeploymentScope; root: string } {
+export function scopeOf(ctx: ArmContext, p: DeploymentPath): { scope: DeploymentScope; root: string } {
   let resourceGroup: DeploymentScope["resourceGroup"];
   if (p.resourceGroup !== undefined) {
     const rg = requireResourceGroup(ctx, p.subscriptionId, p.resourceGroup);
@@ -47,7 +58,33 @@ function scopeOf(ctx: ArmContext, p: DeploymentPath): { scope: DeploymentScope; 
   return { scope, root: deploymentsRoot(p, resourceGroup?.name) };
 }
 
-function prepare(ctx: ArmContext, req: ArmRequest, scope: DeploymentScope) {
+function runEnv(ctx: ArmContext, req: ArmRequest, apply: boolean): RunEnv {
+  return {
+    store: apply ? ctx.store : new StagedStore(ctx.store),
+    apply,
+    tenantId: ctx.tenantId,
+    subscriptions: ctx.subscriptions,
+    correlationId: req.correlationId,
+    authorize: (action, scope) => {
+      if (!isAuthorized(req.principal, action, scope))
+        throw authorizationFailed(req.principal, action, scope);
+    },
+    fetchTemplate: ctx.fetchTemplate,
+  };
+}
+
+interface Planned {
+  body: Record<string, unknown>;
+  template: unknown;
+  link?: TemplateLink;
+  mode: "Incremental" | "Complete";
+  parameters: Record<string, unknown>;
+  env: RunEnv;
+  run: RunResult;
+}
+
+/** ARM's preflight: the request, the template and every resource checked against a staged store. */
+async function plan(ctx: ArmContext, req: ArmRequest, scope: DeploymentScope, id: string): Promise<Planned> {
   const body = objectBody(req);
   const properties = body.properties;
   if (!properties || typeof properties !== "object") {
@@ -64,22 +101,70 @@ function prepare(ctx: ArmContext, req: ArmRequest, scope: DeploymentScope) {
       `The 'location' property must be specified for '${scope.deploymentName}'. Please see https://aka.ms/arm-deployment-subscription for usage details.`,
     );
   }
-  const prepared = prepareDeployment(properties as Record<string, unknown>, scope);
-  const plan = planResources(prepared, scope, ctx.store);
-  for (const p of plan.planned) {
-    const action = p.type
-      ? `${p.type.fullType}/write`
-      : "Microsoft.Resources/subscriptions/resourceGroups/write";
-    if (!isAuthorized(req.principal, action, p.id)) throw authorizationFailed(req.principal, action, p.id);
+  const request = readDeploymentRequest(
+    properties as Record<string, unknown>,
+    scope.resourceGroup !== undefined,
+  );
+  let template: unknown = request.template;
+  if (request.templateLink) {
+    try {
+      template = await ctx.fetchTemplate(request.templateLink);
+    } catch (error) {
+      if (error instanceof ResourceError) throw new ArmError(400, error.detail.code, error.detail.message);
+      throw error;
+    }
   }
-  return { body, prepared, plan };
+  const env = runEnv(ctx, req, false);
+  const input = { template, parameters: request.parameters, mode: request.mode, link: request.templateLink };
+  const run = await execute(input, scope, id, env);
+  if (run.errors.length > 0) throw preflightFailed(scope.deploymentName, req.correlationId, run.errors);
+  return { body, ...input, ...(request.templateLink ? { link: request.templateLink } : {}), env, run };
+}
+
+function execute(
+  input: {
+    template: unknown;
+    parameters: Record<string, unknown>;
+    mode: Planned["mode"];
+    link?: TemplateLink | undefined;
+  },
+  scope: DeploymentScope,
+  id: string,
+  env: RunEnv,
+): Promise<RunResult> {
+  return runTemplate(
+    {
+      template: input.template,
+      parameters: input.parameters,
+      mode: input.mode,
+      target: {
+        subscriptionId: scope.subscriptionId,
+        ...(scope.resourceGroup ? { resourceGroup: scope.resourceGroup } : {}),
+      },
+      deploymentName: scope.deploymentName,
+      deploymentId: id,
+      ...(input.link ? { link: input.link } : {}),
+    },
+    env,
+  );
+}
+
+function providersOf(run: RunResult) {
+  const byNamespace = new Map<string, Set<string>>();
+  for (const c of run.changes) {
+    const [ns = "", ...rest] = c.type.split("/");
+    byNamespace.set(ns, (byNamespace.get(ns) ?? new Set()).add(rest.join("/")));
+  }
+  return [...byNamespace].map(([namespace, types]) => ({
+    namespace,
+    resourceTypes: [...types].map((resourceType) => ({ resourceType, locations: [] })),
+  }));
 }
 
 function deploymentBody(
   id: string,
   name: string,
-  body: Record<string, unknown>,
-  prepared: PreparedDeployment,
+  planned: Planned,
   req: ArmRequest,
   state: string,
 ): ArmObject {
@@ -87,80 +172,95 @@ function deploymentBody(
     id,
     name,
     type: "Microsoft.Resources/deployments",
-    ...(typeof body.location === "string" ? { location: body.location } : {}),
-    ...(body.tags ? { tags: body.tags } : {}),
+    ...(typeof planned.body.location === "string" ? { location: planned.body.location } : {}),
+    ...(planned.body.tags ? { tags: planned.body.tags } : {}),
     properties: {
-      templateHash: prepared.templateHash,
-      ...(prepared.templateLink ? { templateLink: prepared.templateLink } : {}),
-      parameters: prepared.parameters,
-      mode: prepared.mode,
+      templateHash: planned.run.templateHash,
+      ...(planned.link ? { templateLink: planned.link } : {}),
+      parameters: planned.run.parameters,
+      mode: planned.mode,
       provisioningState: state,
       timestamp: new Date().toISOString(),
       duration: "PT0S",
       correlationId: req.correlationId,
-      providers: [],
-      dependencies: [],
+      providers: providersOf(planned.run),
+      dependencies: planned.run.dependencies,
     },
   };
 }
 
-function complete(
+/** Runs the deployment for real when its operation completes, unless it was replaced or cancelled. */
+async function complete(
   ctx: ArmContext,
+  req: ArmRequest,
   p: DeploymentPath,
   id: string,
   timestamp: unknown,
-  prepared: PreparedDeployment,
-) {
+  planned: Planned,
+): Promise<OperationOutcome> {
   const entry = ctx.store.get(id);
   const props = entry?.body.properties as Record<string, unknown> | undefined;
   if (!entry || !props || props.timestamp !== timestamp) {
     return {
-      status: "Failed" as const,
+      status: "Failed",
       error: { code: "DeploymentNotFound", message: `Deployment '${p.name}' could not be found.` },
     };
   }
   const finish = (state: "Succeeded" | "Failed", extra: Record<string, unknown>, error?: ArmErrorDetail) => {
-    const started = Date.parse(String(timestamp));
-    const duration = `PT${((Date.now() - started) / 1000).toFixed(3)}S`;
+    const duration = `PT${((Date.now() - Date.parse(String(timestamp))) / 1000).toFixed(3)}S`;
     ctx.store.set("deployment", {
       ...entry.body,
       properties: { ...props, ...extra, provisioningState: state, duration, ...(error ? { error } : {}) },
     });
     ctx.store.recordEffect("PUT", id);
-    recordFinished(ctx, id, error ? (error.details ?? [error]) : []);
     return error ? { status: "Failed" as const, error } : { status: "Succeeded" as const };
   };
-  let scope: DeploymentScope;
+  let run: RunResult;
   try {
-    scope = scopeOf(ctx, p).scope;
+    const { scope } = scopeOf(ctx, p);
+    run = await execute(planned, scope, id, runEnv(ctx, req, true));
   } catch (error) {
     if (!(error instanceof ArmError)) throw error;
+    // No resource was written: the operations its preflight listed as running are not ARM's to show.
+    ctx.deployments.operations.delete(id.toLowerCase());
     return finish("Failed", {}, deploymentFailed([{ code: error.code, message: error.message }]));
   }
-  const { planned, errors } = planResources(prepared, scope, ctx.store);
-  if (errors.length > 0) return finish("Failed", {}, deploymentFailed(errors));
-  for (const r of planned) {
-    ctx.store.set(r.kind, r.body);
-    ctx.store.recordEffect("PUT", r.body.id);
-  }
-  if (prepared.mode === "Complete" && scope.resourceGroup) {
-    const keep = new Set(planned.map((r) => r.id.toLowerCase()));
-    for (const e of ctx.store.below(scope.resourceGroup.id, "resource")) {
-      if (e.body.id.split("/").length === 9 && !keep.has(e.body.id.toLowerCase())) {
-        for (const removed of ctx.store.removeTree(e.body.id)) ctx.store.recordEffect("DELETE", removed);
-      }
-    }
-  }
+  for (const [deploymentId, records] of run.operations) ctx.deployments.operations.set(deploymentId, records);
+  if (run.errors.length > 0) return finish("Failed", {}, deploymentFailed(run.errors));
   return finish("Succeeded", {
-    outputs: prepared.outputs,
-    outputResources: planned.map((r) => ({ id: r.body.id })),
+    outputs: run.outputs,
+    outputResources: run.changes.map((c) => ({ id: c.id })),
+    dependencies: run.dependencies,
   });
 }
 
-export function handleDeployment(ctx: ArmContext, req: ArmRequest, p: DeploymentPath): ArmResult {
+/**
+ * While a deployment runs, ARM lists one operation per resource it is creating, each `Running` (the
+ * preflight's records, same ids; the run replaces them with how each ended).
+ */
+function runningOperations(run: RunResult, id: string): DeploymentOperationRecord[] {
+  const timestamp = new Date().toISOString();
+  return (run.operations.get(id.toLowerCase()) ?? []).map((r) => ({
+    operationId: r.operationId,
+    provisioningOperation: r.provisioningOperation,
+    provisioningState: "Running",
+    timestamp,
+    duration: "PT0S",
+    targetResource: r.targetResource,
+  }));
+}
+
+export async function handleDeployment(
+  ctx: ArmContext,
+  req: ArmRequest,
+  p: DeploymentPath,
+): Promise<ArmResult> {
   const { scope, root } = scopeOf(ctx, p);
   const name = p.name ?? "";
   const existing = ctx.store.get(`${root}/${name}`)?.body;
+  const state = String(
+    (existing?.properties as { provisioningState?: string } | undefined)?.provisioningState ?? "",
+  );
   const notFound = () => new ArmError(404, "DeploymentNotFound", `Deployment '${name}' could not be found.`);
   switch (req.method) {
     case "HEAD":
@@ -169,13 +269,19 @@ export function handleDeployment(ctx: ArmContext, req: ArmRequest, p: Deployment
       if (!existing) throw notFound();
       return { status: 200, body: existing };
     case "PUT": {
-      const { body, prepared } = prepare(ctx, req, scope);
+      if (existing && ACTIVE.has(state.toLowerCase())) {
+        throw new ArmError(
+          409,
+          "DeploymentActive",
+          `Unable to edit or replace deployment '${name}': previous deployment from '${String((existing.properties as { timestamp?: string }).timestamp)}' is still active (current provisioning state: '${state}'). Please see https://aka.ms/arm-deploy for usage details.`,
+        );
+      }
       const id = existing?.id ?? `${root}/${name}`;
+      const planned = await plan(ctx, req, scope, id);
       const accepted = deploymentBody(
         id,
         (existing?.name as string | undefined) ?? name,
-        body,
-        prepared,
+        planned,
         req,
         "Accepted",
       );
@@ -184,22 +290,30 @@ export function handleDeployment(ctx: ArmContext, req: ArmRequest, p: Deployment
         ...accepted,
         properties: { ...(accepted.properties as object), provisioningState: "Running" },
       });
-      recordStarted(ctx, id, planResources(prepared, scope, ctx.store).planned);
-      const op = ctx.operations.start(req.principal.principalId, ctx.lro().durationMs ?? 100, () =>
-        complete(ctx, p, id, timestamp, prepared),
+      ctx.deployments.operations.set(id.toLowerCase(), runningOperations(planned.run, id));
+      const lro = ctx.lro();
+      const runsMs = lro.deploymentDurationMs ?? lro.durationMs ?? 100;
+      const op = ctx.operations.start(req.principal.principalId, runsMs, () =>
+        complete(ctx, req, p, id, timestamp, planned),
       );
+      ctx.deployments.runs.set(id.toLowerCase(), op.id);
       const statusUrl = `${req.baseUrl}${id}/operationStatuses/${op.id}?api-version=${encodeURIComponent(req.apiVersion)}`;
-      return {
-        status: 201, // ARM answers 201 for new and redeployed deployments alike
-        body: accepted,
-        headers: lroHeaders(ctx, statusUrl, "Azure-AsyncOperation"),
-      };
+      // ARM answers 201 for new and redeployed deployments alike.
+      return { status: 201, body: accepted, headers: lroHeaders(ctx, statusUrl, "Azure-AsyncOperation") };
     }
     case "DELETE": {
       if (!existing) return { status: 204 };
+      if (ACTIVE.has(state.toLowerCase())) {
+        throw new ArmError(
+          409,
+          "DeploymentActive",
+          `The deployment '${name}' is still active and cannot be deleted. Cancel it first.`,
+        );
+      }
       return acceptedOperation(ctx, req, p.subscriptionId, () => {
         for (const removed of ctx.store.removeTree(existing.id)) ctx.store.recordEffect("DELETE", removed);
-        return { status: "Succeeded" };
+        ctx.deployments.operations.delete(existing.id.toLowerCase());
+        return { status: "Succeeded", noContent: true };
       });
     }
     default:
@@ -207,52 +321,39 @@ export function handleDeployment(ctx: ArmContext, req: ArmRequest, p: Deployment
   }
 }
 
-/** GET {deployment}/operations. */
-export function listOperationsOfDeployment(ctx: ArmContext, p: DeploymentPath): ArmResult {
-  const { root } = scopeOf(ctx, p);
-  return listDeploymentOperations(ctx, ctx.store.get(`${root}/${p.name}`)?.body.id, p.name ?? "");
-}
-
 export function listDeployments(ctx: ArmContext, p: DeploymentPath): ArmResult {
   const { root } = scopeOf(ctx, p);
   return { status: 200, body: { value: ctx.store.below(root, "deployment").map((e) => e.body) } };
 }
 
-export function getDeploymentOperationStatus(ctx: ArmContext, operationId: string): ArmResult {
-  const op = ctx.operations.get(operationId);
-  if (!op) throw new ArmError(404, "OperationNotFound", `The operation '${operationId}' could not be found.`);
-  if (!op.outcome) return { status: 200, body: { status: "Running" } };
-  return {
-    status: 200,
-    body: op.outcome.error
-      ? { status: op.outcome.status, error: op.outcome.error }
-      : { status: op.outcome.status },
-  };
-}
-
-export function validateDeployment(ctx: ArmContext, req: ArmRequest, p: DeploymentPath): ArmResult {
+export async function validateDeployment(
+  ctx: ArmContext,
+  req: ArmRequest,
+  p: DeploymentPath,
+): Promise<ArmResult> {
   const { scope, root } = scopeOf(ctx, p);
-  const { body, prepared, plan } = prepare(ctx, req, scope);
-  if (plan.errors.length > 0) {
-    throw new ArmError(
-      400,
-      "InvalidTemplateDeployment",
-      `The template deployment '${p.name}' is not valid according to the validation procedure. The tracking id is '${req.correlationId}'. See inner errors for details.`,
-      { details: plan.errors },
-    );
-  }
-  const result = deploymentBody(`${root}/${p.name}`, p.name ?? "", body, prepared, req, "Succeeded");
-  (result.properties as Record<string, unknown>).validatedResources = plan.planned.map((r) => ({
-    id: r.body.id,
+  const id = `${root}/${p.name}`;
+  const planned = await plan(ctx, req, scope, id);
+  const result = deploymentBody(id, p.name ?? "", planned, req, "Succeeded");
+  (result.properties as Record<string, unknown>).validatedResources = planned.run.changes.map((c) => ({
+    id: c.id,
   }));
   return { status: 200, body: result };
 }
 
-export function whatIfDeployment(ctx: ArmContext, req: ArmRequest, p: DeploymentPath): ArmResult {
-  const { scope } = scopeOf(ctx, p);
-  const { prepared } = prepare(ctx, req, scope);
+export async function whatIfDeployment(
+  ctx: ArmContext,
+  req: ArmRequest,
+  p: DeploymentPath,
+): Promise<ArmResult> {
+  const { scope, root } = scopeOf(ctx, p);
+  const planned = await plan(ctx, req, scope, `${root}/${p.name}`);
+  const settings = (planned.body.properties as { whatIfSettings?: { resultFormat?: string } }).whatIfSettings;
+  const format: ResultFormat =
+    settings?.resultFormat === "ResourceIdOnly" ? "ResourceIdOnly" : "FullResourcePayloads";
+  const changes = whatIfChanges(planned.run, ctx.store, format);
   return acceptedOperation(ctx, req, p.subscriptionId, () => ({
     status: "Succeeded",
-    result: { status: "Succeeded", properties: { changes: whatIfChanges(prepared, scope, ctx.store) } },
+    result: { status: "Succeeded", properties: { changes } },
   }));
 }

@@ -9,6 +9,7 @@ import {
   objectBody,
 } from "../context.ts";
 import { buildResource, resolveType, resourceId } from "../resource-model.ts";
+import { asyncWrite } from "./async-writes.ts";
 import { findResourceGroup } from "./resource-groups.ts";
 
 export interface ResourcePath {
@@ -57,6 +58,8 @@ export function handleResource(ctx: ArmContext, req: ArmRequest, p: ResourcePath
       return { status: 200, body: existing };
     case "PUT": {
       const body = buildResource(id, name, type, objectBody(req), existing);
+      const answered = asyncWrite(ctx, req, p.subscriptionId, type, existing, body);
+      if (answered) return answered;
       ctx.store.set("resource", body);
       ctx.store.recordEffect("PUT", body.id);
       return { status: existing ? 200 : 201, body };
@@ -71,12 +74,16 @@ export function handleResource(ctx: ArmContext, req: ArmRequest, p: ResourcePath
       if (patch.properties && typeof patch.properties === "object") {
         body.properties = { ...(existing.properties as object), ...(patch.properties as object) };
       }
+      const answered = asyncWrite(ctx, req, p.subscriptionId, type, existing, body);
+      if (answered) return answered;
       ctx.store.set("resource", body);
       ctx.store.recordEffect("PATCH", body.id);
       return { status: 200, body };
     }
     case "DELETE": {
       if (!existing) return { status: 204 };
+      const answered = asyncWrite(ctx, req, p.subscriptionId, type, existing, undefined);
+      if (answered) return answered;
       for (const removed of ctx.store.removeTree(existing.id)) ctx.store.recordEffect("DELETE", removed);
       return { status: 200 };
     }

@@ -1,6 +1,6 @@
 // Subscriptions, the provider registry and Location-polled operation results.
 import { ArmError } from "../arm-error.ts";
-import type { ArmContext, ArmRequest, ArmResult } from "../context.ts";
+import { type ArmContext, type ArmRequest, type ArmResult, lroHeaders } from "../context.ts";
 import { findProvider, PROVIDERS, providerToArm, RESOURCES_PROVIDER } from "../provider-registry.ts";
 import { scopeContains } from "../rbac.ts";
 
@@ -62,15 +62,12 @@ export function getOperationResult(ctx: ArmContext, req: ArmRequest, operationId
     throw new ArmError(404, "OperationNotFound", `The operation '${operationId}' could not be found.`);
   }
   if (!op.outcome) {
-    const headers: Record<string, string> = {
-      Location: `${req.baseUrl}${req.path}?api-version=${req.apiVersion}`,
-    };
-    const retryAfter = ctx.lro().retryAfterSeconds;
-    if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
-    return { status: 202, headers };
+    const location = `${req.baseUrl}${req.path}?api-version=${req.apiVersion}`;
+    return { status: 202, headers: lroHeaders(ctx, location, "Location") };
   }
-  if (op.outcome.status === "Failed") {
+  if (op.outcome.status !== "Succeeded") {
     return { status: 400, body: { error: op.outcome.error } };
   }
+  if (op.outcome.noContent) return { status: 204 };
   return op.outcome.result === undefined ? { status: 200 } : { status: 200, body: op.outcome.result };
 }

@@ -1,0 +1,152 @@
+// The servers the bench measures: armbridge (signed push -> resourceGroup.ensure, emulator apart),
+// the bare Hono yardstick, and adnanh/webhook with a payload-hmac-sha256 rule that runs /bin/true.
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type EmulatorProcess,
+  PROCESS_HOOK_SECRET,
+  processEnv,
+  signedDelivery,
+  writeArmbridgeConfig,
+} from "../test/helpers/processes.ts";
+import { firstLine, freePort, spawnGroup } from "./processes.ts";
+
+export interface LoopDelay {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface Armbridge {
+  child: ChildProcess;
+  url: string;
+  /** Process start to the first 202 of a signed delivery, in ms. */
+  coldStartMs: number;
+  rssMb(): number;
+  resetLoopDelay(): Promise<void>;
+  loopDelay(): Promise<LoopDelay>;
+}
+
+const preload = new URL("./loop-delay.ts", import.meta.url).href;
+
+export function rssMb(pid: number | undefined): number {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return Number(kb ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in ms: a yardstick that load on the machine bends less than throughput. */
+export function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+function ask<T>(child: ChildProcess, message: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once("message", (answer) => resolve(answer as T));
+    child.send(message);
+  });
+}
+
+/** Starts armbridge and sends signed deliveries to its port until one is answered 202. */
+export async function startArmbridge(
+  dir: string,
+  emulator: EmulatorProcess,
+  options: { throttle?: string; jobs?: string } = {},
+): Promise<Armbridge> {
+  mkdirSync(dir, { recursive: true });
+  const config = writeArmbridgeConfig(dir, emulator, {
+    jobs: "{ concurrency: 32, pollIntervalMs: 200 }",
+    ...options,
+  });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child = spawnGroup(process.execPath, ["--import", preload, "src/main.ts", "--config", config], {
+    env: { ...process.env, ...processEnv, ARMBRIDGE_PORT: String(port) },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`armbridge exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/hooks/ops`, signedDelivery(PROCESS_HOOK_SECRET, { group: "first" }));
+      await res.arrayBuffer();
+      if (res.status === 202) break;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const coldStartMs = performance.now() - started;
+  return {
+    child,
+    url,
+    coldStartMs,
+    rssMb: () => rssMb(child.pid),
+    resetLoopDelay: () => ask(child, "reset"),
+    loopDelay: () => ask<LoopDelay>(child, "report"),
+  };
+}
+
+/** `node -e 0`: the floor of any Node process's start, in ms. */
+export async function nodeStartMs(): Promise<number> {
+  const started = performance.now();
+  const child = spawnGroup(process.execPath, ["-e", "0"], { stdio: "ignore" });
+  await new Promise((resolve) => child.once("exit", resolve));
+  return performance.now() - started;
+}
+
+export async function startBareHono(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawnGroup(process.execPath, ["bench/bare-server.ts"]);
+  const url = await firstLine(child, (line) =>
+    line.startsWith("{") ? (JSON.parse(line).url as string) : undefined,
+  );
+  return { child, url };
+}
+
+/** adnanh/webhook (Debian's `webhook`): the same signature check, then /bin/true per accepted delivery. */
+export async function startAdnanhWebhook(
+  dir: string,
+  secret: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  const hooks = join(dir, "hooks.json");
+  writeFileSync(
+    hooks,
+    JSON.stringify([
+      {
+        id: "ops",
+        "execute-command": "/bin/true",
+        "success-http-response-code": 202,
+        "trigger-rule": {
+          match: {
+            type: "payload-hmac-sha256",
+            secret,
+            parameter: { source: "header", name: "X-Hub-Signature-256" },
+          },
+        },
+      },
+    ]),
+  );
+  const port = await freePort();
+  const child = spawnGroup("webhook", ["-hooks", hooks, "-ip", "127.0.0.1", "-port", String(port)]);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`webhook exited with ${child.exitCode}`);
+    const ok = await fetch(`${url}/hooks/none`, { method: "POST" }).then(
+      (r) => r.arrayBuffer().then(() => true),
+      () => false,
+    );
+    if (ok) return { child, url };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -57,7 +57,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       return 0;
     }
     case "roles":
-      if (!parse(rest, { config: { type: "string" }, name: { type: "string" } }, io, command)) return 2;
+      if (
+        !parse(
+          rest,
+          { config: { type: "string" }, name: { type: "string" }, format: { type: "string" } },
+          io,
+          command,
+        )
+      )
+        return 2;
       return runRolesCommand(rest, io.out, io.err);
     case "check-config":
       return runCheckConfigCommand(rest, io);

@@ -38,9 +38,10 @@ ARM parameters file of deploy/main.bicep), an OIDC caller without a condition on
 
 Exits 0 when there are no errors (warnings are printed), 1 on errors, 2 when the file is unusable.
 `,
-  roles: `Usage: armbridge roles [--config PATH] [--name NAME]
+  roles: `Usage: armbridge roles [--config PATH] [--name NAME] [--format json|bicep-parameters]
 
-Prints the Azure custom role definition (JSON) holding exactly the ARM actions the config's grants use.
+Prints the least-privilege Azure custom roles for the config's grants and where each is assigned:
+JSON, or a parameters file for deploy/main.bicep (--format bicep-parameters).
 `,
   call: `Usage: armbridge call OPERATION --url URL [--token-from SOURCE] [--param KEY=VALUE]... [--wait]
 

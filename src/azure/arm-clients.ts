@@ -145,12 +145,6 @@ function callerTagPolicy(tag: string): PipelinePolicy {
   };
 }
 
-/** The tags a job's PUT carries once the caller-tag policy added its tag: what a read-before-write expects. */
-export function tagsAsSent(arm: ArmClients, tags: Record<string, string> = {}): Record<string, string> {
-  const callerId = currentAttribution()?.callerId;
-  return arm.callerTag && callerId ? { ...tags, [arm.callerTag]: callerId } : tags;
-}
-
 export function createArmClients(
   credential: TokenCredential,
   azure: Config["azure"],

@@ -1,6 +1,6 @@
 // Creates a resource group, or updates its tags if it exists (ARM refuses a change of location).
 import { z } from "zod";
-import { tagsAsSent } from "../azure/arm-clients.ts";
+import { tagsAsSent } from "../azure/caller-tag.ts";
 import { isRestError } from "../azure/errors.ts";
 import { plannedRequest } from "./dry-run.ts";
 import { defineOperation } from "./operation.ts";

@@ -8,11 +8,15 @@ import type { AddressInfo } from "node:net";
 import { defaultIdentities, type EmulatedIdentity } from "@armbridge/azure-emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { armClients, managedIdentity } from "../../packages/azure-emulator/test/helpers/emulator-clients.ts";
+import {
+  TEMPLATE_SCHEMA as SCHEMA,
+  storageAccount,
+  template,
+} from "../../packages/azure-emulator/test/helpers/templates.ts";
 import { githubDelivery } from "../helpers/github.ts";
 import { type Harness, HOOK_SECRET, SUBSCRIPTION as SUB, startHarness } from "../helpers/harness.ts";
 
 const SUB2 = "00000000-0000-0000-0000-000000000002";
-const SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
 const KEY = "deployer-key-0123456789";
 const ADMIN_KEY = "admin-deployer-key-0123456789";
 const sha = (key: string) => `sha256:${createHash("sha256").update(key).digest("hex")}`;
@@ -46,15 +50,7 @@ routes:
           template: "{{ event.data.template }}"
 `;
 
-const storage = (name: string) => ({
-  type: "Microsoft.Storage/storageAccounts",
-  apiVersion: "2023-05-01",
-  name,
-  location: "westeurope",
-  sku: { name: "Standard_LRS" },
-  kind: "StorageV2",
-});
-const template = (resources: unknown[]) => ({ $schema: SCHEMA, contentVersion: "1.0.0.0", resources });
+const storage = (name: string) => storageAccount(name, { location: "westeurope" });
 const nested = (name: string, target: Record<string, string>, resources: unknown[], scope = "inner") => ({
   type: "Microsoft.Resources/deployments",
   apiVersion: "2025-04-01",

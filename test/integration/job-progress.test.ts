@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { storageAccount, template } from "../../packages/azure-emulator/test/helpers/templates.ts";
 import { runCli } from "../../src/cli/commands.ts";
 import type { CliIo } from "../../src/cli/io.ts";
 import { type Harness, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
@@ -18,20 +19,7 @@ grants:
     scopes: ["/subscriptions/${SUBSCRIPTION}"]
 `;
 
-const account = (name: string) => ({
-  type: "Microsoft.Storage/storageAccounts",
-  apiVersion: "2023-05-01",
-  name,
-  location: "westeurope",
-  sku: { name: "Standard_LRS" },
-  kind: "StorageV2",
-  properties: {},
-});
-const template = (resources: unknown[]) => ({
-  $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-  contentVersion: "1.0.0.0",
-  resources,
-});
+const account = (name: string) => storageAccount(name, { location: "westeurope", properties: {} });
 
 interface JobBody {
   id: string;

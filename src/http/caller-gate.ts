@@ -96,17 +96,8 @@ export function createCallerGate({
         retryAfterSeconds: limited.retryAfterSeconds,
       });
     }
+    // An allowed caller is named on the request's access line (and its audit record), not on a line of its own.
     annotateRequest(callerAttribution(auth.caller));
-    logger.info(
-      {
-        requestId,
-        stage: "authenticate",
-        callerId: auth.caller.id,
-        subject: auth.caller.subject,
-        decision: "allow",
-      },
-      "policy decision",
-    );
     return { caller: auth.caller, deliveryId: auth.deliveryId };
   };
 }

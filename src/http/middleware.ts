@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { AppError } from "../kernel/errors.ts";
+import { currentRequestAttribution } from "../telemetry/attribution.ts";
 import type { Logger } from "../telemetry/logger.ts";
 
 declare module "hono" {
@@ -21,6 +22,8 @@ export const accessLog =
     const started = performance.now();
     await next();
     const level = c.res.status >= 500 ? "error" : c.res.status >= 400 ? "warn" : "info";
+    // What the request learned of itself: the caller once authenticated, the operations it asked for.
+    const learned = currentRequestAttribution();
     logger[level](
       {
         requestId: c.get("requestId"),
@@ -28,6 +31,9 @@ export const accessLog =
         path: c.req.path,
         status: c.res.status,
         ms: Math.round(performance.now() - started),
+        ...(learned?.callerId ? { callerId: learned.callerId, subject: learned.callerSubject } : {}),
+        ...(learned?.onBehalfOf ? { onBehalfOf: learned.onBehalfOf } : {}),
+        ...(learned?.operations ? { operations: learned.operations, scopes: learned.scopes } : {}),
         ...(c.get("problem") ? { problem: c.get("problem") } : {}),
       },
       "request",

@@ -62,13 +62,16 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
   }
   const refusals = new Set<string>();
   const audit: AuditRecord[] = [];
-  // One log line per distinct decision, with its count: a batch of 5,000 alike events logs a few lines.
-  const decisions = new Map<string, { line: Record<string, unknown>; count: number }>();
+  // A refusal gets a log line per distinct decision, with its count: a batch of 5,000 alike events
+  // logs a few lines. Allowed operations are named on the request's access line (annotateRequest
+  // above) and each has its audit record, so an accepted delivery writes one line, not three.
+  const time = new Date().toISOString();
+  const refusalLines = new Map<string, { line: Record<string, unknown>; count: number }>();
   for (const s of submissions) {
     const onBehalfOf = describeOnBehalfOf(s.caller.onBehalfOf);
     if (s.held) {
       audit.push({
-        time: new Date().toISOString(),
+        time,
         requestId: s.requestId,
         callerId: s.caller.id,
         ...(onBehalfOf ? { onBehalfOf } : {}),
@@ -81,22 +84,24 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
     }
     for (const request of s.requests) {
       const decision = deps.authorize(s.caller.id, request.operation, request.scope, request.action);
-      const line = {
-        requestId: s.requestId,
-        callerId: s.caller.id,
-        ...(onBehalfOf ? { onBehalfOf } : {}),
-        operation: request.operation,
-        scope: request.scope.path,
-        decision: decision.allowed ? "allow" : "deny",
-        ...(decision.allowed ? {} : { reason: decision.reason }),
-      };
-      const key = JSON.stringify(line);
-      const seen = decisions.get(key);
-      if (seen) seen.count++;
-      else decisions.set(key, { line, count: 1 });
-      if (!decision.allowed) refusals.add(decision.reason);
+      if (!decision.allowed) {
+        refusals.add(decision.reason);
+        const line = {
+          requestId: s.requestId,
+          callerId: s.caller.id,
+          ...(onBehalfOf ? { onBehalfOf } : {}),
+          operation: request.operation,
+          scope: request.scope.path,
+          decision: "deny",
+          reason: decision.reason,
+        };
+        const key = JSON.stringify(line);
+        const seen = refusalLines.get(key);
+        if (seen) seen.count++;
+        else refusalLines.set(key, { line, count: 1 });
+      }
       audit.push({
-        time: new Date().toISOString(),
+        time,
         requestId: s.requestId,
         callerId: s.caller.id,
         ...(onBehalfOf ? { onBehalfOf } : {}),
@@ -109,7 +114,7 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
       });
     }
   }
-  for (const { line, count } of decisions.values()) {
+  for (const { line, count } of refusalLines.values()) {
     deps.logger.info(count > 1 ? { ...line, count } : line, "policy decision");
   }
   if (refusals.size > 0) {

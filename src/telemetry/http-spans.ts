@@ -22,34 +22,33 @@ export function traceRequests(metrics: BridgeMetrics): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     const parent = propagation.extract(ROOT_CONTEXT, c.req.raw.headers, headerGetter);
-    const url = new URL(c.req.url);
     await withRequestAttribution({ requestId: c.get("requestId") }, async () => {
-      const span = tracer().startSpan(
-        c.req.method,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            "http.request.method": c.req.method,
-            "url.path": url.pathname,
-            "url.scheme": url.protocol.replace(":", ""),
-            "server.address": url.hostname,
-            ...(c.req.header("user-agent") ? { "user_agent.original": c.req.header("user-agent") } : {}),
-          },
-        },
-        parent,
-      );
+      const span = tracer().startSpan(c.req.method, { kind: SpanKind.SERVER }, parent);
+      // A span nobody records (no exporter) still carries ids for the logs, but no attributes.
+      const url = span.isRecording() ? new URL(c.req.url) : undefined;
+      if (url) {
+        span.setAttributes({
+          "http.request.method": c.req.method,
+          "url.path": url.pathname,
+          "url.scheme": url.protocol.replace(":", ""),
+          "server.address": url.hostname,
+          ...(c.req.header("user-agent") ? { "user_agent.original": c.req.header("user-agent") } : {}),
+        });
+      }
       try {
         await context.with(trace.setSpan(parent, span), next);
       } finally {
         const route = routeOf(c);
         const status = c.res.status;
-        span.updateName(`${c.req.method} ${route}`);
-        span.setAttributes({
-          "http.route": route,
-          "http.response.status_code": status,
-          "url.full": `${url.origin}${url.pathname}`,
-        });
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        if (url) {
+          span.updateName(`${c.req.method} ${route}`);
+          span.setAttributes({
+            "http.route": route,
+            "http.response.status_code": status,
+            "url.full": `${url.origin}${url.pathname}`,
+          });
+          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        }
         span.end();
         metrics.request(route, c.req.method, status, performance.now() - started);
       }

@@ -1,5 +1,6 @@
 // Starts OpenTelemetry for one process: Azure Monitor (through its distro) with a connection string,
-// OTLP/HTTP with an endpoint, otherwise local only (spans exist for log correlation, nothing leaves).
+// OTLP/HTTP with an endpoint, otherwise local only (span ids exist for log correlation, nothing is
+// recorded and nothing leaves).
 // The providers are registered with the OpenTelemetry API, which is global by design; start() and
 // shutdown() bracket that registration so a test file can own it for its duration.
 
@@ -11,6 +12,7 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { MetricReader } from "@opentelemetry/sdk-metrics";
 import {
+  AlwaysOffSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
@@ -152,9 +154,14 @@ export async function startTelemetry(
       }),
     );
   }
+  // With nowhere for spans to go, none is recorded: each still gets its ids (so log lines, jobs and
+  // ARM's traceparent correlate), but no attributes are built and no processor runs.
+  const recorded = exporters.length > 0 || extraSpans.length > 0;
   const tracerProvider = new BasicTracerProvider({
     resource,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.samplingRatio) }),
+    sampler: recorded
+      ? new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.samplingRatio) })
+      : new AlwaysOffSampler(),
     spanProcessors: [attribution, ...exporters, ...extraSpans],
   });
   // Metrics nobody reads are not recorded: without a reader the metrics SDK is not even loaded.

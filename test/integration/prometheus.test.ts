@@ -3,13 +3,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isSpanContextValid, trace } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createConfigSchema } from "../../src/config/schema.ts";
 import { startTelemetry, type Telemetry } from "../../src/telemetry/setup.ts";
 import { githubDelivery } from "../helpers/github.ts";
 import { type Harness, HOOK_SECRET, startHarness } from "../helpers/harness.ts";
 
-describe("GET /metrics when telemetry.prometheus.enabled", () => {
+describe("GET /metrics when telemetry.prometheus.enabled (no span exporter)", () => {
   let telemetry: Telemetry;
   let h: Harness;
   let dataDir: string;
@@ -43,6 +44,16 @@ describe("GET /metrics when telemetry.prometheus.enabled", () => {
     );
     expect(text).toMatch(/^armbridge_jobs(_total)?\{[^}]*\} [1-9]/m);
     expect(text).not.toContain(HOOK_SECRET);
+  });
+
+  it("records no span without a span exporter, but gives every log line its trace and span ids", () => {
+    const span = trace.getTracer("test").startSpan("probe");
+    expect(span.isRecording()).toBe(false);
+    expect(isSpanContextValid(span.spanContext())).toBe(true);
+    span.end();
+    const access = h.logs.find((l) => l.msg === "request" && l.path === "/hooks/deploy");
+    expect(access?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(access?.span_id).toMatch(/^[0-9a-f]{16}$/);
   });
 });
 

@@ -100,11 +100,13 @@ describe("telemetry of a webhook-triggered job", () => {
   });
 
   it("writes the trace and span ids into the log lines written inside a span", () => {
-    const decision = h.logs.find((l) => l.msg === "policy decision" && l.decision === "allow" && l.operation);
-    expect(decision?.trace_id).toBe(TRACE_ID);
-    expect(decision?.span_id).toBe(named("POST /hooks/:hookId").spanContext().spanId);
     const access = h.logs.find((l) => l.msg === "request" && l.path === "/hooks/deploy");
     expect(access?.trace_id).toBe(TRACE_ID);
+    expect(access?.span_id).toBe(named("POST /hooks/:hookId").spanContext().spanId);
+    // One line per accepted delivery: the access line names the caller and what it asked for.
+    expect(access?.callerId).toBe("ci");
+    expect(access?.operations).toEqual(["resourceGroup.ensure"]);
+    expect(h.logs.filter((l) => l.requestId === access?.requestId)).toHaveLength(1);
   });
 
   it("counts requests, events, jobs, ARM calls, token refreshes and the queue", async () => {

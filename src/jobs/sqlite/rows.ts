@@ -1,8 +1,39 @@
 // Rows of the SQLite jobs table and the Job they stand for; shared by the reading and the writing side.
 import type { SQLInputValue } from "node:sqlite";
-import type { Job, JobError, JobState, JobTrace } from "../job.ts";
+import { newId, newTimeOrderedId } from "../../kernel/ids.ts";
+import type { Job, JobDraft, JobError, JobState, JobTrace } from "../job.ts";
 
 export type Row = Record<string, SQLInputValue>;
+
+/**
+ * A new job's columns as the accepting side prepares them: its ids made there, and each JSON column
+ * serialized once (a batch's events share their caller and trace objects). `after` indexes earlier
+ * rows of the same write.
+ */
+export interface NewJobRow {
+  id: string;
+  correlationId: string;
+  idempotencyKey: string | null;
+  operation: string;
+  params: string;
+  scope: string;
+  callerId: string;
+  caller: string;
+  routeId: string | null;
+  actionIndex: number;
+  requestId: string;
+  after: readonly number[] | undefined;
+  trace: string | null;
+}
+
+/**
+ * What an accept wrote: the id each row stands for, and for a row whose idempotency key was taken,
+ * the job that holds it (else null, the row was inserted as sent).
+ */
+export interface AcceptWritten {
+  ids: string[];
+  existing: (Row | null)[];
+}
 
 // A row's timestamps, and those of the rows of one commit, are mostly the same instant: the last
 // one converted is kept (a batch of 5,000 jobs would otherwise format 30,000 dates).
@@ -44,6 +75,80 @@ export function toJob(row: Row): Job {
     acceptedAt: iso(row.accepted_at),
     trace: json(row.trace_context) as JobTrace | undefined,
   };
+}
+
+/**
+ * The rows a submission's drafts become, prepared where they are accepted: ids made here, and each
+ * caller and trace serialized once however many drafts share it (every event of a batch does).
+ */
+export function newJobRows(drafts: readonly JobDraft[]): NewJobRow[] {
+  const serialized = new Map<object, string>();
+  const once = (value: object) => {
+    let text = serialized.get(value);
+    if (text === undefined) {
+      text = JSON.stringify(value);
+      serialized.set(value, text);
+    }
+    return text;
+  };
+  return drafts.map((d) => ({
+    // Time-ordered: a new job lands at the end of the primary key's index.
+    id: newTimeOrderedId(),
+    correlationId: newId(),
+    idempotencyKey: d.idempotencyKey ?? null,
+    operation: d.operation,
+    params: JSON.stringify(d.params),
+    scope: d.scope,
+    callerId: d.caller.id,
+    caller: once(d.caller),
+    routeId: d.routeId ?? null,
+    actionIndex: d.actionIndex,
+    requestId: d.requestId,
+    after: d.after,
+    trace: d.trace ? once(d.trace) : null,
+  }));
+}
+
+/**
+ * The jobs an accept stands for: an existing job as stored, a new one as its draft and row say (the
+ * same values the row holds, without reading them back).
+ */
+export function acceptedJobs(
+  drafts: readonly JobDraft[],
+  rows: readonly NewJobRow[],
+  written: AcceptWritten,
+  now: number,
+): Job[] {
+  const at = new Date(now).toISOString();
+  return drafts.map((d, i) => {
+    const held = written.existing[i];
+    if (held) return toJob(held);
+    const row = rows[i] as NewJobRow;
+    return {
+      id: row.id,
+      idempotencyKey: d.idempotencyKey,
+      after: (d.after ?? []).map((j) => written.ids[j] as string),
+      state: "accepted",
+      operation: d.operation,
+      params: d.params,
+      scope: d.scope,
+      caller: d.caller,
+      routeId: d.routeId,
+      actionIndex: d.actionIndex,
+      requestId: d.requestId,
+      correlationId: row.correlationId,
+      attempts: 0,
+      notBefore: at,
+      createdAt: at,
+      updatedAt: at,
+      finishedAt: undefined,
+      result: undefined,
+      error: undefined,
+      lroState: undefined,
+      acceptedAt: at,
+      trace: d.trace,
+    };
+  });
 }
 
 /** Opens the database file the way both sides need it: WAL, and every commit durable (`synchronous = FULL`). */

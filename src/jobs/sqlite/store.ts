@@ -9,7 +9,7 @@ import type { AcceptResult, JobFilter, JobPage, JobStore } from "../store.ts";
 import { sqliteAudit } from "./audit.ts";
 import { migrate } from "./migrations.ts";
 import { whereClause } from "./paging.ts";
-import { type Row, SQLITE_PRAGMAS, toJob } from "./rows.ts";
+import { type AcceptWritten, acceptedJobs, newJobRows, type Row, SQLITE_PRAGMAS, toJob } from "./rows.ts";
 import { inProcessWriter, threadWriter } from "./writer.ts";
 
 export function openSqliteJobStore(path: string): JobStore {
@@ -24,11 +24,13 @@ export function openSqliteJobStore(path: string): JobStore {
 
   return {
     async accept(drafts: readonly JobDraft[]): Promise<AcceptResult> {
-      const { rows, created } = (await writer.write({ op: "accept", drafts })) as {
-        rows: Row[];
-        created: boolean[];
+      const now = Date.now();
+      const rows = newJobRows(drafts);
+      const written = (await writer.write({ op: "accept", now, rows })) as AcceptWritten;
+      return {
+        jobs: acceptedJobs(drafts, rows, written, now),
+        created: written.existing.map((held) => held === null),
       };
-      return { jobs: rows.map(toJob), created };
     },
 
     async get(id) {

@@ -2,13 +2,12 @@
 // statements that carry them out, prepared once, and the group commit that runs a batch of them.
 import type { DatabaseSync } from "node:sqlite";
 import type { AuditRecord } from "../../audit/record.ts";
-import { newId, newTimeOrderedId } from "../../kernel/ids.ts";
-import type { JobDraft, JobError, JobState } from "../job.ts";
+import type { JobError, JobState } from "../job.ts";
 import { sqliteAudit } from "./audit.ts";
-import { type Row, toJob } from "./rows.ts";
+import { type AcceptWritten, type NewJobRow, type Row, toJob } from "./rows.ts";
 
 export type WriteOp =
-  | { op: "accept"; drafts: readonly JobDraft[] }
+  | { op: "accept"; now: number; rows: readonly NewJobRow[] }
   | { op: "claim"; limit: number; leaseMs: number; serializeByScope: boolean }
   | { op: "checkpoint"; id: string; lroState: string }
   | { op: "reschedule"; id: string; notBefore: number; error: JobError | undefined; refundAttempt: boolean }
@@ -42,7 +41,7 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
       route_id, action_index, request_id, correlation_id, attempts, not_before, created_at, updated_at,
       scope_key, accepted_at, after_jobs, trace_context)
     VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`);
+    ON CONFLICT (idempotency_key) DO NOTHING`);
   const claimSql = (eligible: string) =>
     db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
       WHERE id IN (SELECT id FROM jobs j WHERE state = 'accepted' AND not_before <= ? ${eligible}
@@ -106,49 +105,47 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
     }
   };
 
-  const accept = (drafts: readonly JobDraft[]) => {
-    const now = Date.now();
-    const rows: Row[] = [];
-    const created: boolean[] = [];
-    for (const d of drafts) {
-      const after = (d.after ?? []).map((i) => {
-        const before = rows[i];
-        if (!before || i >= rows.length) throw new RangeError("a job can only run after an earlier one");
-        return String(before.id);
+  const accept = (now: number, rows: readonly NewJobRow[]): AcceptWritten => {
+    const ids: string[] = [];
+    const existing: (Row | null)[] = [];
+    for (const r of rows) {
+      const after = (r.after ?? []).map((i) => {
+        if (!(i >= 0 && i < ids.length)) throw new RangeError("a job can only run after an earlier one");
+        return ids[i] as string;
       });
       // One index probe for a new job: the insert itself finds a repeated key, and only then is it read.
-      const row = insert.get(
-        // Time-ordered: a new job lands at the end of the primary key's index.
-        newTimeOrderedId(),
-        d.idempotencyKey ?? null,
-        d.operation,
-        JSON.stringify(d.params),
-        d.scope,
-        d.caller.id,
-        JSON.stringify(d.caller),
-        d.routeId ?? null,
-        d.actionIndex,
-        d.requestId,
-        newId(),
+      const { changes } = insert.run(
+        r.id,
+        r.idempotencyKey,
+        r.operation,
+        r.params,
+        r.scope,
+        r.callerId,
+        r.caller,
+        r.routeId,
+        r.actionIndex,
+        r.requestId,
+        r.correlationId,
         now,
         now,
         now,
-        d.scope.toLowerCase(),
+        r.scope.toLowerCase(),
         now,
         after.length > 0 ? JSON.stringify(after) : null,
-        d.trace ? JSON.stringify(d.trace) : null,
-      ) as Row | undefined;
-      rows.push(row ?? (byKey.get(d.idempotencyKey ?? null) as Row));
-      created.push(row !== undefined);
+        r.trace,
+      );
+      const held = Number(changes) > 0 ? null : (byKey.get(r.idempotencyKey) as Row);
+      ids.push(held ? String(held.id) : r.id);
+      existing.push(held);
     }
-    return { rows, created };
+    return { ids, existing };
   };
 
   return (w) => {
     const now = Date.now();
     switch (w.op) {
       case "accept":
-        return accept(w.drafts);
+        return accept(w.now, w.rows);
       case "claim":
         return (w.serializeByScope ? claimSerialized : claimAny).all(now + w.leaseMs, now, now, w.limit);
       case "checkpoint":

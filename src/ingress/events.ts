@@ -13,6 +13,7 @@ import { ROUTE_EVENT } from "../jobs/job.ts";
 import { AppError, isAppError } from "../kernel/errors.ts";
 import { parseTraceparent } from "../kernel/traceparent.ts";
 import type { OperationRequest } from "../operations/request.ts";
+import { rememberingDecisions } from "../policy/authorize.ts";
 import type { BridgeEvent } from "../triggers/event.ts";
 import type { Router } from "../triggers/router.ts";
 import { type AcceptDeps, acceptAll, draftCount, type Submission } from "./accept.ts";
@@ -243,6 +244,8 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
       FORWARDED_HEADERS.flatMap((h) => (c.req.header(h) ? [[h, c.req.header(h) as string]] : [])),
     );
     const deliveryTrace = parseTraceparent(c.req.header("traceparent"));
+    // The events of a batch ask the same few questions: each is decided once for the delivery.
+    const authorize = rememberingDecisions(deps.authorize);
     const submissions: Submission[] = [];
     const results: { id: string; source: string; outcome: EventOutcome; jobs: string[]; reason?: string }[] =
       [];
@@ -277,7 +280,7 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
       try {
         requests = deps.route(entry, event, eventCaller);
         const denied = requests
-          .map((r) => deps.authorize(eventCaller.id, r.operation, r.scope, r.action))
+          .map((r) => authorize(eventCaller.id, r.operation, r.scope, r.action))
           .find((d) => !d.allowed);
         if (denied && !denied.allowed) held = denied.reason;
       } catch (err) {
@@ -308,7 +311,10 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
           : {}),
       });
     }
-    const result = submissions.length > 0 ? await acceptAll(deps, submissions) : { jobs: [], created: [] };
+    const result =
+      submissions.length > 0
+        ? await acceptAll({ ...deps, authorize }, submissions)
+        : { jobs: [], created: [] };
     // Which drafts, and so which jobs, belong to which submission.
     const starts: number[] = [];
     let at = 0;

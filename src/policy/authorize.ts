@@ -47,6 +47,24 @@ export function createAuthorizer(grants: readonly GrantConfig[]): Authorizer {
 }
 
 /**
+ * The same decisions, each worked out once: for one delivery whose events ask the same few things
+ * thousands of times. A decision depends only on its arguments and the grants, so keep the result
+ * no longer than the grants it was made from (one request).
+ */
+export function rememberingDecisions(authorize: Authorizer): Authorizer {
+  const decided = new Map<string, Decision>();
+  return (callerId, operation, scope, action) => {
+    const key = JSON.stringify([callerId, operation, scope.path, action ?? null]);
+    let decision = decided.get(key);
+    if (decision === undefined) {
+      decision = authorize(callerId, operation, scope, action);
+      decided.set(key, decision);
+    }
+    return decision;
+  };
+}
+
+/**
  * Whether the caller may change one resource with the operation (each resource a deployment's
  * what-if names): undefined when it may, else the reason, which names the resource and what was
  * asked, never the grants. An id armbridge cannot parse is refused.

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.ts";
 import { parseScope, type Scope } from "../../src/kernel/arm-scope.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
-import { createAuthorizer, grantsOf } from "../../src/policy/authorize.ts";
+import { createAuthorizer, grantsOf, rememberingDecisions } from "../../src/policy/authorize.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const OTHER_SUB = "00000000-0000-0000-0000-000000000002";
@@ -187,5 +187,39 @@ grants: [{ caller: ci, operations: ["*"], scopes: ["${pattern}"] }]`,
         operationNames,
       ),
     ).toThrow(new RegExp(`grants\\[0\\]\\.scopes\\[0\\]: .*${reason.replace(/[.*'()[\]]/g, "\\$&")}`));
+  });
+});
+
+describe("rememberingDecisions", () => {
+  const scopeOf = (raw: string): Scope => {
+    const parsed = parseScope(raw);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    return parsed.scope;
+  };
+  it("answers what the authorizer answers, asking it once per distinct question", () => {
+    const asked: string[] = [];
+    const remembering = rememberingDecisions((callerId, operation, scope, action) => {
+      asked.push(`${callerId} ${operation} ${scope.path} ${action}`);
+      return authorize(callerId, operation, scope, action);
+    });
+    const web = scopeOf(`/subscriptions/${SUB}/resourceGroups/app-web`);
+    const other = scopeOf(`/subscriptions/${SUB}/resourceGroups/app-other`);
+    const vm = scopeOf(
+      `/subscriptions/${SUB}/resourceGroups/prod-1/providers/Microsoft.Compute/virtualMachines/a`,
+    );
+    for (let i = 0; i < 3; i++) {
+      expect(remembering("ci", "resourceGroup.ensure", web)).toEqual(
+        authorize("ci", "resourceGroup.ensure", web),
+      );
+      expect(remembering("ci", "resourceGroup.ensure", other)).toMatchObject({ allowed: false });
+      expect(remembering("ops", "vm.action", vm, "start")).toMatchObject({ allowed: true });
+      expect(remembering("ops", "vm.action", vm, "restart")).toMatchObject({ allowed: false });
+      // Another caller asking the same is another question.
+      expect(remembering("nobody", "resourceGroup.ensure", web)).toMatchObject({
+        allowed: false,
+        reason: "caller 'nobody' has no grants",
+      });
+    }
+    expect(asked).toHaveLength(5);
   });
 });

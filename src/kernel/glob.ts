@@ -1,15 +1,14 @@
 // The one glob of armbridge: claim conditions, trigger filters and grant scope patterns all use it.
 
-// Globs come from the config (a few hundred at most) and are matched on every request: each is
-// compiled once. A RegExp without the `g` or `y` flag keeps no state between tests, so one is shared.
+// Globs come only from the config (grant scopes, trigger filters, claim conditions: a bounded set)
+// and are matched on every request: each is compiled once. A RegExp without the `g` or `y` flag
+// keeps no state between tests, so one is shared.
 const compiled = new Map<string, RegExp>();
-const MAX_COMPILED = 4096;
 
 /** `*` matches within one `/`-separated part, `**` across parts, `?` one character; the rest is literal. */
 export function globToRegex(glob: string): RegExp {
   let regex = compiled.get(glob);
   if (regex === undefined) {
-    if (compiled.size >= MAX_COMPILED) compiled.clear();
     regex = compile(glob);
     compiled.set(glob, regex);
   }

@@ -100,6 +100,8 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<strin
   if (env.APPLICATIONINSIGHTS_CONNECTION_STRING && telemetry.connectionString === undefined) {
     telemetry.connectionString = { env: "APPLICATIONINSIGHTS_CONNECTION_STRING" };
   }
+  // The deployment mounts the lock-down watch's folder into the container and names the file here.
+  if (env.ARMBRIDGE_IMDS_LOCKDOWN_FILE) telemetry.imdsLockdownFile = env.ARMBRIDGE_IMDS_LOCKDOWN_FILE;
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT && telemetry.otlpEndpoint === undefined) {
     telemetry.otlpEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   }

@@ -9,6 +9,8 @@ import { createServerCertificate } from "@armbridge/azure-emulator/certificate";
 
 export interface Envelope {
   name: string;
+  /** When the item happened (ISO 8601): the table's `timestamp`. */
+  time: string;
   iKey: string;
   tags: Record<string, string>;
   data: { baseType: string; baseData: Record<string, unknown> & { properties?: Record<string, unknown> } };

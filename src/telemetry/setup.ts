@@ -19,6 +19,7 @@ import {
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
+import { defaultLibraryVariable } from "../config/environment.ts";
 import type { Config } from "../config/schema.ts";
 import { newId } from "../kernel/ids.ts";
 import { observeImdsLockdown } from "./imds-lockdown.ts";
@@ -79,7 +80,7 @@ export async function startTelemetry(
     // detectors (its one setting for them is this variable; an operator's own value is kept).
     const host = detectResources({ detectors: [hostDetector] });
     await host.waitForAsyncAttributes?.();
-    process.env.OTEL_NODE_RESOURCE_DETECTORS ??= "env,os";
+    defaultLibraryVariable("OTEL_NODE_RESOURCE_DETECTORS", "env,os");
     useAzureMonitor({
       azureMonitorExporterOptions: {
         connectionString: settings.connectionString.reveal(),

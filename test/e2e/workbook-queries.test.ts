@@ -9,10 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeIngestion, startFakeIngestion } from "../helpers/fake-ingestion.ts";
+import { exporterEnvironment, type FakeIngestion, startFakeIngestion } from "../helpers/fake-ingestion.ts";
 import { deployedQueries, missingReferences, type Row, rowsOf } from "../helpers/kql.ts";
 import {
   type ArmbridgeProcess,
+  deployHookConfig,
   type EmulatorProcess,
   processConfigHead,
   PROCESS_SUBSCRIPTION as SUBSCRIPTION,
@@ -33,15 +34,7 @@ jobs: { maxAttempts: 1 }
 telemetry: { imdsLockdownFile: ${JSON.stringify(lockdownFile)} }
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
-hooks: [{ id: deploy, callers: [ci] }]
-grants: [{ caller: ci, operations: [resourceGroup.ensure], scopes: ["/subscriptions/${SUBSCRIPTION}/resourceGroups/app-*"] }]
-routes:
-  - id: push-deploys
-    trigger: { hook: deploy, events: [push] }
-    actions:
-      - operation: resourceGroup.ensure
-        parameters: { subscriptionId: "${SUBSCRIPTION}", resourceGroupName: "{{ event.data.group }}", location: westeurope }
-`,
+${deployHookConfig()}`,
   );
   return path;
 }
@@ -77,11 +70,7 @@ describe("workbook and alert queries against the telemetry armbridge emits", () 
     writeLockdownTextfile(lockdownFile);
     armbridge = await startArmbridge(["--config", writeConfig(root, emulator, lockdownFile)], {
       HOOK_SECRET,
-      APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
-      NODE_EXTRA_CA_CERTS: ingestion.caFile,
-      APPLICATION_INSIGHTS_NO_STATSBEAT: "true",
-      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
-      APPLICATIONINSIGHTS_SDKSTATS_DISABLED: "true",
+      ...exporterEnvironment(ingestion),
     });
     const hook = async (group: string, secret = HOOK_SECRET) => {
       const delivery = signedDelivery(secret, { group });

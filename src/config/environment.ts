@@ -1,4 +1,4 @@
-// The process environment, read here and in load.ts only (STYLE: config/ alone reads process.env). The
+// The process environment, read here only (STYLE: config/ alone reads process.env). The
 // command line takes it from here as a plain map and hands it down (token sources read the CI
 // system's variables from it, check-config the secrets' variables); the variables the command line
 // itself understands are checked once, here, every bad one named.

@@ -2,7 +2,7 @@
 // root, every minute) writes a node_exporter textfile; armbridge reads it, mounted read-only, at each
 // metric collection, so the state reaches Application Insights with the connection string armbridge
 // already has. The Azure Monitor Agent could not carry it: it needs IMDS for its token, which the
-// lock-down refuses to every process but armbridge (deploy/README.md, "Alerts").
+// lock-down refuses to every process but armbridge (deploy/README.md, "Workbook and alerts").
 import { readFile } from "node:fs/promises";
 import type { Meter } from "@opentelemetry/api";
 

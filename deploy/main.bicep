@@ -2,7 +2,7 @@
 // vault for its secrets and certificate (modules/key-vault.bicep), the least-privilege custom roles
 // that `armbridge roles` prints (one per distinct action set of the grants), each assigned only at its
 // own grants' scopes, and, once armbridge answers on HTTPS, an Event Grid subscription that delivers
-// to it with a dead-letter container.
+// to it with a dead-letter container; the operators' workbook and alert rules on Application Insights.
 // Redeploying with another config or image changes only the VM's userData (deploy/README.md).
 targetScope = 'subscription'
 
@@ -58,6 +58,12 @@ param secretsOfficers array = []
 @description('Event Grid subscription to armbridge, deployed once armbridge answers: { sourceId, audience, includedEventTypes?, deliverySchema?, systemTopic?, systemTopicResourceGroup?, deadLetterRetentionDays? }. systemTopic names an existing system topic of this subscription (Azure allows one per source); without it one is created. Empty: none.')
 param eventGrid object = {}
 
+@description('Action groups (resource ids) the alert rules notify (dead jobs, ARM throttling, the IMDS lock-down). Empty: the alerts show in the portal only.')
+param alertActionGroupIds array = []
+
+@description('ARM 429 answers per subscription within 15 minutes above which the throttling alert fires.')
+param armThrottlingAlertThreshold int = 10
+
 resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: resourceGroupName
   location: location
@@ -90,6 +96,29 @@ module vault 'modules/key-vault.bicep' = {
     name: keyVaultName
     principalId: host.outputs.principalId
     secretsOfficers: secretsOfficers
+  }
+}
+
+// The operators' pictures: the workbook and the alert rules, both on armbridge's Application Insights.
+module workbook 'modules/workbook.bicep' = {
+  name: '${namePrefix}-workbook'
+  scope: group
+  params: {
+    location: location
+    namePrefix: namePrefix
+    insightsId: host.outputs.insightsId
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: '${namePrefix}-alerts'
+  scope: group
+  params: {
+    location: location
+    namePrefix: namePrefix
+    insightsId: host.outputs.insightsId
+    actionGroupIds: alertActionGroupIds
+    throttlingThreshold: armThrottlingAlertThreshold
   }
 }
 
@@ -178,3 +207,4 @@ output vmName string = host.outputs.vmName
 output roleDefinitionIds array = [for (def, i) in roleDefinitions: roles[i].id]
 output keyVaultUri string = vault.outputs.uri
 output httpsSources array = host.outputs.httpsSources
+output workbookId string = workbook.outputs.id

@@ -248,5 +248,6 @@ output principalId string = identityType == 'UserAssigned'
   ? userIdentity!.properties.principalId
   : vm.identity.principalId
 output fqdn string = fqdn
+output insightsId string = insights.id
 output vmName string = vm.name
 output httpsSources array = httpsSources

@@ -7,8 +7,10 @@ import { DeploymentsClient, restorePoller as restoreDeploymentPoller } from "@az
 import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { type Client, getClient } from "@azure-rest/core-client";
+import { trace } from "@opentelemetry/api";
 import type { Config } from "../config/schema.ts";
 import { type Attribution, currentAttribution } from "../telemetry/attribution.ts";
+import { ATTR } from "../telemetry/span-processor.ts";
 import { createApiVersionResolver } from "./api-versions.ts";
 import { retryAfterPolicy } from "./retry-after-policy.ts";
 import { parseRetryAfter, requestKind, type ThrottleLimiter } from "./throttle.ts";
@@ -87,6 +89,8 @@ function throttleAndReportPolicy({ limiter, onCall, onThrottleWait }: ArmClientO
       const waitedMs = performance.now() - before;
       if (waitedMs >= 1) onThrottleWait?.(kind, waitedMs);
       const call: ArmCall = { method: request.method, path: url.pathname, attribution: currentAttribution() };
+      // Marks the SDK's HTTP span as an ARM call and names the subscription whose buckets ARM counts it in.
+      trace.getActiveSpan()?.setAttribute(ATTR.armSubscription, subscription);
       try {
         const response = await next(request);
         const remaining = response.headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`);
@@ -96,6 +100,8 @@ function throttleAndReportPolicy({ limiter, onCall, onThrottleWait }: ArmClientO
           ...(remaining && /^\d+$/.test(remaining) ? { remaining: Number(remaining) } : {}),
           ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
         });
+        // On the SDK's HTTP span (active here): how long ARM asked to wait, for the throttling view.
+        if (retryAfterMs !== undefined) trace.getActiveSpan()?.setAttribute(ATTR.retryAfterMs, retryAfterMs);
         call.status = response.status;
         const armRequestId = response.headers.get("x-ms-request-id");
         if (armRequestId) call.armRequestId = armRequestId;

@@ -1,6 +1,7 @@
 // `armbridge call OPERATION`: one operation through the direct API, as a CI job or script runs it.
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { cliEnvironment } from "../config/environment.ts";
 import { type ArmbridgeClient, createArmbridgeClient, type Job, type Problem } from "./armbridge-client.ts";
 import { type CliIo, parse } from "./io.ts";
 import { createReporter } from "./progress.ts";
@@ -36,7 +37,9 @@ export async function runCallCommand(argv: readonly string[], io: CliIo): Promis
   };
   const [operation, ...extra] = parsed.positionals;
   if (!operation || extra.length > 0) return usage("name exactly one OPERATION (e.g. deployment.create)");
-  const url = (v.url as string | undefined) ?? io.env.ARMBRIDGE_URL;
+  const env = cliEnvironment(io.env);
+  if (!env.ok) return usage(`bad environment: ${env.problems.join("; ")}`);
+  const url = (v.url as string | undefined) ?? env.value.ARMBRIDGE_URL;
   if (!url) return usage("--url (or ARMBRIDGE_URL) is required");
   const source = (v["token-from"] as string | undefined) ?? "env";
   if (!(TOKEN_SOURCES as readonly string[]).includes(source))
@@ -53,7 +56,7 @@ export async function runCallCommand(argv: readonly string[], io: CliIo): Promis
 
   let token: string;
   try {
-    const audience = (v.audience as string | undefined) ?? io.env.ARMBRIDGE_AUDIENCE ?? "armbridge";
+    const audience = (v.audience as string | undefined) ?? env.value.ARMBRIDGE_AUDIENCE ?? "armbridge";
     token = await tokenFrom(source as TokenSource, audience, io.env);
   } catch (e) {
     io.err(`armbridge call: no token from ${source}: ${(e as Error).message}\n`);

@@ -1,6 +1,7 @@
 // The `armbridge` command line: picks the command, answers --help and --version, runs the command.
 // Built on node:util parseArgs, so options follow the usual conventions (--key value, --key=value, -h).
 import { readFileSync } from "node:fs";
+import { processEnvironment } from "../config/environment.ts";
 import { runCallCommand } from "./call.ts";
 import { runCheckConfigCommand } from "./check-config.ts";
 import { type CliIo, parse } from "./io.ts";
@@ -10,7 +11,7 @@ import { COMMAND_USAGE, COMMANDS, type CommandName, MAIN_USAGE } from "./usage.t
 const processIo: CliIo = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
-  env: process.env,
+  env: processEnvironment(),
   tty: process.stdout.isTTY === true,
 };
 

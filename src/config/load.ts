@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
+import { processEnvironment } from "./environment.ts";
 import { type Config, createConfigSchema, type Env } from "./schema.ts";
 
 export const DEFAULT_CONFIG_PATH = "config/local.yaml";
@@ -100,6 +101,8 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<strin
   if (env.APPLICATIONINSIGHTS_CONNECTION_STRING && telemetry.connectionString === undefined) {
     telemetry.connectionString = { env: "APPLICATIONINSIGHTS_CONNECTION_STRING" };
   }
+  // The deployment mounts the lock-down watch's folder into the container and names the file here.
+  if (env.ARMBRIDGE_IMDS_LOCKDOWN_FILE) telemetry.imdsLockdownFile = env.ARMBRIDGE_IMDS_LOCKDOWN_FILE;
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT && telemetry.otlpEndpoint === undefined) {
     telemetry.otlpEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   }
@@ -114,12 +117,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${path || "(root)"}: ${issue.message}`;
 }
 
-/** The process's config: the only place that reads `process.env` for it. */
+/** The process's config, from the process's environment (environment.ts). */
 export function loadProcessConfig(
   argv: readonly string[],
   operations: readonly string[],
   options: ParseOptions = {},
 ): { path: string; config: Config } {
-  const path = configPathFrom(argv, process.env);
-  return { path, config: loadConfigFile(path, process.env, operations, options) };
+  const env = processEnvironment();
+  const path = configPathFrom(argv, env);
+  return { path, config: loadConfigFile(path, env, operations, options) };
 }

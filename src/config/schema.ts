@@ -250,6 +250,12 @@ export function createConfigSchema(
       metricIntervalSeconds: z.number().int().min(1).max(3600).default(60),
       /** `GET /metrics` in the Prometheus text format, for those who scrape; off unless enabled. */
       prometheus: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+      /**
+       * The node_exporter textfile the IMDS lock-down watch writes every minute (deploy/imds/): read at
+       * each metric collection and exported as `armbridge.imds_lockdown.*` gauges, so the lock-down's
+       * state (and a watch that stopped) reaches Azure Monitor. Unset: no such gauges.
+       */
+      imdsLockdownFile: z.string().min(1).optional(),
     })
     .refine((t) => !(t.connectionString && t.otlpEndpoint), "set connectionString or otlpEndpoint, not both");
 

@@ -9,7 +9,7 @@ import { context, metrics, propagation, trace } from "@opentelemetry/api";
 import { logs } from "@opentelemetry/api-logs";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { resourceFromAttributes } from "@opentelemetry/resources";
+import { detectResources, hostDetector, resourceFromAttributes } from "@opentelemetry/resources";
 import type { MetricReader } from "@opentelemetry/sdk-metrics";
 import {
   AlwaysOffSampler,
@@ -21,8 +21,10 @@ import {
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
+import { defaultLibraryVariable } from "../config/environment.ts";
 import type { Config } from "../config/schema.ts";
 import { newId } from "../kernel/ids.ts";
+import { observeImdsLockdown } from "./imds-lockdown.ts";
 import { type BridgeMetrics, createMetrics, noopMetrics } from "./metrics.ts";
 import { AttributionSpanProcessor } from "./span-processor.ts";
 import { INSTRUMENTATION_NAME } from "./tracer.ts";
@@ -73,12 +75,20 @@ export async function startTelemetry(
   if (settings.connectionString) {
     // Loaded only when used: the distro brings the whole OpenTelemetry Node SDK with it.
     const { useAzureMonitor, shutdownAzureMonitor } = await import("@azure/monitor-opentelemetry");
+    // The distro's default resource detectors include the host detector, whose `host.id` (the machine
+    // id) arrives asynchronously, while the distro's span processor reads the resource as each span
+    // ends: the first spans met it unsettled ("Accessing resource attributes before async attributes
+    // settled"). The host is detected here and awaited, and the distro runs only the synchronous
+    // detectors (its one setting for them is this variable; an operator's own value is kept).
+    const host = detectResources({ detectors: [hostDetector] });
+    await host.waitForAsyncAttributes?.();
+    defaultLibraryVariable("OTEL_NODE_RESOURCE_DETECTORS", "env,os");
     useAzureMonitor({
       azureMonitorExporterOptions: {
         connectionString: settings.connectionString.reveal(),
         storageDirectory: join(options.dataDir, "telemetry"),
       },
-      resource,
+      resource: resource.merge(host),
       samplingRatio: settings.samplingRatio,
       // The distro's default is a rate limit of 5 traces per second, which would drop ARM calls.
       tracesPerSecond: 0,
@@ -100,6 +110,8 @@ export async function startTelemetry(
       spanProcessors: [attribution, ...extraSpans],
       ...(extraReaders.length > 0 ? { metricReaders: extraReaders } : {}),
     });
+    if (settings.imdsLockdownFile)
+      observeImdsLockdown(metrics.getMeter(INSTRUMENTATION_NAME), settings.imdsLockdownFile);
     return {
       exporter: "azure-monitor",
       instanceId,
@@ -174,6 +186,8 @@ export async function startTelemetry(
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(tracerProvider);
   if (meterProvider) metrics.setGlobalMeterProvider(meterProvider);
+  if (meterProvider && settings.imdsLockdownFile)
+    observeImdsLockdown(meterProvider.getMeter(INSTRUMENTATION_NAME), settings.imdsLockdownFile);
   let instrumented: Promise<void> | undefined;
 
   return {

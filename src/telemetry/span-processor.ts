@@ -22,6 +22,10 @@ export const ATTR = {
   requestId: "armbridge.request.id",
   correlationId: "armbridge.arm.correlation_request_id",
   armRequestId: "armbridge.arm.request_id",
+  /** On ARM's HTTP spans only: the subscription ARM throttles the call in (`(tenant)` for tenant-level calls). */
+  armSubscription: "armbridge.arm.subscription",
+  /** ARM's Retry-After on a throttled (429) or busy answer, in milliseconds. */
+  retryAfterMs: "armbridge.arm.retry_after_ms",
 } as const;
 
 type Source = { job: Attribution } | { request: RequestAttribution };

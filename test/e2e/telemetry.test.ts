@@ -8,12 +8,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/record.ts";
-import { type Envelope, type FakeIngestion, startFakeIngestion } from "../helpers/fake-ingestion.ts";
+import {
+  type Envelope,
+  exporterEnvironment,
+  type FakeIngestion,
+  startFakeIngestion,
+} from "../helpers/fake-ingestion.ts";
 import {
   type ArmbridgeProcess,
+  deployHookConfig,
   type EmulatorProcess,
   processConfigHead,
-  PROCESS_SUBSCRIPTION as SUBSCRIPTION,
   signedDelivery,
   startArmbridge,
   startEmulatorProcess,
@@ -35,15 +40,7 @@ operators: [{ id: ops, apiKeyHash: "${sha256(OPERATOR_KEY)}" }]
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
   - { id: svc, kind: api-key, keys: [{ hash: "sha256:${sha256(API_KEY)}" }] }
-hooks: [{ id: deploy, callers: [ci] }]
-grants: [{ caller: ci, operations: [resourceGroup.ensure], scopes: ["/subscriptions/${SUBSCRIPTION}/resourceGroups/app-*"] }]
-routes:
-  - id: push-deploys
-    trigger: { hook: deploy, events: [push] }
-    actions:
-      - operation: resourceGroup.ensure
-        parameters: { subscriptionId: "${SUBSCRIPTION}", resourceGroupName: "{{ event.data.group }}", location: westeurope }
-`,
+${deployHookConfig()}`,
   );
   return path;
 }
@@ -62,13 +59,7 @@ describe("telemetry exported to Application Insights", () => {
     [ingestion, emulator] = await Promise.all([startFakeIngestion(root), startEmulatorProcess(root)]);
     armbridge = await startArmbridge(["--config", writeConfig(root, emulator)], {
       HOOK_SECRET,
-      APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
-      // Adds the fake endpoint's certificate to the trusted ones; verification stays on.
-      NODE_EXTRA_CA_CERTS: ingestion.caFile,
-      // The exporter's own usage reports would go to Microsoft's endpoints, outside this machine.
-      APPLICATION_INSIGHTS_NO_STATSBEAT: "true",
-      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
-      APPLICATIONINSIGHTS_SDKSTATS_DISABLED: "true",
+      ...exporterEnvironment(ingestion),
     });
 
     // One webhook-triggered job, with the caller's own trace context, waited for in the same request.

@@ -9,6 +9,8 @@ import { createServerCertificate } from "@armbridge/azure-emulator/certificate";
 
 export interface Envelope {
   name: string;
+  /** When the item happened (ISO 8601): the table's `timestamp`. */
+  time: string;
   iKey: string;
   tags: Record<string, string>;
   data: { baseType: string; baseData: Record<string, unknown> & { properties?: Record<string, unknown> } };
@@ -70,5 +72,18 @@ export async function startFakeIngestion(dir: string): Promise<FakeIngestion> {
     bodies,
     otherPaths,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The environment that points armbridge's exporter at `ingestion`, trusting its certificate. */
+export function exporterEnvironment(ingestion: FakeIngestion): Record<string, string> {
+  return {
+    APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString,
+    // Adds the fake endpoint's certificate to the trusted ones; verification stays on.
+    NODE_EXTRA_CA_CERTS: ingestion.caFile,
+    // The exporter's own usage reports would go to Microsoft's endpoints, outside this machine.
+    APPLICATION_INSIGHTS_NO_STATSBEAT: "true",
+    APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
+    APPLICATIONINSIGHTS_SDKSTATS_DISABLED: "true",
   };
 }

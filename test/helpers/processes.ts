@@ -222,6 +222,22 @@ azure:
   pollIntervalMs: 50`;
 }
 
+/**
+ * Hook `deploy` for the `ci` caller, granted resourceGroup.ensure on `app-*` groups, whose `push`
+ * ensures `{{ event.data.group }}`: the config tail the telemetry tests share (callers come before it).
+ */
+export function deployHookConfig(): string {
+  return `hooks: [{ id: deploy, callers: [ci] }]
+grants: [{ caller: ci, operations: [resourceGroup.ensure], scopes: ["/subscriptions/${PROCESS_SUBSCRIPTION}/resourceGroups/app-*"] }]
+routes:
+  - id: push-deploys
+    trigger: { hook: deploy, events: [push] }
+    actions:
+      - operation: resourceGroup.ensure
+        parameters: { subscriptionId: "${PROCESS_SUBSCRIPTION}", resourceGroupName: "{{ event.data.group }}", location: westeurope }
+`;
+}
+
 export function writeArmbridgeConfig(
   dir: string,
   emulator: EmulatorProcess,

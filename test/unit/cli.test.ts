@@ -193,6 +193,21 @@ describe("armbridge call's input and idempotency key", () => {
   });
 });
 
+describe("armbridge call's environment", () => {
+  it("names a malformed ARMBRIDGE_URL before asking for a token, with exit 2", async () => {
+    const { io, cli } = capture({ ARMBRIDGE_URL: "armbridge.example.com", ARMBRIDGE_TOKEN: "t" });
+    expect(await runCli(["call", "resourceGroup.get", "--param", "resourceGroupName=g"], cli)).toBe(2);
+    expect(io.err).toContain("bad environment: ARMBRIDGE_URL: Invalid URL");
+  });
+
+  it("passes a well-formed environment on, to the token source", async () => {
+    const { io, cli } = capture({ ARMBRIDGE_URL: "http://127.0.0.1:9", ARMBRIDGE_TOKEN: "" });
+    // The token source fails (ARMBRIDGE_TOKEN empty) before any request: the environment itself passed.
+    expect(await runCli(["call", "resourceGroup.get", "--url", "http://127.0.0.1:9"], cli)).toBe(1);
+    expect(io.err).toContain("no token from env: ARMBRIDGE_TOKEN is not set");
+  });
+});
+
 describe("armbridge call's progress", () => {
   const job = (state: string, operations: { resourceName: string; provisioningState: string }[]) =>
     ({

@@ -73,6 +73,19 @@ describe("container and unit", () => {
     expect(UNIT).not.toContain("secrets.env");
   });
 
+  it("mounts the IMDS lock-down watch's textfile folder read-only and names the file the watch writes", () => {
+    const volumes = DOCKER_RUN.flatMap((a, i) => (DOCKER_RUN[i - 1] === "--volume" ? [a] : []));
+    const watch = read("deploy/systemd/armbridge-imds-watch.service");
+    const written = /--metrics-file (\S+)/.exec(watch)?.[1] ?? "";
+    const folder = written.slice(0, written.lastIndexOf("/"));
+    // The folder, not the file: the watch replaces the file, which a file mount would not follow.
+    const mount = volumes.find((v) => v.startsWith(`${folder}:`));
+    expect(mount).toMatch(/:ro$/);
+    const inContainer = mount?.split(":")[1];
+    const env = DOCKER_RUN.flatMap((a, i) => (DOCKER_RUN[i - 1] === "--env" ? [a] : []));
+    expect(env).toContain(`ARMBRIDGE_IMDS_LOCKDOWN_FILE=${inContainer}${written.slice(folder.length)}`);
+  });
+
   it("gives the container the time to drain before it is killed", () => {
     const stop = Number(/docker stop --time (\d+)/.exec(UNIT)?.[1]);
     const timeout = Number(/^TimeoutStopSec=(\d+)$/m.exec(UNIT)?.[1]);

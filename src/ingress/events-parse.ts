@@ -1,6 +1,6 @@
 // Decodes an Event Grid delivery: the Event Grid schema (a JSON array, or the validation handshake)
 // or CloudEvents 1.0 in structured, batch or binary mode. Every failure here is permanent (400/413).
-import type { CloudEvent, EventGridDeserializer, EventGridEvent } from "@azure/eventgrid";
+import type { CloudEvent, EventGridDeserializer } from "@azure/eventgrid";
 import { z } from "zod";
 import type { SourceConfig } from "../config/schema.ts";
 import type { OnBehalfOf } from "../kernel/caller.ts";
@@ -35,18 +35,10 @@ export type Delivery =
     };
 
 const VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent";
-let sdk:
-  | Promise<{
-      deserializer: EventGridDeserializer;
-      isSystemEvent: typeof import("@azure/eventgrid").isSystemEvent;
-    }>
-  | undefined;
-/** The SDK (a good part of the start-up time otherwise) is loaded with the first delivery. */
-const eventGridSdk = () =>
-  (sdk ??= import("@azure/eventgrid").then((m) => ({
-    deserializer: new m.EventGridDeserializer(),
-    isSystemEvent: m.isSystemEvent,
-  })));
+let sdk: Promise<EventGridDeserializer> | undefined;
+/** The SDK (a good part of the start-up time otherwise) is loaded with the first CloudEvents delivery. */
+const cloudEventsDeserializer = () =>
+  (sdk ??= import("@azure/eventgrid").then((m) => new m.EventGridDeserializer()));
 
 const malformed = (detail: string) => new AppError("bad_request", detail);
 
@@ -109,25 +101,54 @@ async function each<In, Out>(list: In[], decode: (e: In) => Promise<Out[]>): Pro
 const withSentData = <T extends { data?: unknown }>(sent: Record<string, unknown>, events: T[]): T[] =>
   "data" in sent ? events.map((e) => ({ ...e, data: sent.data })) : events;
 
-const eventGridEvents = async (list: Record<string, unknown>[]): Promise<EventGridEvent<unknown>[]> => {
-  const { deserializer } = await eventGridSdk();
-  return each(list, async (e) => {
-    checkTime(e, "eventTime");
-    return withSentData(e, await deserializer.deserializeEventGridEvents(e));
-  });
-};
+/** The Event Grid schema's attributes: every one a string, all required (Event Grid always sends `topic`). */
+const EVENT_GRID_ATTRIBUTES = [
+  "eventType",
+  "eventTime",
+  "id",
+  "subject",
+  "topic",
+  "dataVersion",
+  "metadataVersion",
+];
 
-function fromEventGrid(e: EventGridEvent<unknown>): DeliveredEvent {
+/**
+ * An Event Grid schema event, checked as the SDK's EventGridDeserializer checks it, with its messages,
+ * but without its model mapper: the mapper copied every event into a new object (and `data`, which is
+ * taken as sent anyway), a fifth of the time of a 5,000-event batch in the profile. CloudEvents still
+ * go through the SDK, which also decodes `data_base64` and gathers the extension attributes.
+ */
+function eventGridEvent(e: Record<string, unknown>): DeliveredEvent {
+  for (const name of EVENT_GRID_ATTRIBUTES) {
+    if (e[name] === undefined) throw new Error(`event is missing required property '${name}'`);
+    if (typeof e[name] !== "string") {
+      throw new TypeError(`event property '${name}' should be a 'string', but is '${typeof e[name]}'`);
+    }
+  }
+  if (e.data === undefined) throw new Error("event is missing required property 'data'");
+  if (e.metadataVersion !== "1") throw new TypeError("event is not in the Event Grid schema");
+  checkTime(e, "eventTime");
+  const type = e.eventType as string;
   return {
-    source: e.topic ?? "",
-    id: e.id,
-    type: e.eventType,
-    subject: e.subject,
-    time: e.eventTime.toISOString(),
+    source: e.topic as string,
+    id: e.id as string,
+    type,
+    subject: e.subject as string,
+    time: new Date(e.eventTime as string).toISOString(),
     data: e.data,
     traceparent: undefined,
-    onBehalfOf: originalActor(e.eventType, e.data, undefined),
+    onBehalfOf: originalActor(type, e.data, undefined),
   };
+}
+
+function eventGridEvents(list: Record<string, unknown>[]): DeliveredEvent[] {
+  return list.map((e, i) => {
+    try {
+      return eventGridEvent(e);
+    } catch (err) {
+      throw malformed(`event [${i}]: ${(err as Error).message}`);
+    }
+  });
 }
 
 function fromCloudEvent(e: CloudEvent<unknown>): DeliveredEvent {
@@ -180,7 +201,7 @@ export async function parseDelivery(
   const mediaType = (headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const cloudEvents = async (list: Record<string, unknown>[], mode: string): Promise<Delivery> => {
     accepts(source, "cloudevents");
-    const { deserializer } = await eventGridSdk();
+    const deserializer = await cloudEventsDeserializer();
     const events = await each(list, async (e) => {
       checkTime(e, "time", mode === "binary" ? "ce-time" : "time");
       return withSentData(e, await deserializer.deserializeCloudEvents(e));
@@ -215,28 +236,24 @@ export async function parseDelivery(
 
   accepts(source, "eventgrid");
   if (list.length === 0) throw malformed("the delivery holds no events");
-  const events = await eventGridEvents(list);
-  const { isSystemEvent } = await eventGridSdk();
+  const events = eventGridEvents(list);
+  const isValidation = (e: DeliveredEvent) => e.type === VALIDATION_EVENT;
   if (headers.get("aeg-event-type")?.toLowerCase() === "subscriptionvalidation") {
     const [event] = events;
-    if (events.length !== 1 || !event || !isSystemEvent(VALIDATION_EVENT, event)) {
+    if (events.length !== 1 || !event || !isValidation(event)) {
       throw malformed(`a SubscriptionValidation delivery must hold one ${VALIDATION_EVENT}`);
     }
-    const code = event.data?.validationCode;
+    const code = (event.data as { validationCode?: unknown } | null)?.validationCode;
     if (typeof code !== "string" || code === "")
       throw malformed("the validation event has no validationCode");
     return { kind: "validation", validationCode: code };
   }
   // A validation event is only ever answered as a handshake, never routed.
-  const notifications = events.filter((e) => !isSystemEvent(VALIDATION_EVENT, e));
-  const validationEvents = events
-    .filter((e) => isSystemEvent(VALIDATION_EVENT, e))
-    .map((e) => ({ id: e.id, source: e.topic ?? "" }));
   return {
     kind: "events",
     schema: "eventgrid",
     mode: "array",
-    events: notifications.map(fromEventGrid),
-    validationEvents,
+    events: events.filter((e) => !isValidation(e)),
+    validationEvents: events.filter(isValidation).map((e) => ({ id: e.id, source: e.source })),
   };
 }

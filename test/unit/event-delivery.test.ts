@@ -98,6 +98,52 @@ describe("parsing deliveries", () => {
     });
   });
 
+  it.each([
+    ["a missing attribute", { topic: undefined }, "event [1]: event is missing required property 'topic'"],
+    [
+      "a number for a string",
+      { subject: 7 },
+      "event [1]: event property 'subject' should be a 'string', but is 'number'",
+    ],
+    ["no data", { data: undefined }, "event [1]: event is missing required property 'data'"],
+    [
+      "another metadata version",
+      { metadataVersion: "2" },
+      "event [1]: event is not in the Event Grid schema",
+    ],
+    [
+      "a time that is not RFC 3339",
+      { eventTime: "yesterday" },
+      "event [1]: eventTime 'yesterday' is not an RFC 3339 timestamp",
+    ],
+  ])("refuses an Event Grid schema event with %s, naming it and its place", async (_, change, detail) => {
+    const init = eventGridDelivery([eventGridEvent(), { ...eventGridEvent(), ...change }]);
+    expect(await refusal(parse(init))).toEqual({ status: 400, detail });
+  });
+
+  it("takes an Event Grid schema event's attributes and data as sent", async () => {
+    const event = {
+      ...eventGridEvent({ id: "e-1", data: ["a", 1] }),
+      eventTime: "2025-05-06T11:12:43+02:00",
+    };
+    const delivery = await parse(eventGridDelivery([event]));
+    expect(delivery).toMatchObject({
+      kind: "events",
+      schema: "eventgrid",
+      events: [
+        {
+          id: "e-1",
+          source: event.topic,
+          subject: event.subject,
+          type: event.eventType,
+          time: "2025-05-06T09:12:43.000Z",
+          data: ["a", 1],
+        },
+      ],
+      validationEvents: [],
+    });
+  });
+
   it("requires exactly one validation event in a SubscriptionValidation delivery", async () => {
     const init = eventGridDelivery([eventGridEvent(), eventGridEvent()], {
       eventType: "SubscriptionValidation",

@@ -129,12 +129,15 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
   // Events without a traceparent of their own continue the request's trace: one object for all of
   // them (a 5,000-event batch would otherwise read and serialize the same context 5,000 times).
   let requestTrace: { trace: JobDraft["trace"] } | undefined;
+  const traceOf = (s: Submission): JobDraft["trace"] => {
+    if (s.traceparent) return acceptingTrace(deps.instanceId, s.traceparent);
+    requestTrace ??= { trace: acceptingTrace(deps.instanceId) };
+    return requestTrace.trace;
+  };
   for (const s of submissions) {
     // `after` indexes a submission's own requests; in the combined list they start further on.
     const offset = drafts.length;
-    const trace = s.traceparent
-      ? acceptingTrace(deps.instanceId, s.traceparent)
-      : (requestTrace ??= { trace: acceptingTrace(deps.instanceId) }).trace;
+    const trace = traceOf(s);
     if (s.held) {
       drafts.push({
         idempotencyKey: s.idempotencyKey ? `${s.idempotencyKey}#held` : undefined,

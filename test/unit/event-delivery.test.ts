@@ -122,7 +122,7 @@ describe("parsing deliveries", () => {
   });
 
   it("takes an Event Grid schema event's attributes and data as sent", async () => {
-    const event = {
+    const event: Record<string, unknown> = {
       ...eventGridEvent({ id: "e-1", data: ["a", 1] }),
       eventTime: "2025-05-06T11:12:43+02:00",
     };

@@ -22,8 +22,11 @@ function sent(err: unknown): SentError {
   return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), props };
 }
 
-parentPort?.on("message", (text: string) => {
-  const m = JSON.parse(text) as { seq: number; batch: WriteOp[] } | { close: true };
+type Message = { seq: number; batch: WriteOp[] } | { close: true };
+
+// JSON text, or (a batch of only new jobs and audit records) a structured clone: see writer.ts.
+parentPort?.on("message", (data: string | Message) => {
+  const m = typeof data === "string" ? (JSON.parse(data) as Message) : data;
   if ("close" in m) {
     db.close();
     process.exit(0);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/record.ts";
+import { type ConnectionLog, recordConnections } from "../helpers/connections.ts";
 import {
   type Envelope,
   exporterEnvironment,
@@ -50,6 +51,7 @@ describe("telemetry exported to Application Insights", () => {
   let ingestion: FakeIngestion;
   let emulator: EmulatorProcess;
   let armbridge: ArmbridgeProcess;
+  let connections: ConnectionLog;
   let jobCorrelationId: string;
   const signatures: string[] = [];
   let audit: AuditRecord[] = [];
@@ -57,9 +59,11 @@ describe("telemetry exported to Application Insights", () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "armbridge-telemetry-e2e-"));
     [ingestion, emulator] = await Promise.all([startFakeIngestion(root), startEmulatorProcess(root)]);
+    connections = recordConnections(root);
     armbridge = await startArmbridge(["--config", writeConfig(root, emulator)], {
       HOOK_SECRET,
       ...exporterEnvironment(ingestion),
+      ...connections.env,
     });
 
     // One webhook-triggered job, with the caller's own trace context, waited for in the same request.
@@ -183,7 +187,7 @@ describe("telemetry exported to Application Insights", () => {
     expect(tokens.length).toBeGreaterThan(0);
     const secrets = [...tokens, HOOK_SECRET, API_KEY, OPERATOR_KEY, ...signatures.map((s) => s.slice(7))];
     const logs = armbridge.lines.join("\n");
-    expect(armbridge.lines.length).toBeGreaterThan(10);
+    expect(armbridge.lines.length, armbridge.lines.join("\n")).toBeGreaterThan(10);
     expect(ingestion.bodies.length).toBeGreaterThan(0);
     for (const secret of secrets) {
       expect(logs.includes(secret), `log holds ${secret.slice(0, 12)}…`).toBe(false);
@@ -193,5 +197,10 @@ describe("telemetry exported to Application Insights", () => {
     expect(logs).not.toContain(ingestion.connectionString.split(";")[0]);
     expect(logs).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\./);
     expect(ingestion.otherPaths).toEqual([]);
+  });
+
+  it("connects to nothing but loopback: the emulator and the ingestion endpoint, no cloud metadata probe", () => {
+    expect(connections.remotes()).toContain("127.0.0.1");
+    expect(connections.offLoopback()).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ConnectionLog, recordConnections } from "../helpers/connections.ts";
 import { exporterEnvironment, type FakeIngestion, startFakeIngestion } from "../helpers/fake-ingestion.ts";
 import { deployedQueries, missingReferences, type Row, rowsOf } from "../helpers/kql.ts";
 import {
@@ -60,6 +61,7 @@ describe("workbook and alert queries against the telemetry armbridge emits", () 
   let ingestion: FakeIngestion;
   let emulator: EmulatorProcess;
   let armbridge: ArmbridgeProcess;
+  let connections: ConnectionLog;
   /** The exported envelopes as rows of the classic tables. */
   let rows: Row[] = [];
 
@@ -68,9 +70,11 @@ describe("workbook and alert queries against the telemetry armbridge emits", () 
     [ingestion, emulator] = await Promise.all([startFakeIngestion(root), startEmulatorProcess(root)]);
     const lockdownFile = join(root, "armbridge-imds.prom");
     writeLockdownTextfile(lockdownFile);
+    connections = recordConnections(root);
     armbridge = await startArmbridge(["--config", writeConfig(root, emulator, lockdownFile)], {
       HOOK_SECRET,
       ...exporterEnvironment(ingestion),
+      ...connections.env,
     });
     const hook = async (group: string, secret = HOOK_SECRET) => {
       const delivery = signedDelivery(secret, { group });
@@ -168,7 +172,9 @@ describe("workbook and alert queries against the telemetry armbridge emits", () 
     expect(gauge("armbridge.imds_lockdown.check_age")).toBeGreaterThanOrEqual(0);
   });
 
-  it("starts without the distro's complaint about unsettled resource attributes", () => {
+  it("reads no resource attribute before it settled, and connects to nothing but loopback", () => {
     expect(armbridge.lines.filter((l) => l.includes("async attributes settled"))).toEqual([]);
+    expect(connections.remotes()).toContain("127.0.0.1");
+    expect(connections.offLoopback()).toEqual([]);
   });
 });

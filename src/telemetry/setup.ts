@@ -56,19 +56,23 @@ export async function startTelemetry(
   const extraSpans: SpanProcessor[] = options.spanExporter
     ? [new SimpleSpanProcessor(options.spanExporter)]
     : [];
-  const prometheus = await prometheusReader(settings);
   const endpoint = settings.otlpEndpoint?.replace(/\/$/, "");
-  const exporters = settings.connectionString
-    ? await azureMonitorExporters(settings.connectionString.reveal(), settings, options.dataDir)
+  const exporting = settings.connectionString
+    ? azureMonitorExporters(settings.connectionString.reveal(), settings, options.dataDir)
     : endpoint
-      ? await otlpExporters(endpoint, settings)
+      ? otlpExporters(endpoint, settings)
       : undefined;
+  // What leaves the process names its host; local spans and metrics stay without it.
+  const [prometheus, exporters, host] = await Promise.all([
+    prometheusReader(settings),
+    exporting,
+    exporting ? detectedResource() : undefined,
+  ]);
   const own = resourceFromAttributes({
     "service.name": settings.serviceName,
     "service.instance.id": instanceId,
   });
-  // What leaves the process names its host; local spans and metrics stay without it.
-  const resource = exporters ? (await detectedResource()).merge(own) : own;
+  const resource = host ? host.merge(own) : own;
 
   let loggerProvider: { forceFlush(): Promise<void>; shutdown(): Promise<void> } | undefined;
   if (exporters) {

@@ -4,29 +4,12 @@
 // id), marks what it keeps with the rate so each item counts for two, and samples neither its log
 // lines nor its metrics.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ApplicationInsightsSampler } from "@azure/monitor-opentelemetry-exporter";
 import { ROOT_CONTEXT, SpanKind } from "@opentelemetry/api";
 import { SamplingDecision } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConnectionLog, recordConnections } from "../helpers/connections.ts";
-import {
-  type Envelope,
-  exporterEnvironment,
-  type FakeIngestion,
-  startFakeIngestion,
-} from "../helpers/fake-ingestion.ts";
-import {
-  type ArmbridgeProcess,
-  deployHookConfig,
-  type EmulatorProcess,
-  processConfigHead,
-  signedDelivery,
-  startArmbridge,
-  startEmulatorProcess,
-} from "../helpers/processes.ts";
+import { type ExportingRun, startExportingRun } from "../helpers/exporting-run.ts";
+import { deployHookConfig, processConfigHead, signedDelivery } from "../helpers/processes.ts";
 
 const HOOK_SECRET = randomBytes(24).toString("hex");
 const RATIO = 0.5;
@@ -44,36 +27,24 @@ function traceId(kept: boolean): string {
 describe("telemetry sampled at 0.5 for Application Insights", () => {
   const KEPT = traceId(true);
   const DROPPED = traceId(false);
-  let root: string;
-  let ingestion: FakeIngestion;
-  let emulator: EmulatorProcess;
-  let armbridge: ArmbridgeProcess;
-  let connections: ConnectionLog;
+  let run: ExportingRun;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), "armbridge-sampling-e2e-"));
-    [ingestion, emulator] = await Promise.all([startFakeIngestion(root), startEmulatorProcess(root)]);
-    const config = join(root, "armbridge.yaml");
-    writeFileSync(
-      config,
-      `${processConfigHead(root, emulator)}
+    run = await startExportingRun(
+      "sampling-e2e",
+      (root, emulator) => `${processConfigHead(root, emulator)}
 telemetry: { samplingRatio: ${RATIO} }
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
 ${deployHookConfig()}`,
+      { HOOK_SECRET },
     );
-    connections = recordConnections(root);
-    armbridge = await startArmbridge(["--config", config], {
-      HOOK_SECRET,
-      ...exporterEnvironment(ingestion),
-      ...connections.env,
-    });
     for (const [group, trace] of [
       ["app-kept", KEPT],
       ["app-dropped", DROPPED],
     ] as const) {
       const delivery = signedDelivery(HOOK_SECRET, { group });
-      const res = await fetch(`${armbridge.url}/hooks/deploy`, {
+      const res = await fetch(`${run.armbridge.url}/hooks/deploy`, {
         ...delivery,
         headers: {
           ...(delivery.headers as Record<string, string>),
@@ -84,17 +55,14 @@ ${deployHookConfig()}`,
       const body = (await res.json()) as { jobs: { state: string }[] };
       expect(body.jobs[0]?.state, JSON.stringify(body)).toBe("succeeded");
     }
-    armbridge.child.kill("SIGTERM");
-    expect(await armbridge.exit).toBe(0);
+    expect(await run.stopArmbridge()).toBe(0);
   });
-  afterAll(async () => {
-    if (armbridge?.child.exitCode === null) armbridge.child.kill("SIGKILL");
-    await Promise.all([emulator?.stop(), ingestion?.stop()]);
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => run?.close());
 
   const ofTrace = (id: string, ...kinds: string[]) =>
-    ingestion.envelopes.filter((e) => e.tags["ai.operation.id"] === id && kinds.includes(e.data.baseType));
+    run.ingestion.envelopes.filter(
+      (e) => e.tags["ai.operation.id"] === id && kinds.includes(e.data.baseType),
+    );
 
   it("exports the kept trace whole, each item with sample rate 50 so that it counts for two", () => {
     const items = ofTrace(KEPT, "RequestData", "RemoteDependencyData");
@@ -103,7 +71,7 @@ ${deployHookConfig()}`,
       expect.arrayContaining(["POST /hooks/:hookId", "Job.execute", "Operation.resourceGroup.ensure"]),
     );
     expect(names.some((n) => n.startsWith("PUT /subscriptions/"))).toBe(true);
-    expect(new Set(items.map((e: Envelope) => e.sampleRate))).toEqual(new Set([50]));
+    expect(new Set(items.map((e) => e.sampleRate))).toEqual(new Set([50]));
   });
 
   it("exports no request or dependency of the dropped trace, though its job ran and logged", () => {
@@ -114,7 +82,7 @@ ${deployHookConfig()}`,
   });
 
   it("counts both requests in the metrics, which are not sampled", () => {
-    const hooks = ingestion.envelopes
+    const hooks = run.ingestion.envelopes
       .filter((e) => e.data.baseType === "MetricData")
       .filter((e) => e.data.baseData.properties?.["http.route"] === "/hooks/:hookId")
       .flatMap((e) => e.data.baseData.metrics as { name: string; value: number }[])
@@ -123,7 +91,7 @@ ${deployHookConfig()}`,
   });
 
   it("connects to nothing but loopback", () => {
-    expect(connections.remotes()).toContain("127.0.0.1");
-    expect(connections.offLoopback()).toEqual([]);
+    expect(run.connections.remotes()).toContain("127.0.0.1");
+    expect(run.connections.offLoopback()).toEqual([]);
   });
 });

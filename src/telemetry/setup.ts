@@ -1,6 +1,6 @@
 // Starts OpenTelemetry for one process: Application Insights (the Azure Monitor exporters) with a
-// connection string, OTLP/HTTP with an endpoint, otherwise local only (span ids exist for log correlation, nothing is
-// recorded and nothing leaves).
+// connection string, OTLP/HTTP with an endpoint, otherwise local only (span ids exist for log
+// correlation, nothing is recorded and nothing leaves).
 // The providers are registered with the OpenTelemetry API, which is global by design; start() and
 // shutdown() bracket that registration so a test file can own it for its duration.
 

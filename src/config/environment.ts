@@ -29,11 +29,3 @@ export function cliEnvironment(
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, problems: result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
 }
-
-/**
- * Sets a variable that a library reads for itself, unless the operator set it: for settings the
- * library takes no other way (the Azure Monitor distro's resource detectors).
- */
-export function defaultLibraryVariable(name: string, value: string): void {
-  process.env[name] ??= value;
-}

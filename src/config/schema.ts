@@ -237,7 +237,7 @@ export function createConfigSchema(
   const telemetrySchema = z
     .strictObject({
       logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-      /** Application Insights: traces and metrics go to Azure Monitor through its OpenTelemetry distro. */
+      /** Application Insights: traces, metrics and logs go there through the Azure Monitor exporters. */
       connectionString: secretRef().optional(),
       /** An OTLP/HTTP collector's base URL (`/v1/traces` and `/v1/metrics` are appended). */
       otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),

@@ -2,7 +2,7 @@
 // before it is written, by field name at any depth and, behind that, by the shape of the value
 // (one walk over the line, src/telemetry/redact.ts).
 import { createRequire } from "node:module";
-import { AzureLogger } from "@azure/logger";
+import { AzureLogger, getLogLevel, setLogLevel } from "@azure/logger";
 import { context, DiagLogLevel, diag, isSpanContextValid, trace } from "@opentelemetry/api";
 import { type DestinationStream, type Logger, pino } from "pino";
 import { createLogBridgeStream } from "./log-bridge.ts";
@@ -66,9 +66,9 @@ export function createLogger(
 /**
  * Sends the libraries' own log output through this logger, so stdout stays one JSON object per
  * line and the same redaction applies: the Azure SDK's (warnings such as a deprecated client option,
- * or verbose traces when AZURE_LOG_LEVEL asks for them) and OpenTelemetry's diagnostics. Call it
- * after telemetry started: the Azure Monitor distro installs console loggers of its own. The ES
- * module and CommonJS builds of @azure/logger keep separate state, so both are routed.
+ * or verbose traces when AZURE_LOG_LEVEL asks for them) and OpenTelemetry's diagnostics, the Azure
+ * Monitor exporters' included. The ES module and CommonJS builds of @azure/logger keep separate
+ * state, so both are routed.
  */
 export function routeLibraryLogs(logger: Logger): void {
   const otel = logger.child({ namespace: "opentelemetry" });
@@ -82,7 +82,14 @@ export function routeLibraryLogs(logger: Logger): void {
     },
     { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
-  const commonJs = createRequire(import.meta.url)("@azure/logger") as { AzureLogger: typeof AzureLogger };
+  const commonJs = createRequire(import.meta.url)("@azure/logger") as {
+    AzureLogger: typeof AzureLogger;
+    getLogLevel: typeof getLogLevel;
+    setLogLevel: typeof setLogLevel;
+  };
+  // The Azure SDK says nothing unless a level is set; AZURE_LOG_LEVEL (read by @azure/logger) wins.
+  for (const build of [{ getLogLevel, setLogLevel }, commonJs])
+    if (build.getLogLevel() === undefined) build.setLogLevel("warning");
   const route = (...args: unknown[]) => {
     const text = args.map(String).join(" ");
     const [, namespace, level, message] =

@@ -3,25 +3,15 @@
 // the caller's trace; the audit log leads from an ARM correlation id to the caller; and nothing a
 // full run writes or exports contains a token, an HMAC secret or an API key.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/record.ts";
+import { type ExportingRun, startExportingRun } from "../helpers/exporting-run.ts";
+import type { Envelope } from "../helpers/fake-ingestion.ts";
 import {
-  type Envelope,
-  exporterEnvironment,
-  type FakeIngestion,
-  startFakeIngestion,
-} from "../helpers/fake-ingestion.ts";
-import {
-  type ArmbridgeProcess,
   deployHookConfig,
   type EmulatorProcess,
   processConfigHead,
   signedDelivery,
-  startArmbridge,
-  startEmulatorProcess,
 } from "../helpers/processes.ts";
 
 const HOOK_SECRET = randomBytes(24).toString("hex");
@@ -31,36 +21,24 @@ const TRACE_ID = randomBytes(16).toString("hex");
 const CALLER_SPAN = randomBytes(8).toString("hex");
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-function writeConfig(dir: string, emulator: EmulatorProcess): string {
-  const path = join(dir, "armbridge.yaml");
-  writeFileSync(
-    path,
-    `${processConfigHead(dir, emulator)}
+function config(dir: string, emulator: EmulatorProcess): string {
+  return `${processConfigHead(dir, emulator)}
 operators: [{ id: ops, apiKeyHash: "${sha256(OPERATOR_KEY)}" }]
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
   - { id: svc, kind: api-key, keys: [{ hash: "sha256:${sha256(API_KEY)}" }] }
-${deployHookConfig()}`,
-  );
-  return path;
+${deployHookConfig()}`;
 }
 
 describe("telemetry exported to Application Insights", () => {
-  let root: string;
-  let ingestion: FakeIngestion;
-  let emulator: EmulatorProcess;
-  let armbridge: ArmbridgeProcess;
+  let run: ExportingRun;
   let jobCorrelationId: string;
   const signatures: string[] = [];
   let audit: AuditRecord[] = [];
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), "armbridge-telemetry-e2e-"));
-    [ingestion, emulator] = await Promise.all([startFakeIngestion(root), startEmulatorProcess(root)]);
-    armbridge = await startArmbridge(["--config", writeConfig(root, emulator)], {
-      HOOK_SECRET,
-      ...exporterEnvironment(ingestion),
-    });
+    run = await startExportingRun("telemetry-e2e", config, { HOOK_SECRET });
+    const { armbridge, emulator } = run;
 
     // One webhook-triggered job, with the caller's own trace context, waited for in the same request.
     const delivery = signedDelivery(HOOK_SECRET, { group: "app-observed", ref: "refs/heads/main" });
@@ -92,20 +70,15 @@ describe("telemetry exported to Application Insights", () => {
     audit = ((await found.json()) as { records: AuditRecord[] }).records;
 
     // SIGTERM drains and flushes the exporter before the process exits.
-    armbridge.child.kill("SIGTERM");
-    expect(await armbridge.exit).toBe(0);
+    expect(await run.stopArmbridge()).toBe(0);
   });
-  afterAll(async () => {
-    if (armbridge?.child.exitCode === null) armbridge.child.kill("SIGKILL");
-    await Promise.all([emulator?.stop(), ingestion?.stop()]);
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => run?.close());
 
-  const ofTrace = () => ingestion.envelopes.filter((e) => e.tags["ai.operation.id"] === TRACE_ID);
+  const ofTrace = () => run.ingestion.envelopes.filter((e) => e.tags["ai.operation.id"] === TRACE_ID);
   const kind = (e: Envelope) => e.data.baseType;
 
   it("sends the log lines to Application Insights through the pino log bridge, each with its trace", () => {
-    const lines = armbridge.lines
+    const lines = run.armbridge.lines
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     // OpenTelemetry's own diagnostics stay on stdout (bridged, they would feed themselves).
@@ -117,10 +90,10 @@ describe("telemetry exported to Application Insights", () => {
       .filter((e) => kind(e) === "MessageData")
       .map((e) => e.data.baseData.message);
     expect(messages).toEqual(expect.arrayContaining(traced));
-    const listening = ingestion.envelopes.find(
+    const listening = run.ingestion.envelopes.find(
       (e) => kind(e) === "MessageData" && e.data.baseData.message === "armbridge listening",
     );
-    expect(listening?.data.baseData.properties).toMatchObject({ url: armbridge.url });
+    expect(listening?.data.baseData.properties).toMatchObject({ url: run.armbridge.url });
   });
 
   it("gives every request and dependency envelope of the job the caller's id and the caller's trace", () => {
@@ -141,13 +114,13 @@ describe("telemetry exported to Application Insights", () => {
   });
 
   it("exports the ARM call as a dependency with ARM's request id and the job's correlation id", async () => {
-    const put = (await emulator.requests({ method: "PUT" })).find((r) =>
+    const put = (await run.emulator.requests({ method: "PUT" })).find((r) =>
       r.canonicalPath.endsWith("/resourcegroups/app-observed"),
     ) as { armRequestId: string } | undefined;
-    const arm = ingestion.envelopes.filter(
+    const arm = run.ingestion.envelopes.filter(
       (e) =>
         kind(e) === "RemoteDependencyData" &&
-        String(e.data.baseData.target).startsWith(emulator.armUrl) &&
+        String(e.data.baseData.target).startsWith(run.emulator.armUrl) &&
         e.data.baseData.properties?.["armbridge.arm.request_id"],
     );
     expect(arm.length).toBeGreaterThan(0);
@@ -170,7 +143,7 @@ describe("telemetry exported to Application Insights", () => {
 
   it("exports armbridge's metrics on shutdown", () => {
     const names = new Set(
-      ingestion.envelopes
+      run.ingestion.envelopes
         .filter((e) => kind(e) === "MetricData")
         .flatMap((e) => (e.data.baseData.metrics as { name: string }[]).map((m) => m.name)),
     );
@@ -179,19 +152,24 @@ describe("telemetry exported to Application Insights", () => {
   });
 
   it("writes no access token, HMAC secret, signature or API key into any log line or envelope", async () => {
-    const tokens = await emulator.control<string[]>("GET", "/_emulator/tokens");
+    const tokens = await run.emulator.control<string[]>("GET", "/_emulator/tokens");
     expect(tokens.length).toBeGreaterThan(0);
     const secrets = [...tokens, HOOK_SECRET, API_KEY, OPERATOR_KEY, ...signatures.map((s) => s.slice(7))];
-    const logs = armbridge.lines.join("\n");
-    expect(armbridge.lines.length).toBeGreaterThan(10);
-    expect(ingestion.bodies.length).toBeGreaterThan(0);
+    const logs = run.armbridge.lines.join("\n");
+    expect(run.armbridge.lines.length).toBeGreaterThan(10);
+    expect(run.ingestion.bodies.length).toBeGreaterThan(0);
     for (const secret of secrets) {
       expect(logs.includes(secret), `log holds ${secret.slice(0, 12)}…`).toBe(false);
-      for (const body of ingestion.bodies)
+      for (const body of run.ingestion.bodies)
         expect(body.includes(secret), `envelope holds ${secret.slice(0, 12)}…`).toBe(false);
     }
-    expect(logs).not.toContain(ingestion.connectionString.split(";")[0]);
+    expect(logs).not.toContain(run.ingestion.connectionString.split(";")[0]);
     expect(logs).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\./);
-    expect(ingestion.otherPaths).toEqual([]);
+    expect(run.ingestion.otherPaths).toEqual([]);
+  });
+
+  it("connects to nothing but loopback: the emulator and the ingestion endpoint, no cloud metadata probe", () => {
+    expect(run.connections.remotes()).toContain("127.0.0.1");
+    expect(run.connections.offLoopback()).toEqual([]);
   });
 });

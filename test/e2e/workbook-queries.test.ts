@@ -5,38 +5,32 @@
 // textfile says the lock-down holds. Every table, column and customDimensions key that a query names
 // must then be found in those envelopes, so renaming an attribute in src/ fails here.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exporterEnvironment, type FakeIngestion, startFakeIngestion } from "../helpers/fake-ingestion.ts";
+import { type ExportingRun, startExportingRun } from "../helpers/exporting-run.ts";
 import { deployedQueries, missingReferences, type Row, rowsOf } from "../helpers/kql.ts";
 import {
-  type ArmbridgeProcess,
   deployHookConfig,
   type EmulatorProcess,
   processConfigHead,
   PROCESS_SUBSCRIPTION as SUBSCRIPTION,
   signedDelivery,
-  startArmbridge,
-  startEmulatorProcess,
 } from "../helpers/processes.ts";
 
 const HOOK_SECRET = randomBytes(24).toString("hex");
 
-function writeConfig(dir: string, emulator: EmulatorProcess, lockdownFile: string): string {
-  const path = join(dir, "armbridge.yaml");
-  writeFileSync(
-    path,
-    `${processConfigHead(dir, emulator)}
+/** The config, with the IMDS lock-down watch's textfile written beside it. */
+function config(dir: string, emulator: EmulatorProcess): string {
+  const lockdownFile = join(dir, "armbridge-imds.prom");
+  writeLockdownTextfile(lockdownFile);
+  return `${processConfigHead(dir, emulator)}
   retry: { maxRetries: 0 }
 jobs: { maxAttempts: 1 }
 telemetry: { imdsLockdownFile: ${JSON.stringify(lockdownFile)} }
 callers:
   - { id: ci, kind: github-webhook, secrets: [{ env: HOOK_SECRET }] }
-${deployHookConfig()}`,
-  );
-  return path;
+${deployHookConfig()}`;
 }
 
 /** What the watch writes (deploy/imds/watch-imds-lockdown.sh), for a check that found the lock-down in force. */
@@ -56,22 +50,13 @@ function writeLockdownTextfile(path: string): void {
 }
 
 describe("workbook and alert queries against the telemetry armbridge emits", () => {
-  let root: string;
-  let ingestion: FakeIngestion;
-  let emulator: EmulatorProcess;
-  let armbridge: ArmbridgeProcess;
+  let run: ExportingRun;
   /** The exported envelopes as rows of the classic tables. */
   let rows: Row[] = [];
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), "armbridge-workbook-e2e-"));
-    [ingestion, emulator] = await Promise.all([startFakeIngestion(root), startEmulatorProcess(root)]);
-    const lockdownFile = join(root, "armbridge-imds.prom");
-    writeLockdownTextfile(lockdownFile);
-    armbridge = await startArmbridge(["--config", writeConfig(root, emulator, lockdownFile)], {
-      HOOK_SECRET,
-      ...exporterEnvironment(ingestion),
-    });
+    run = await startExportingRun("workbook-e2e", config, { HOOK_SECRET });
+    const { armbridge, emulator } = run;
     const hook = async (group: string, secret = HOOK_SECRET) => {
       const delivery = signedDelivery(secret, { group });
       const res = await fetch(`${armbridge.url}/hooks/deploy`, {
@@ -100,15 +85,10 @@ describe("workbook and alert queries against the telemetry armbridge emits", () 
     const refused = await hook("app-refused");
     expect(refused.body.jobs?.[0]?.state, JSON.stringify(refused.body)).toBe("failed");
 
-    armbridge.child.kill("SIGTERM");
-    expect(await armbridge.exit).toBe(0);
-    rows = rowsOf(ingestion.envelopes);
+    expect(await run.stopArmbridge()).toBe(0);
+    rows = rowsOf(run.ingestion.envelopes);
   });
-  afterAll(async () => {
-    if (armbridge?.child.exitCode === null) armbridge.child.kill("SIGKILL");
-    await Promise.all([emulator?.stop(), ingestion?.stop()]);
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => run?.close());
 
   const queries = deployedQueries();
 
@@ -168,7 +148,9 @@ describe("workbook and alert queries against the telemetry armbridge emits", () 
     expect(gauge("armbridge.imds_lockdown.check_age")).toBeGreaterThanOrEqual(0);
   });
 
-  it("starts without the distro's complaint about unsettled resource attributes", () => {
-    expect(armbridge.lines.filter((l) => l.includes("async attributes settled"))).toEqual([]);
+  it("reads no resource attribute before it settled, and connects to nothing but loopback", () => {
+    expect(run.armbridge.lines.filter((l) => l.includes("async attributes settled"))).toEqual([]);
+    expect(run.connections.remotes()).toContain("127.0.0.1");
+    expect(run.connections.offLoopback()).toEqual([]);
   });
 });

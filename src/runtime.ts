@@ -1,6 +1,7 @@
 // Wires the real dependencies for a config: credential, ARM clients, store, worker and app.
 // main.ts serves what this builds; tests build the same thing against the emulator.
 
+import { flushCompileCache } from "node:module";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
@@ -71,6 +72,8 @@ export function createRuntime(config: Config, { logger, trustedCaPem, telemetry 
     (armClients ??= (async () => {
       await telemetry?.instrumentAzureSdk?.();
       const { createArmClients } = await import("./azure/arm-clients.ts");
+      // The SDK's modules join Node's compile cache now, not only at a clean exit (see start.ts).
+      setImmediate(flushCompileCache);
       return createArmClients(credential, config.azure, {
         ...(trustedCaPem ? { extraCaPem: trustedCaPem } : {}),
         ...(config.audit.callerTag ? { callerTag: config.audit.callerTag } : {}),

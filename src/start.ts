@@ -1,4 +1,5 @@
 // `armbridge serve`: loads the config, serves, and drains on signals.
+import { flushCompileCache } from "node:module";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createManagedIdentityCredential } from "./azure/credential.ts";
@@ -60,6 +61,9 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
       const at = `http://${hostOf(info)}:${info.port}`;
       logger.info({ url: at, config: loaded.path }, "armbridge listening");
       listening(at);
+      // Node writes its compile cache only at a clean exit: a process that is killed (the OOM killer,
+      // a stop past its deadline) would leave the next start to compile everything again.
+      setImmediate(flushCompileCache);
     },
   );
 

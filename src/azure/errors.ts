@@ -1,7 +1,6 @@
 // Classifies what went wrong in an ARM call: ARM's own code and message, and whether a retry can help.
 import type { RestError } from "@azure/core-rest-pipeline";
 import { parseRetryAfter } from "./throttle.ts";
-import { WriteOutcomeUnknownError } from "./write-resend-guard.ts";
 
 /**
  * The SDK's own test, by name (its fallback for a second copy of the package): importing it would
@@ -21,6 +20,23 @@ export interface ArmFailure {
   retryAfterMs?: number;
   /** ARM's inner errors (e.g. a deployment's failed resources). */
   details?: unknown;
+}
+
+/** A write that may have taken effect at ARM (write-resend-guard.ts): checked before it is sent again. */
+export class WriteOutcomeUnknownError extends Error {
+  override name = "WriteOutcomeUnknownError";
+  /** ARM's error code when it answered one, else the transport's (`ECONNRESET`). */
+  readonly code: string;
+  readonly status: number | undefined;
+
+  constructor(method: string, code: string, status: number | undefined, cause: unknown) {
+    super(
+      `${method} ${status ? `answered ${status} ${code}` : `got no answer (${code})`}; whether it took effect is checked before it is sent again`,
+      { cause },
+    );
+    this.code = code;
+    this.status = status;
+  }
 }
 
 /** An ARM failure the SDK did not surface as a RestError (a failed LRO, a validate 400), made structured. */

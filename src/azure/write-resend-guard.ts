@@ -4,27 +4,12 @@
 // a WriteOutcomeUnknownError, which the SDK does not retry; the job's next attempt first asks ARM
 // whether the write took effect (the operation's `checkApplied`). Writes that certainly did not
 // reach ARM's resource provider (429, connection refused, no such host) are retried by the SDK as before.
-import { isRestError, type PipelinePolicy, type PipelineResponse } from "@azure/core-rest-pipeline";
+import type { PipelinePolicy, PipelineResponse } from "@azure/core-rest-pipeline";
+import { isRestError, WriteOutcomeUnknownError } from "./errors.ts";
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Connection failures before a byte was sent: the write cannot have taken effect. */
 const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "ENOENT", "EAI_AGAIN"]);
-
-export class WriteOutcomeUnknownError extends Error {
-  override name = "WriteOutcomeUnknownError";
-  /** ARM's error code when it answered one, else the transport's (`ECONNRESET`). */
-  readonly code: string;
-  readonly status: number | undefined;
-
-  constructor(method: string, code: string, status: number | undefined, cause: unknown) {
-    super(
-      `${method} ${status ? `answered ${status} ${code}` : `got no answer (${code})`}; whether it took effect is checked before it is sent again`,
-      { cause },
-    );
-    this.code = code;
-    this.status = status;
-  }
-}
 
 /** What the SDK's retry policy would retry: 408, or 5xx but 501 and 505. 429 is ARM's throttle, before the write. */
 const uncertainStatus = (status: number) =>

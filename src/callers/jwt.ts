@@ -1,13 +1,10 @@
 // JWT verification against an issuer's JWKS: reusable by any ingress (OIDC callers, Event Grid's Entra tokens).
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  errors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-  type RemoteJWKSetOptions,
-} from "jose";
+// jose is loaded with the first token, not at start: a config without JWT callers never needs it.
+import type { JWTPayload, JWTVerifyGetKey, RemoteJWKSetOptions } from "jose";
+
+type Jose = typeof import("jose");
+let loaded: Promise<Jose> | undefined;
+const jose = (): Promise<Jose> => (loaded ??= import("jose"));
 
 export interface JwtPolicy {
   /** Exact `iss` values accepted (issuer pinning). */
@@ -56,7 +53,8 @@ export class KeySets {
   get(url: string): JWTVerifyGetKey {
     let set = this.#sets.get(url);
     if (!set) {
-      set = createRemoteJWKSet(new URL(url), this.#options);
+      const remote = jose().then((j) => j.createRemoteJWKSet(new URL(url), this.#options));
+      set = async (header, token) => (await remote)(header, token);
       this.#sets.set(url, set);
     }
     return set;
@@ -64,9 +62,9 @@ export class KeySets {
 }
 
 /** The unverified `iss` of a compact JWT, to pick which verifier to run; never trust it beyond that. */
-export function peekIssuer(token: string): string | undefined {
+function peekIssuer(j: Jose, token: string): string | undefined {
   try {
-    const iss = decodeJwt(token).iss;
+    const iss = j.decodeJwt(token).iss;
     return typeof iss === "string" ? iss : undefined;
   } catch {
     return undefined;
@@ -78,12 +76,13 @@ export async function verifyJwt(
   keys: JWTVerifyGetKey,
   policy: JwtPolicy,
 ): Promise<JwtVerification> {
-  const iss = peekIssuer(token);
+  const j = await jose();
+  const iss = peekIssuer(j, token);
   if (iss === undefined) return { ok: false, reason: "the bearer token is not a JWT with an issuer" };
   // Checked before any key fetch, so tokens of unrelated issuers never make us call out.
   if (!policy.issuers.includes(iss)) return { ok: false, reason: "the token's issuer is not accepted" };
   try {
-    const { payload } = await jwtVerify(token, keys, {
+    const { payload } = await j.jwtVerify(token, keys, {
       issuer: [...policy.issuers],
       audience: [...policy.audiences],
       algorithms: [...policy.algorithms],
@@ -92,11 +91,11 @@ export async function verifyJwt(
     });
     return { ok: true, claims: payload };
   } catch (err) {
-    return describeJoseError(err);
+    return describeJoseError(j.errors, err);
   }
 }
 
-function describeJoseError(err: unknown): JwtVerification {
+function describeJoseError(errors: Jose["errors"], err: unknown): JwtVerification {
   const fail = (reason: string, transient = false): JwtVerification => ({ ok: false, reason, transient });
   if (err instanceof errors.JWTExpired) return fail("the token has expired");
   if (err instanceof errors.JWTClaimValidationFailed) {

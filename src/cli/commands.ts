@@ -1,11 +1,10 @@
 // The `armbridge` command line: picks the command, answers --help and --version, runs the command.
 // Built on node:util parseArgs, so options follow the usual conventions (--key value, --key=value, -h).
+// Each command's module is loaded when that command runs: `serve` starts without the client, the
+// role generator or the config cross-checks (and what they import).
 import { readFileSync } from "node:fs";
 import { processEnvironment } from "../config/environment.ts";
-import { runCallCommand } from "./call.ts";
-import { runCheckConfigCommand } from "./check-config.ts";
 import { type CliIo, parse } from "./io.ts";
-import { runRolesCommand } from "./roles.ts";
 import { COMMAND_USAGE, COMMANDS, type CommandName, MAIN_USAGE } from "./usage.ts";
 
 const processIo: CliIo = {
@@ -67,10 +66,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
         )
       )
         return 2;
-      return runRolesCommand(rest, io.out, io.err);
+      return (await import("./roles.ts")).runRolesCommand(rest, io.out, io.err);
     case "check-config":
-      return runCheckConfigCommand(rest, io);
+      return (await import("./check-config.ts")).runCheckConfigCommand(rest, io);
     case "call":
-      return runCallCommand(rest, io);
+      return (await import("./call.ts")).runCallCommand(rest, io);
   }
 }

@@ -41,5 +41,10 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["/nodejs/bin/node", "-e", "fetch('http://127.0.0.1:' + process.env.ARMBRIDGE_PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM drains running jobs (server.shutdownTimeoutSeconds); run with --init so a PID 1 reaps children.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/nodejs/bin/node", "src/main.ts"]
+# V8's young generation grows to 128 MB under sustained load by default, most of armbridge's resident
+# memory then; 8 MB semi-spaces keep it at 16 MB with shorter scavenge pauses, for a little more GC
+# time per request. The old-space ceiling leaves room for several 5,000-event Event Grid batches at
+# once (docs/performance.md) and makes V8 collect harder well below the unit's 1 GB container limit.
+# bench/targets.ts starts armbridge with these same flags.
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "--max-old-space-size=256", "src/main.ts"]
 CMD ["--config", "/etc/armbridge/config.yaml"]

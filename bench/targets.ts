@@ -2,7 +2,9 @@
 // the bare Hono yardstick, and adnanh/webhook with a payload-hmac-sha256 rule that runs /bin/true.
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execForm, parseDockerfile } from "../test/helpers/dockerfile.ts";
 import {
   type EmulatorProcess,
   PROCESS_HOOK_SECRET,
@@ -29,6 +31,23 @@ export interface Armbridge {
 }
 
 const preload = new URL("./loop-delay.ts", import.meta.url).href;
+
+/** The Node flags the image's ENTRYPOINT gives armbridge (between node and the script), read from the Dockerfile so the bench measures what production runs. */
+export function imageNodeFlags(): string[] {
+  const runtime = parseDockerfile(readFileSync("Dockerfile", "utf8")).stages.at(-1);
+  const entry = runtime?.instructions.find((i) => i.keyword === "ENTRYPOINT");
+  const argv = entry ? execForm(entry.args) : [];
+  const script = argv.indexOf("src/main.ts");
+  if (script < 0) throw new Error("the Dockerfile's ENTRYPOINT does not run src/main.ts");
+  return argv.slice(1, script);
+}
+
+/**
+ * As in the image, Node's compile cache is on from the process's start (its NODE_COMPILE_CACHE), kept
+ * between starts like the image's data volume: the TypeScript entry and the bench's preload come
+ * from it too, and a warm start never loads the type stripper.
+ */
+const compileCache = join(tmpdir(), "armbridge-bench-compile-cache");
 
 export function rssMb(pid: number | undefined): number {
   try {
@@ -70,10 +89,14 @@ export async function startArmbridge(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child = spawnGroup(process.execPath, ["--import", preload, "src/main.ts", "--config", config], {
-    env: { ...process.env, ...processEnv, ARMBRIDGE_PORT: String(port) },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
+  const child = spawnGroup(
+    process.execPath,
+    [...imageNodeFlags(), "--import", preload, "src/main.ts", "--config", config],
+    {
+      env: { ...process.env, ...processEnv, ARMBRIDGE_PORT: String(port), NODE_COMPILE_CACHE: compileCache },
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    },
+  );
   for (;;) {
     if (child.exitCode !== null) throw new Error(`armbridge exited with ${child.exitCode}`);
     try {

@@ -1,5 +1,6 @@
 // The SQLite writer thread: its own connection to the job store's file, one transaction per batch of
 // writes it is sent, answered after the COMMIT (see writer.ts).
+import { flushCompileCache } from "node:module";
 import { DatabaseSync } from "node:sqlite";
 import { parentPort, workerData } from "node:worker_threads";
 import { SQLITE_PRAGMAS } from "./rows.ts";
@@ -9,6 +10,9 @@ import { commitBatch, type Outcome, sqliteWrites, type WriteOp } from "./writes.
 const db = new DatabaseSync((workerData as { path: string }).path);
 db.exec(SQLITE_PRAGMAS);
 const apply = sqliteWrites(db);
+// Node writes the compile cache only at a clean exit: written now, a start after a kill finds this
+// thread's modules compiled and does not load the type stripper again.
+flushCompileCache();
 
 function sent(err: unknown): SentError {
   if (!(err instanceof Error)) return { name: "Error", message: String(err), props: {} };

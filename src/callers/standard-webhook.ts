@@ -19,8 +19,7 @@ export class ReplayGuard {
 
   /** False when `key` was already seen and has not expired; otherwise records it until `expiresAt`. */
   remember(key: string, nowMs: number, expiresAtMs: number): boolean {
-    const until = this.#seen.get(key);
-    if (until !== undefined && until > nowMs) return false;
+    if ((this.#seen.get(key) ?? 0) > nowMs) return false;
     this.#seen.delete(key);
     this.#seen.set(key, expiresAtMs);
     if (this.#seen.size > MAX_REMEMBERED) {

@@ -81,10 +81,13 @@ async function jobsOf(route: string): Promise<Job[]> {
   return page.jobs.filter((j) => j.routeId === route);
 }
 
-async function settled(route: string, count: number): Promise<Job[]> {
+async function settled(route: string, count: number, timeoutMs = 15_000): Promise<Job[]> {
+  const until = Date.now() + timeoutMs;
   for (;;) {
     const jobs = await jobsOf(route);
     if (jobs.length >= count) return Promise.all(jobs.map((j) => h.waitForJob(j.id)));
+    if (Date.now() > until)
+      throw new Error(`${jobs.length} of ${count} jobs of ${route} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

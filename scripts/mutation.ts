@@ -17,14 +17,14 @@ interface Group {
 
 /**
  * `file:first-last`, the lines from the first holding `from` to the next holding `to` (`^` anchors it
- * at the line's start): ranges that follow the code when lines are added above it.
+ * at the line's start; without `to`, the one line): ranges that follow the code when lines move.
  */
-function span(file: string, from: string, to: string): string {
+function span(file: string, from: string, to?: string): string {
   const lines = readFileSync(file, "utf8").split("\n");
   const has = (line: string, text: string) =>
     text.startsWith("^") ? line.startsWith(text.slice(1)) : line.includes(text);
   const first = lines.findIndex((l) => has(l, from));
-  const last = lines.findIndex((l, i) => i > first && has(l, to));
+  const last = to === undefined ? first : lines.findIndex((l, i) => i > first && has(l, to));
   if (first === -1 || last === -1) throw new Error(`${file}: no lines from '${from}' to '${to}'`);
   return `${file}:${first + 1}-${last + 1}`;
 }
@@ -71,9 +71,15 @@ const GROUPS: Group[] = [
       // The lines that build idempotency keys and hand the submission to the store.
       span("src/ingress/api.ts", "const result = await accept(deps, {", "const [job] = result.jobs;"),
       span("src/ingress/hooks.ts", "const result = await accept(deps, {", "return acceptedResponse("),
-      span("src/ingress/events.ts", "const idempotencyKey = `event:", "} else seen.set(idempotencyKey"),
-      span("src/ingress/accept.ts", "const drafts: JobDraft[] = [];", "// An event is a duplicate when none"),
-      "src/jobs/attempt.ts",
+      span("src/ingress/events.ts", "const idempotencyKey = `event:"),
+      // Commit before the answer: the store's accept, and what a failed COMMIT answers.
+      span("src/ingress/accept.ts", "let result: AcceptResult;", "// An event is a duplicate when none"),
+      // Read before write: the checkpoint before the first poll, and the look before a retried write.
+      span(
+        "src/jobs/attempt.ts",
+        "async trackLongRunning(",
+        'return { kind: "succeeded", result, alreadyApplied: false };',
+      ),
       span(
         "src/operations/resource-group-ensure.ts",
         "const sameLocation =",

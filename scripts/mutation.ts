@@ -108,7 +108,13 @@ const THRESHOLDS: Record<string, number> = {
   "src/operations": 80,
 };
 
-async function runGroup(group: Group): Promise<MutantResult[]> {
+/**
+ * `--incremental` (CI) reuses the checked-in results of the last full run for every mutant whose code
+ * and covering tests are unchanged; a plain run tests every mutant and writes those results anew.
+ */
+const incremental = process.argv.includes("--incremental");
+
+async function runGroup(group: Group, number: number): Promise<MutantResult[]> {
   // vitest.mutation.config.ts reads these; Stryker's test runner processes inherit them.
   process.env.MUTATION_TESTS = group.tests.join(",");
   process.env.MUTATION_ISOLATE = group.isolate ? "1" : "0";
@@ -133,6 +139,9 @@ async function runGroup(group: Group): Promise<MutantResult[]> {
     cleanTempDir: "always",
     ignorePatterns: ["data", "coverage", "reports", "deploy", "bench", "docs", ".cache"],
     timeoutMS: 10_000,
+    incremental: true,
+    incrementalFile: `reports/stryker-incremental-${number}.json`,
+    force: !incremental,
   });
   return stryker.runMutationTest();
 }
@@ -199,7 +208,7 @@ const results: MutantResult[] = [];
 for (const group of selected) {
   const at = Date.now();
   console.log(`\nmutation group: ${group.name}`);
-  const own = await runGroup(group);
+  const own = await runGroup(group, GROUPS.indexOf(group) + 1);
   results.push(...own);
   // Each group's scores as soon as it is done, so a run cut short still tells something.
   report(own);

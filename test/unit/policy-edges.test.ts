@@ -2,30 +2,18 @@
 // role's description says, and how far redaction reaches into a value. Everything is built inside the
 // tests, so a change to how it is built is seen too (mutation testing, docs/mutation.md).
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import { parseConfig } from "../../src/config/load.ts";
 import type { GrantConfig } from "../../src/config/schema.ts";
 import { parseScope, type Scope } from "../../src/kernel/arm-scope.ts";
 import { isAppError } from "../../src/kernel/errors.ts";
-import { defineOperation } from "../../src/operations/operation.ts";
 import { authorizeResourceChange, createAuthorizer, grantsOf } from "../../src/policy/authorize.ts";
 import { assignableScope, buildRoles } from "../../src/policy/role-definition.ts";
 import { redactDeep } from "../../src/telemetry/redact.ts";
+import { actionsOnlyOperation } from "../helpers/role-operations.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const RG = `/subscriptions/${SUB}/resourceGroups`;
-const op = (name: string, actions: string[], subscriptionActions?: string[]) =>
-  defineOperation({
-    name,
-    summary: name,
-    kind: "write",
-    input: z.unknown(),
-    example: {},
-    actions,
-    ...(subscriptionActions ? { subscriptionActions } : {}),
-    scope: () => "/",
-    execute: async () => null,
-  });
+const op = actionsOnlyOperation;
 const catalog = [
   op("group.write", ["Microsoft.Resources/subscriptions/resourceGroups/write"]),
   op("tags.write", ["Microsoft.Resources/tags/write"]),

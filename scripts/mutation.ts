@@ -94,15 +94,15 @@ const GROUPS: Group[] = [
 ];
 
 /**
- * Per-folder thresholds (% of mutants killed or timed out, of those not ignored). The aim is 90 for
- * callers/ and policy/, 80 elsewhere; policy/ and telemetry/ hold the floor of the last measured run
- * (docs/mutation.md) until their listed survivors are killed.
+ * Per-folder thresholds (% of mutants killed or timed out, of those not ignored): 90 for callers/ and
+ * policy/, 80 elsewhere in the core. Equivalent mutants are marked where they are, with a
+ * `// Stryker disable next-line <mutator>: reason` comment, and count as ignored.
  */
 const THRESHOLDS: Record<string, number> = {
   "src/callers": 90,
-  "src/policy": 60,
+  "src/policy": 90,
   "src/kernel": 80,
-  "src/telemetry": 60,
+  "src/telemetry": 80,
   "src/jobs": 80,
   "src/ingress": 80,
   "src/operations": 80,

@@ -3,7 +3,7 @@
 import type { EventGridCallerConfig } from "../config/schema.ts";
 import { digestOfSecret, matchSecret } from "../kernel/secret.ts";
 import type { CallerRequest, CallerVerifier, Verification } from "./caller.ts";
-import { bearerToken, looksLikeJwt } from "./credentials.ts";
+import { bearerJwt } from "./credentials.ts";
 import { type JwtPolicy, type KeySets, verifyJwt } from "./jwt.ts";
 
 const ENTRA = "https://login.microsoftonline.com";
@@ -34,16 +34,12 @@ function entraCredential(entra: NonNullable<EventGridCallerConfig["entra"]>, key
   const appIds = new Set(
     (Array.isArray(entra.appId) ? entra.appId : [entra.appId]).map((a) => a.toLowerCase()),
   );
-  const token = (headers: Headers) => {
-    const t = bearerToken(headers);
-    return t !== undefined && looksLikeJwt(t) ? t : undefined;
-  };
   return {
     name: "an Entra ID bearer token",
-    presented: ({ headers }) => token(headers) !== undefined,
+    presented: ({ headers }) => bearerJwt(headers) !== undefined,
     async verify({ headers }) {
       // Stryker disable next-line StringLiteral: verify runs only when a token is presented
-      const verified = await verifyJwt(token(headers) ?? "", keySets.get(jwksUrl), policy);
+      const verified = await verifyJwt(bearerJwt(headers) ?? "", keySets.get(jwksUrl), policy);
       if (!verified.ok) return verified;
       const claims = verified.claims as Record<string, unknown>;
       // Stryker disable next-line StringLiteral: a token without tid is refused whatever stands in for it

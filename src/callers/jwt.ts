@@ -103,8 +103,10 @@ function describeJoseError(err: unknown): JwtVerification {
   if (err instanceof errors.JWTClaimValidationFailed) {
     // A required claim that is absent (`exp`, `iat`) is not a claim with a wrong value.
     if (err.reason === "missing") return fail(`the token has no '${err.claim}' claim`);
-    if (err.claim === "nbf" || err.claim === "iat")
-      return fail(`the token is not valid yet ('${err.claim}')`);
+    // Only `nbf` is checked against the clock (no maximum age is asked of jose): an `iat` that is not
+    // a number is a claim with a wrong value, not a token from the future.
+    if (err.claim === "nbf" && err.reason === "check_failed")
+      return fail("the token is not valid yet ('nbf')");
     return fail(`the token's '${err.claim}' claim is not accepted`);
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return fail("the token's signing algorithm is not allowed");

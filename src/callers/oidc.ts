@@ -2,7 +2,7 @@
 import type { OidcCallerConfig } from "../config/schema.ts";
 import type { CallerVerifier, Verification } from "./caller.ts";
 import { claimMatches, compileCondition } from "./claim-conditions.ts";
-import { bearerToken, looksLikeJwt } from "./credentials.ts";
+import { bearerJwt } from "./credentials.ts";
 import { type KeySets, verifyJwt } from "./jwt.ts";
 import { resolveIssuer } from "./oidc-presets.ts";
 
@@ -18,17 +18,13 @@ export function oidcVerifier(config: OidcCallerConfig, keySets: KeySets): Caller
     claim,
     matches: compileCondition(c),
   }));
-  const token = (headers: Headers) => {
-    const t = bearerToken(headers);
-    return t !== undefined && looksLikeJwt(t) ? t : undefined;
-  };
   return {
     id: config.id,
     kind: "oidc",
-    presents: ({ headers }) => token(headers) !== undefined,
+    presents: ({ headers }) => bearerJwt(headers) !== undefined,
     async verify({ headers }): Promise<Verification> {
       // Stryker disable next-line StringLiteral: verify runs only when a token is presented
-      const verified = await verifyJwt(token(headers) ?? "", keySets.get(issuer.jwksUrl), policy);
+      const verified = await verifyJwt(bearerJwt(headers) ?? "", keySets.get(issuer.jwksUrl), policy);
       if (!verified.ok) return verified;
       const claims = verified.claims as Record<string, unknown>;
       const tooLong = lifetimeProblem(claims, config.maxTokenLifetimeSeconds, config.clockSkewSeconds);

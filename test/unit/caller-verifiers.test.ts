@@ -288,6 +288,17 @@ describe("the authenticator's refusals", () => {
     });
   });
 
+  it("asks for the credential each kind of caller takes", async () => {
+    const auth = createAuthenticator(
+      callers(`  - { id: key, kind: api-key, keys: [{ hash: "${hashApiKey(KEY)}" }] }`),
+    );
+    expect(await auth(request({}), ["key"])).toMatchObject({
+      ok: false,
+      code: "unauthenticated",
+      reason: "missing credentials: send Authorization: Bearer <API key>",
+    });
+  });
+
   it("builds a verifier of each kind from the config", async () => {
     const auth = createAuthenticator(
       callers(`  - { id: gh, kind: github-webhook, secrets: [{ env: GH }] }
@@ -306,6 +317,19 @@ describe("the authenticator's refusals", () => {
       ["std"],
     );
     expect(std).toMatchObject({ ok: true, caller: { id: "std", kind: "standard-webhook" } });
+    const forged = await auth(
+      request({
+        "webhook-id": id,
+        "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+        "webhook-signature": "v1,x",
+      }),
+      ["std"],
+    );
+    expect(forged).toMatchObject({
+      ok: false,
+      code: "bad_signature",
+      reason: "webhook-signature does not match the body",
+    });
   });
 });
 

@@ -232,4 +232,36 @@ describe("Event Grid's Entra keys", () => {
     });
     expect(asked).toEqual([`https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`]);
   });
+
+  it("take v1 and v2 tokens of the tenant, and require the secret beside them unless told any", async () => {
+    const auth = createAuthenticator(
+      parseConfig(
+        `callers:
+  - { id: all, kind: eventgrid, entra: { tenantId: ${TENANT}, audience: api://armbridge-events, jwksUrl: "${issuer.jwksUrl}" }, secret: { header: x-s, values: [{ env: S }] } }
+  - { id: any, kind: eventgrid, require: any, entra: { tenantId: ${TENANT}, audience: api://armbridge-events, jwksUrl: "${issuer.jwksUrl}" }, secret: { header: x-s, values: [{ env: S }] } }`,
+        { S: SECRET },
+        operationNames,
+      ).callers,
+      { jwks: { cooldownMs: 0 } },
+    );
+    const v2 = bearer(
+      await issuer.sign(eventGridClaims({ iss: `https://login.microsoftonline.com/${TENANT}/v2.0` })),
+    );
+    expect(await auth(request(v2), ["all"])).toMatchObject({
+      ok: false,
+      reason: "missing the delivery secret",
+    });
+    expect(await auth(request(v2), ["any"])).toMatchObject({
+      ok: true,
+      caller: { claims: { credentials: ["entra"] } },
+    });
+    expect(await auth(request({ "x-s": SECRET }), ["all"])).toMatchObject({
+      ok: false,
+      reason: "missing an Entra ID bearer token",
+    });
+    expect(await auth(request({ ...v2, "x-s": SECRET }), ["all"])).toMatchObject({
+      ok: true,
+      caller: { claims: { credentials: ["entra", "secret"] } },
+    });
+  });
 });

@@ -12,10 +12,12 @@ import type { OidcCallerConfig } from "../../src/config/schema.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import {
   ADO_ORG,
+  ADO_OTHER_ORG,
   azureDevopsClaims,
   bearer,
   entraClaims,
   githubActionsClaims,
+  gitlabClaims,
   SERVICE_APPID,
   startTestIssuer,
   TENANT,
@@ -69,13 +71,20 @@ describe("verifyJwt's refusals", () => {
     expect(issuer.fetches).toBe(before);
   });
 
-  it("names a missing claim, and a token not valid yet", async () => {
+  it("names a missing claim, a claim that is not a time, and a token not valid yet", async () => {
     expect(await verify(await issuer.sign(githubActionsClaims({ iat: undefined })))).toEqual({
       ok: false,
       reason: "the token has no 'iat' claim",
       transient: false,
     });
     const later = Math.floor(Date.now() / 1000) + 600;
+    for (const claim of ["iat", "nbf"]) {
+      expect(await verify(await issuer.sign(githubActionsClaims({ [claim]: "yesterday" })))).toEqual({
+        ok: false,
+        reason: `the token's '${claim}' claim is not accepted`,
+        transient: false,
+      });
+    }
     expect(await verify(await issuer.sign(githubActionsClaims({ nbf: later })))).toEqual({
       ok: false,
       reason: "the token is not valid yet ('nbf')",
@@ -249,6 +258,43 @@ describe("OIDC callers", () => {
     });
   });
 
+  it("takes a GitLab token of the project, and an Entra v2 token of the tenant", async () => {
+    const gitlab = authenticator(
+      `  - { id: gl, kind: oidc, preset: gitlab-ci, audience: api://armbridge, jwksUrl: "${issuer.jwksUrl}", conditions: { project_id: "20" } }`,
+    );
+    expect(await gitlab(request(bearer(await issuer.sign(gitlabClaims()))), ["gl"])).toMatchObject({
+      ok: true,
+      caller: { subject: "project_path:contoso/web:ref_type:branch:ref:main" },
+    });
+    const entra = authenticator(
+      `  - { id: svc, kind: oidc, preset: entra, tenantId: ${TENANT}, audience: api://armbridge, jwksUrl: "${issuer.jwksUrl}", conditions: { appid: ${SERVICE_APPID} } }`,
+    );
+    const v2 = entraClaims({ iss: `https://login.microsoftonline.com/${TENANT}/v2.0`, ver: "2.0" });
+    expect(await entra(request(bearer(await issuer.sign(v2))), ["svc"])).toMatchObject({ ok: true });
+  });
+
+  it("refuses a token of the pinned issuer that names another organization or tenant", async () => {
+    const ado = authenticator(
+      `  - { id: ado, kind: oidc, preset: azure-devops, organizationId: ${ADO_ORG}, jwksUrl: "${issuer.jwksUrl}", conditions: { def_id: "17" } }`,
+    );
+    const otherOrg = azureDevopsClaims({
+      iss: `https://vstoken.dev.azure.com/${ADO_ORG}`,
+      org_id: ADO_OTHER_ORG,
+    });
+    expect(await ado(request(bearer(await issuer.sign(otherOrg))), ["ado"])).toMatchObject({
+      ok: false,
+      reason: "the token's 'org_id' claim is not accepted",
+    });
+    const entra = authenticator(
+      `  - { id: svc, kind: oidc, preset: entra, tenantId: ${TENANT}, audience: api://armbridge, jwksUrl: "${issuer.jwksUrl}", conditions: { appid: ${SERVICE_APPID} } }`,
+    );
+    const otherTenant = entraClaims({ tid: "0b1d2c3e-0000-4000-8000-000000000000" });
+    expect(await entra(request(bearer(await issuer.sign(otherTenant))), ["svc"])).toMatchObject({
+      ok: false,
+      reason: "the token's 'tid' claim is not accepted",
+    });
+  });
+
   it("takes an Azure DevOps token without org_id (service connections) and one of its organization", async () => {
     const auth = authenticator(
       `  - { id: ado, kind: oidc, preset: azure-devops, organizationId: ${ADO_ORG}, jwksUrl: "${issuer.jwksUrl}", conditions: { def_id: "17" } }`,
@@ -323,6 +369,24 @@ describe("OIDC presets", () => {
     expect(
       resolve({ preset: "azure-devops", organizationId: ADO_ORG, audience: "api://x" }).audiences,
     ).toEqual(["api://x"]);
+  });
+
+  it("keeps the claims each issuer's tokens identify a caller by, and no others", () => {
+    const common = ["iss", "sub", "aud"];
+    expect(resolve({ preset: "gitlab-ci" }).claims).toEqual([
+      ...common,
+      ...["project_path", "project_id", "namespace_path", "namespace_id", "ref", "ref_type"],
+      ...["ref_protected", "environment", "environment_protected", "pipeline_source", "user_login"],
+      ...["pipeline_id", "job_id"],
+    ]);
+    expect(resolve({ preset: "azure-devops", organizationId: ADO_ORG }).claims).toEqual([
+      ...common,
+      ...["org_id", "prj_id", "def_id", "rpo_id", "rpo_uri", "rpo_ref", "rpo_ver", "run_id"],
+    ]);
+    expect(resolve({ preset: "entra", tenantId: TENANT }).claims).toEqual([
+      ...common,
+      ...["tid", "oid", "appid", "azp", "roles", "idtyp", "ver"],
+    ]);
   });
 
   it("keeps the claims each CI system's tokens identify a pipeline by", () => {

@@ -244,6 +244,11 @@ describe("Event Grid's Entra keys", () => {
       ).callers,
       { jwks: { cooldownMs: 0 } },
     );
+    expect(await auth(request({}), ["all"])).toMatchObject({
+      ok: false,
+      code: "unauthenticated",
+      reason: "missing credentials: send Authorization: Bearer <Entra ID token> or the delivery secret",
+    });
     const v2 = bearer(
       await issuer.sign(eventGridClaims({ iss: `https://login.microsoftonline.com/${TENANT}/v2.0` })),
     );

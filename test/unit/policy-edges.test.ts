@@ -137,6 +137,42 @@ describe("role plans", () => {
     );
   });
 
+  it("serves every grant whose scope lies inside the one a role is assigned at", () => {
+    const plan = buildRoles(
+      grantsOfYaml(`  - { caller: a, operations: [tags.write], scopes: ["/subscriptions/${SUB}"] }
+  - { caller: b, operations: [tags.write], scopes: ["${RG}/Inner/providers/Microsoft.Web/sites/s"] }`),
+      catalog,
+    );
+    expect(plan.assignments.map((a) => [a.scope, a.grants, a.callers])).toEqual([
+      [`/subscriptions/${SUB}`, [0, 1], ["a", "b"]],
+    ]);
+  });
+
+  it("names a grant once when its actions and its subscription's are the same set, and keeps sets apart", () => {
+    const own = [
+      op("same.twice", ["Microsoft.Web/sites/read"], ["Microsoft.Web/sites/read"]),
+      op("split.one", ["A.B/x", "A.B/y"]),
+      op("split.two", ["A.B/xA.B/y"]),
+    ];
+    const grants = parseConfig(
+      `callers:
+  - { id: a, kind: api-key, keys: [{ hash: "sha256:${"a".repeat(64)}" }] }
+grants:
+  - { caller: a, operations: [same.twice], scopes: ["${RG}/app"] }
+  - { caller: a, operations: [split.one], scopes: ["${RG}/app"] }
+  - { caller: a, operations: [split.two], scopes: ["${RG}/app"] }`,
+      {},
+      own.map((o) => o.name),
+    ).grants;
+    const plan = buildRoles(grants, own);
+    expect(plan.definitions.map((d) => d.Actions)).toEqual([
+      ["Microsoft.Web/sites/read"],
+      ["A.B/x", "A.B/y"],
+      ["A.B/xA.B/y"],
+    ]);
+    expect(plan.definitions[0]?.Description).toContain("for the grants of a (grant 0), assignable");
+  });
+
   it("waits for no group at a resource outside any group", () => {
     const at = `/subscriptions/${SUB}/providers/Microsoft.Web/sites/s`;
     const plan = buildRoles(

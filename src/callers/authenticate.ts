@@ -72,8 +72,8 @@ export function createAuthenticator(
     // how one caller is configured (pinned on `sub`, on a repository id), so none of them is given.
     const [only] = reasons;
     const reason =
-      reasons.size === 1 && only !== undefined
-        ? only
+      reasons.size === 1
+        ? (only as string)
         : `the credential is not accepted by any caller of this entry point`;
     return { ok: false, code, reason, attempted: presented.map((v) => v.id), reasons: [...reasons] };
   };

@@ -67,8 +67,9 @@ function peekIssuer(j: Jose, token: string): string | undefined {
     const iss = j.decodeJwt(token).iss;
     return typeof iss === "string" ? iss : undefined;
   } catch {
-    return undefined;
+    // Not a compact JWT: no issuer to peek at.
   }
+  return undefined;
 }
 
 export async function verifyJwt(
@@ -101,17 +102,16 @@ function describeJoseError(errors: Jose["errors"], err: unknown): JwtVerificatio
   if (err instanceof errors.JWTClaimValidationFailed) {
     // A required claim that is absent (`exp`, `iat`) is not a claim with a wrong value.
     if (err.reason === "missing") return fail(`the token has no '${err.claim}' claim`);
-    if (err.claim === "nbf" || err.claim === "iat")
-      return fail(`the token is not valid yet ('${err.claim}')`);
+    // Only `nbf` is checked against the clock (no maximum age is asked of jose): an `iat` that is not
+    // a number is a claim with a wrong value, not a token from the future.
+    if (err.claim === "nbf" && err.reason === "check_failed")
+      return fail("the token is not valid yet ('nbf')");
     return fail(`the token's '${err.claim}' claim is not accepted`);
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return fail("the token's signing algorithm is not allowed");
   if (err instanceof errors.JWKSNoMatchingKey) return fail("no key of the issuer matches the token's 'kid'");
   if (err instanceof errors.JWKSMultipleMatchingKeys) return fail("the token's 'kid' matches several keys");
   if (err instanceof errors.JWSSignatureVerificationFailed) return fail("the token's signature is invalid");
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
-    return fail("the issuer's signing keys could not be fetched", true);
-  }
   if (
     err instanceof errors.JWSInvalid ||
     err instanceof errors.JWTInvalid ||
@@ -119,6 +119,6 @@ function describeJoseError(errors: Jose["errors"], err: unknown): JwtVerificatio
   ) {
     return fail("the bearer token is malformed");
   }
-  // Anything else comes from fetching the JWKS (network, non-200, bad JSON).
+  // Anything else comes from fetching the JWKS (timeout, network, non-200, bad JSON, an invalid key set).
   return fail("the issuer's signing keys could not be fetched", true);
 }

@@ -8,6 +8,7 @@ import { startAuditRetention } from "../../src/audit/retention.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";
 import { githubDelivery } from "../helpers/github.ts";
 import { BASE_CONFIG, type Harness, HOOK_SECRET, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
+import { refusal } from "../helpers/refusal.ts";
 
 const OPERATOR_KEY = "audit-operator-key";
 const operator = { authorization: `Bearer ${OPERATOR_KEY}` };
@@ -62,14 +63,17 @@ describe("GET /v1/audit", () => {
 
   it("records a policy refusal and an authentication refusal as decisions", async () => {
     const denied = await h.request("/hooks/deploy", await githubDelivery(HOOK_SECRET, push("other-group")));
-    expect(denied.status).toBe(403);
+    expect(await refusal(denied)).toEqual({ status: 403, code: "forbidden" });
     const { records } = await audit("decision=deny&operation=resourceGroup.ensure");
     expect(records[0]).toMatchObject({ callerId: "ci", kind: "decision", decision: "deny" });
     expect(records[0]?.scope).toMatch(/\/resourceGroups\/other-group$/);
     expect(records[0]?.reason).toBeTruthy();
 
     const forged = await githubDelivery("not-the-secret", push("app-forged"));
-    expect((await h.request("/hooks/deploy", forged)).status).toBe(401);
+    expect(await refusal(await h.request("/hooks/deploy", forged))).toEqual({
+      status: 401,
+      code: "bad_signature",
+    });
     const { records: refusals } = await audit("decision=deny&operation=authenticate");
     expect(refusals[0]).toMatchObject({ callerId: "ci", kind: "decision", outcome: "POST /hooks/deploy" });
   });
@@ -89,7 +93,7 @@ describe("GET /v1/audit", () => {
 
     expect((await h.request("/v1/audit?cursor=nonsense", { headers: operator })).status).toBe(400);
     expect((await h.request("/v1/audit?decision=maybe", { headers: operator })).status).toBe(400);
-    expect((await h.request("/v1/audit")).status).toBe(401);
+    expect(await refusal(await h.request("/v1/audit"))).toEqual({ status: 401, code: "unauthenticated" });
   });
 
   it("tags what a job writes with the caller's id when callerTag is configured", async () => {

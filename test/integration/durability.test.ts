@@ -132,6 +132,11 @@ describe("resourceGroup.ensure checks before it writes again", () => {
       result: expect.objectContaining({ name: "dur-same", location: "westeurope", tags: { team: "a" } }),
     });
     expect([sent("GET", "dur-same"), sent("PUT", "dur-same")]).toEqual([1, 1]);
+    // And the other way round: the group as ARM holds it written with spaces.
+    await createGroup("dur-spaced", "West Europe");
+    const spaced = await claimed("resourceGroup.ensure", ensure("dur-spaced", "westeurope"), 2);
+    expect(await run(spaced)).toMatchObject({ kind: "succeeded", alreadyApplied: true });
+    expect(sent("PUT", "dur-spaced")).toBe(1);
   });
 
   it.each([
@@ -226,14 +231,21 @@ describe("nothing is answered before its COMMIT", () => {
     try {
       const res = await ensureViaApi("dur-commit", { "idempotency-key": "c-1" });
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { code: string }).code).toBe("unavailable");
+      expect(await res.json()).toMatchObject({
+        code: "unavailable",
+        detail: "the job store is unavailable; nothing was accepted, retry later",
+      });
       expect(res.headers.get("retry-after")).toBe("5");
     } finally {
       restore();
     }
     const page = await h.runtime.store.list({ limit: 500 });
     expect(page.jobs.filter((j) => j.scope.endsWith("/dur-commit"))).toEqual([]);
-    expect(h.logs.some((l) => l.msg === "job store refused the submission")).toBe(true);
+    // The operator's log names the request and the store's error.
+    expect(h.logs.find((l) => l.msg === "job store refused the submission")).toMatchObject({
+      requestId: expect.any(String),
+      err: expect.objectContaining({ message: expect.stringMatching(/FOREIGN KEY/i) }),
+    });
     // The same request once the store commits again is a new job, not a replay of a lost one.
     const again = await ensureViaApi("dur-commit", { "idempotency-key": "c-1" });
     expect(again.status).toBe(202);

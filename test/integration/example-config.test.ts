@@ -20,6 +20,7 @@ import {
   startTestIssuer,
   type TestIssuer,
 } from "../helpers/oidc.ts";
+import { refusal } from "../helpers/refusal.ts";
 
 const RG = `/subscriptions/${SUBSCRIPTION}/resourceGroups`;
 
@@ -119,8 +120,11 @@ describe("config/example.yaml", () => {
   });
 
   it("github-deploys-app: refuses another repository and a branch that is neither main nor a tag", async () => {
-    expect((await deployFromWorkflow({ repository_id: "999", run_id: "2" })).status).toBe(401);
-    expect((await deployFromWorkflow({ ref: "refs/heads/feature/x", run_id: "3" })).status).toBe(401);
+    const refused = { status: 401, code: "unauthenticated" };
+    expect(await refusal(await deployFromWorkflow({ repository_id: "999", run_id: "2" }))).toEqual(refused);
+    expect(await refusal(await deployFromWorkflow({ ref: "refs/heads/feature/x", run_id: "3" }))).toEqual(
+      refused,
+    );
   });
 
   it("tag-written-resources: tags a written resource with who wrote it, and leaves tag writes alone", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { githubDelivery } from "../helpers/github.ts";
 import { type Harness, HOOK_SECRET, SUBSCRIPTION, startHarness } from "../helpers/harness.ts";
+import { refusal } from "../helpers/refusal.ts";
 
 const push = (group: string) => ({
   group,
@@ -33,7 +34,10 @@ describe("POST /hooks/{hookId}", () => {
 
     // A signed webhook has no credential to send with a GET: it reads its result by delivering again
     // (the same delivery id answers with the same job) with Prefer: wait.
-    expect((await h.request(job?.links.self as string)).status).toBe(401);
+    expect(await refusal(await h.request(job?.links.self as string))).toEqual({
+      status: 401,
+      code: "unauthenticated",
+    });
     const again = await githubDelivery(HOOK_SECRET, push("app-web"), { delivery });
     const status = await h.request("/hooks/deploy", {
       ...again,

@@ -118,6 +118,9 @@ describe("idempotency keys are scoped by caller", () => {
     expect(second.jobs[0]?.id).not.toBe(first.jobs[0]?.id);
     expect((await jobOf(second.jobs[0]?.id)).caller.id).toBe("gh-b");
     expect((await jobOf(first.jobs[0]?.id)).caller.id).toBe("gh-a");
+    // The same caller's redelivery is the job it already made.
+    const again = (await (await send("gh-b")).json()) as Accepted;
+    expect(again).toMatchObject({ jobs: [{ id: second.jobs[0]?.id }] });
   });
 
   it("gives a second Event Grid caller with the same event id its own job", async () => {

@@ -133,12 +133,14 @@ describe("job progress and armbridge call", () => {
     expect(res.status).toBe(202);
     const id = ((await res.json()) as { jobs: JobBody[] }).jobs[0]?.id as string;
     let job: JobBody;
-    // Polls the API as a caller would, until the worker has handed the deployment to ARM.
+    // Polls the API as a caller would, until the worker has handed the deployment to ARM (bounded:
+    // each poll waits at most a second).
+    let polls = 0;
     do {
       job = (await (
         await h.request(`/v1/jobs/${id}`, { headers: { authorization: `Bearer ${KEY}`, prefer: "wait=1" } })
       ).json()) as JobBody;
-    } while (!job.progress && !["succeeded", "failed", "dead"].includes(job.state));
+    } while (!job.progress && !["succeeded", "failed", "dead"].includes(job.state) && ++polls < 30);
     expect(job.state).toBe("waiting");
     expect(job.progress?.operations).toEqual(
       expect.arrayContaining([

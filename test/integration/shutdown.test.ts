@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createArmClients } from "../../src/azure/arm-clients.ts";
 import { createManagedIdentityCredential } from "../../src/azure/credential.ts";
 import { parseConfig } from "../../src/config/load.ts";
@@ -71,13 +71,25 @@ describe("stopping", () => {
       metrics: noopMetrics(),
       instanceId: "stop-test",
     });
-    await worker.start();
-    // The loop is now waiting on a claim that never comes back.
-    await new Promise((r) => setImmediate(r));
-    expect(claims).toBe(1);
-    await worker.stop(200);
-    // Stopped: no further claim, though the first never came back.
-    await new Promise((r) => setTimeout(r, 50));
-    expect(claims).toBe(1);
+    // The clock is the test's: the deadline and a hundred poll intervals pass without sleeping.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    try {
+      await worker.start();
+      // The loop is now waiting on a claim that never comes back.
+      await new Promise((r) => setImmediate(r));
+      expect(claims).toBe(1);
+      let stopped = false;
+      const stopping = worker.stop(200).then(() => {
+        stopped = true;
+      });
+      await vi.advanceTimersByTimeAsync(200);
+      expect(stopped).toBe(true);
+      await stopping;
+      // Stopped: no further claim, though the first never came back.
+      await vi.advanceTimersByTimeAsync(100 * settings.pollIntervalMs);
+      expect(claims).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

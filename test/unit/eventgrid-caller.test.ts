@@ -1,7 +1,10 @@
 import { UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Authenticator, createAuthenticator } from "../../src/callers/authenticate.ts";
+import { eventGridVerifier } from "../../src/callers/eventgrid.ts";
+import { KeySets } from "../../src/callers/jwt.ts";
 import { ConfigError, parseConfig } from "../../src/config/load.ts";
+import type { EventGridCallerConfig } from "../../src/config/schema.ts";
 import { operationNames } from "../../src/operations/catalog.ts";
 import {
   bearer,
@@ -203,5 +206,67 @@ describe("config of eventgrid callers", () => {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).problems.join("\n")).toContain(problem);
     }
+  });
+});
+
+describe("Event Grid's Entra keys", () => {
+  it("are fetched from the tenant's discovery URL unless the config names another", async () => {
+    // Records which URL the verifier asks for, and serves the test issuer's keys for it (no network).
+    const asked: string[] = [];
+    class RecordingKeySets extends KeySets {
+      override get(url: string) {
+        asked.push(url);
+        return super.get(issuer.jwksUrl);
+      }
+    }
+    const callers = parseConfig(
+      `callers:\n  - { id: eg, kind: eventgrid, entra: { tenantId: ${TENANT.toUpperCase()}, audience: api://armbridge-events } }`,
+      {},
+      operationNames,
+    ).callers;
+    const verifier = eventGridVerifier(callers[0] as EventGridCallerConfig, new RecordingKeySets());
+    const result = await verifier.verify(request(bearer(await issuer.sign(eventGridClaims()))));
+    expect(result).toMatchObject({
+      ok: true,
+      caller: { id: "eg", subject: `entra:${TENANT}/${EVENT_GRID_SP_OID}` },
+    });
+    expect(asked).toEqual([`https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`]);
+  });
+
+  it("take v1 and v2 tokens of the tenant, and require the secret beside them unless told any", async () => {
+    const auth = createAuthenticator(
+      parseConfig(
+        `callers:
+  - { id: all, kind: eventgrid, entra: { tenantId: ${TENANT}, audience: api://armbridge-events, jwksUrl: "${issuer.jwksUrl}" }, secret: { header: x-s, values: [{ env: S }] } }
+  - { id: any, kind: eventgrid, require: any, entra: { tenantId: ${TENANT}, audience: api://armbridge-events, jwksUrl: "${issuer.jwksUrl}" }, secret: { header: x-s, values: [{ env: S }] } }`,
+        { S: SECRET },
+        operationNames,
+      ).callers,
+      { jwks: { cooldownMs: 0 } },
+    );
+    expect(await auth(request({}), ["all"])).toMatchObject({
+      ok: false,
+      code: "unauthenticated",
+      reason: "missing credentials: send Authorization: Bearer <Entra ID token> or the delivery secret",
+    });
+    const v2 = bearer(
+      await issuer.sign(eventGridClaims({ iss: `https://login.microsoftonline.com/${TENANT}/v2.0` })),
+    );
+    expect(await auth(request(v2), ["all"])).toMatchObject({
+      ok: false,
+      reason: "missing the delivery secret",
+    });
+    expect(await auth(request(v2), ["any"])).toMatchObject({
+      ok: true,
+      caller: { claims: { credentials: ["entra"] } },
+    });
+    expect(await auth(request({ "x-s": SECRET }), ["all"])).toMatchObject({
+      ok: false,
+      reason: "missing an Entra ID bearer token",
+    });
+    expect(await auth(request({ ...v2, "x-s": SECRET }), ["all"])).toMatchObject({
+      ok: true,
+      caller: { claims: { credentials: ["entra", "secret"] } },
+    });
   });
 });

@@ -69,3 +69,26 @@ describe("commitBatch", () => {
     expect(committed()).toEqual(["c"]);
   });
 });
+
+describe("commitBatch's edges", () => {
+  it("rolls back what a write changed before it threw, and keeps the rest of the batch", () => {
+    const halfDone = () => {
+      insert("half")();
+      throw new Error("failed after its insert");
+    };
+    expect(batch(insert("a"), halfDone, insert("c")).map((o) => o.ok)).toEqual([true, false, true]);
+    expect(committed()).toEqual(["a", "c"]);
+  });
+
+  it("throws the store's own error when the transaction cannot even begin", () => {
+    // Another connection holds the write lock: BEGIN IMMEDIATE fails and there is nothing to roll back.
+    reader.exec("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE");
+    db.exec("PRAGMA busy_timeout = 0");
+    try {
+      expect(() => batch(insert("a"))).toThrow(/database is locked/);
+    } finally {
+      reader.exec("ROLLBACK");
+    }
+    expect(committed()).toEqual([]);
+  });
+});

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import { runRolesCommand } from "../../src/cli/roles.ts";
 import { loadProcessConfig, parseConfig as parse } from "../../src/config/load.ts";
 import { operationNames, catalog as realCatalog } from "../../src/operations/catalog.ts";
-import { defineOperation } from "../../src/operations/operation.ts";
 import { assignableScope, buildRoles, type RolePlan } from "../../src/policy/role-definition.ts";
+import { actionsOnlyOperation } from "../helpers/role-operations.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const SUB2 = "00000000-0000-0000-0000-000000000002";
@@ -112,17 +111,7 @@ grants:
 });
 
 describe("buildRoles", () => {
-  const op = (name: string, actions: string[]) =>
-    defineOperation({
-      name,
-      summary: name,
-      kind: "write",
-      input: z.unknown(),
-      example: {},
-      actions,
-      scope: () => "/",
-      execute: async () => null,
-    });
+  const op = actionsOnlyOperation;
   const catalog = [
     op("resourceGroup.ensure", ["Microsoft.Resources/subscriptions/resourceGroups/write"]),
     op("tags.merge", ["Microsoft.Resources/tags/write", "Microsoft.Resources/tags/read"]),

@@ -172,7 +172,8 @@ describe("generic resources and provider actions", () => {
     const location = started.headers.get("location") ?? "";
     expect(location).toContain("/operationresults/");
     let poll = await send("GET", location);
-    while (poll.status === 202) {
+    // Bounded: an operation that never ends fails the test instead of hanging it.
+    for (let polls = 0; poll.status === 202 && polls < 1000; polls++) {
       await new Promise((r) => setTimeout(r, 10));
       poll = await send("GET", location);
     }

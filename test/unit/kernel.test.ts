@@ -58,4 +58,17 @@ describe("globToRegex", () => {
     expect(globToRegex("v?.0").test("v1.0")).toBe(true);
     expect(globToRegex("v?.0").test("v1x0")).toBe(false);
   });
+
+  it("keeps a leading ** apart from what follows it, and lets ** cross line breaks", () => {
+    expect(globToRegex("**/x").test("a/b/x")).toBe(true);
+    expect(globToRegex("**/x").test("ax")).toBe(false);
+    expect(globToRegex("a/**").test("a/b\nc")).toBe(true);
+  });
+
+  it("answers the same compiled glob each time it is asked", () => {
+    const first = globToRegex("app-*");
+    expect(globToRegex("app-*")).toBe(first);
+    expect(first.test("app-web")).toBe(true);
+    expect(first.test("app-web")).toBe(true);
+  });
 });

@@ -93,8 +93,11 @@ const TABLE_OF: Record<string, string> = {
   MessageData: "traces",
   MetricData: "customMetrics",
 };
+// Every row has these, whatever its table: when it happened, and how many items it stands for (ingestion
+// sets `itemCount` from the envelope's sample rate: a kept item of a 50 % sample counts twice).
+const ROW_COLUMNS = ["timestamp", "itemCount"];
 const ALL_COLUMNS = new Set([
-  "timestamp",
+  ...ROW_COLUMNS,
   "customDimensions",
   ...Object.keys(CONTEXT_COLUMNS),
   ...Object.values(ITEM_COLUMNS).flatMap((c) => Object.keys(c)),
@@ -104,7 +107,10 @@ export function rowsOf(envelopes: readonly Envelope[]): Row[] {
   return envelopes.flatMap((e) => {
     const table = TABLE_OF[e.data.baseType];
     if (!table) return [];
-    const context: Record<string, unknown> = { timestamp: e.time };
+    const context: Record<string, unknown> = {
+      timestamp: e.time,
+      itemCount: e.sampleRate && e.sampleRate < 100 ? Math.round(100 / e.sampleRate) : 1,
+    };
     for (const [column, tag] of Object.entries(CONTEXT_COLUMNS)) context[column] = e.tags[tag];
     const customDimensions = e.data.baseData.properties ?? {};
     const own = ITEM_COLUMNS[table] as Record<string, string>;
@@ -176,7 +182,7 @@ export function missingReferences(kql: string, rows: readonly Row[]): string[] {
   if (!(refs.table in ITEM_COLUMNS) || ofTable.length === 0) return [`table ${refs.table || "(none)"}`];
   const missing: string[] = [];
   const own = new Set([
-    "timestamp",
+    ...ROW_COLUMNS,
     ...Object.keys(CONTEXT_COLUMNS),
     ...Object.keys(ITEM_COLUMNS[refs.table] ?? {}),
   ]);

@@ -15,8 +15,6 @@ export interface Envelope {
   /** When the item happened (ISO 8601): the table's `timestamp`. */
   time: string;
   iKey: string;
-  /** Percent of items kept by sampling, when the exporter sampled (absent: all). */
-  sampleRate?: number;
   /** The percentage of items kept where this one was (100 unsampled): Application Insights' itemCount is 100 / sampleRate. */
   sampleRate?: number;
   tags: Record<string, string>;

@@ -1,6 +1,7 @@
-// `npm run bench:profile -- [webhooks|eventgrid] [seconds]`: armbridge under the bench's load with
-// V8's CPU profiler on its main thread for the loaded part only; writes the .cpuprofile (open it in
-// Chrome DevTools or VS Code) and prints the functions with the most self time.
+// `npm run bench:profile -- [webhooks|eventgrid] [seconds] [--heap]`: armbridge under the bench's load
+// with V8's CPU profiler on its main thread for the loaded part only (or, with --heap, its sampling
+// heap profiler, garbage included); writes the profile (open it in Chrome DevTools or VS Code) and
+// prints the functions with the most self time, or the most bytes allocated.
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +9,7 @@ import { join } from "node:path";
 import { PROCESS_HOOK_SECRET, startEmulatorProcess } from "../test/helpers/processes.ts";
 import { eventGridBatches } from "./phases.ts";
 import { adoptGroup, ensureDebianPackage, killAll, killGroup } from "./processes.ts";
-import { cpuMs, startArmbridge } from "./targets.ts";
+import { cpuMs, startArmbridge, threadCpuMs } from "./targets.ts";
 import { runWrk, writeWrkScript } from "./wrk.ts";
 
 interface ProfileNode {
@@ -21,10 +22,11 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const [load = "webhooks", seconds = "10"] = process.argv.slice(2);
+const heap = process.argv.includes("--heap");
+const [load = "webhooks", seconds = "10"] = process.argv.slice(2).filter((a) => a !== "--heap");
 if (load !== "webhooks" && load !== "eventgrid") throw new Error(`unknown load '${load}'`);
 const root = mkdtempSync(join(tmpdir(), "armbridge-profile-"));
-const out = join(root, `${load}.cpuprofile`);
+const out = join(root, `${load}.${heap ? "heapprofile" : "cpuprofile"}`);
 
 const ask = (child: ChildProcess, message: string) =>
   new Promise((resolve) => {
@@ -54,6 +56,35 @@ function summary(profile: CpuProfile, top = 30): string {
     .join("\n");
 }
 
+interface HeapNode {
+  callFrame: ProfileNode["callFrame"];
+  selfSize: number;
+  children: HeapNode[];
+}
+interface HeapProfile {
+  head: HeapNode;
+}
+
+/** Bytes allocated by function (garbage included), as a share of all sampled bytes. */
+function allocations(profile: HeapProfile, top = 30): string {
+  const self = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode) => {
+    const frame = node.callFrame;
+    const at = frame.url.replace(/^file:\/\/.*?\/(src|node_modules)\//, "$1/");
+    const key = `${frame.functionName || "(anonymous)"} ${at}${at ? `:${frame.lineNumber + 1}` : ""}`;
+    self.set(key, (self.get(key) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([key, bytes]) => `${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${key}`)
+    .join("\n");
+}
+
 async function main(): Promise<void> {
   ensureDebianPackage("wrk", "wrk");
   const emulator = await startEmulatorProcess(root, ["--throttle-scale", "0"], { detached: true });
@@ -69,20 +100,27 @@ async function main(): Promise<void> {
   else await eventGridBatches(url, 2, 5000);
 
   const cpuBefore = cpuMs(child.pid);
-  await ask(child, "profile-start");
+  const threadsBefore = threadCpuMs(child.pid);
+  await ask(child, heap ? "heap-start" : "profile-start");
   if (load === "webhooks") {
     const result = await wrk(Number(seconds));
     const accepted = result.statuses["202"] ?? 0;
     console.log(
       `${Math.round(result.perSecond)} accepted/s, ${Math.round(((cpuMs(child.pid) - cpuBefore) * 1000) / Math.max(accepted, 1))} µs CPU per accepted delivery (all threads, profiler included)`,
     );
+    const perThread = [...threadCpuMs(child.pid)].map(
+      ([name, ms]) =>
+        `${name} ${Math.round(((ms - (threadsBefore.get(name) ?? 0)) * 1000) / Math.max(accepted, 1))} µs`,
+    );
+    console.log(`by thread: ${perThread.join(", ")}`);
   } else {
     const { ms } = await eventGridBatches(url, 5, 5000);
     console.log(`5,000-event batches: ${ms.map((m) => `${Math.round(m)} ms`).join(", ")}`);
   }
-  await ask(child, `profile-stop:${out}`);
+  await ask(child, `${heap ? "heap" : "profile"}-stop:${out}`);
   await killGroup(child, "SIGTERM");
-  console.log(`${out}\n${summary(JSON.parse(readFileSync(out, "utf8")) as CpuProfile)}`);
+  const profile = JSON.parse(readFileSync(out, "utf8"));
+  console.log(`${out}\n${heap ? allocations(profile as HeapProfile) : summary(profile as CpuProfile)}`);
 }
 
 await main().finally(killAll);

@@ -1,7 +1,7 @@
 // The servers the bench measures: armbridge (signed push -> resourceGroup.ensure, emulator apart),
 // the bare Hono yardstick, and adnanh/webhook with a payload-hmac-sha256 rule that runs /bin/true.
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execForm, parseDockerfile } from "../test/helpers/dockerfile.ts";
@@ -66,6 +66,22 @@ export function cpuMs(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU time (ms) by thread kind (Node's thread names: MainThread, WorkerThread, V8Worker for GC helpers, libuv-worker). */
+export function threadCpuMs(pid: number | undefined): Map<string, number> {
+  const byKind = new Map<string, number>();
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      byKind.set(name, (byKind.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
+    }
+  } catch {
+    // The process has ended.
+  }
+  return byKind;
 }
 
 function ask<T>(child: ChildProcess, message: string): Promise<T> {

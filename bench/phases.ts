@@ -69,7 +69,8 @@ export interface ArmRun {
 
 /**
  * `ops` resource group writes, one per signed delivery, with the emulator throttling writes to `bucket`
- * and armbridge's limiter set to the same; timed from armbridge's first 202 until no job is unfinished.
+ * and armbridge's limiter set to the same; timed from the end of armbridge's first job (the start's
+ * 202) until no job is unfinished.
  */
 export async function armUnderThrottle(
   emulator: EmulatorProcess,
@@ -81,18 +82,22 @@ export async function armUnderThrottle(
   await emulator.control("POST", "/_emulator/reset");
   const throttle = { reads: { burst: 250, perSecond: 25 }, writes: bucket, deletes: bucket };
   await emulator.control("POST", "/_emulator/configure", { throttle, latencyMs: 5 });
-  // Its first 202 (the start) is the first of the `ops` writes.
+  // The clock starts once the start's job (its first 202) has finished: the first job loads the
+  // Azure SDK (about half a second, once per process), which is start-up, measured by the start
+  // figure, not how well armbridge spends ARM's budget. Then `ops` more writes are sent.
   const arm = await start(JSON.stringify(throttle));
+  while ((await unfinished(arm.url)) > 0) await sleep(20);
+  const before = await jobCount(arm.url, "succeeded");
   const started = performance.now();
   const sent = await runLoad(
-    ops - 1,
+    ops,
     connections,
     (i) => fetch(`${arm.url}/hooks/ops`, signedDelivery(PROCESS_HOOK_SECRET, { group: `arm-${i}` })),
     202,
   );
-  while ((await unfinished(arm.url)) > 0) await sleep(100);
+  while ((await unfinished(arm.url)) > 0) await sleep(20);
   const seconds = (performance.now() - started) / 1000;
-  const succeeded = await jobCount(arm.url, "succeeded");
+  const succeeded = (await jobCount(arm.url, "succeeded")) - before;
   const stats = await emulator.stats();
   await killGroup(arm.child);
   await emulator.control("POST", "/_emulator/configure", { throttle: false, latencyMs: 0 });

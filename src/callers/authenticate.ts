@@ -45,9 +45,15 @@ export function createAuthenticator(
     }
   };
   const verifiers = new Map(callers.map((c) => [c.id, verifierOf(c)]));
+  // An entry point passes the same list of caller ids on every request: its verifiers are found once.
+  const candidatesOf = new WeakMap<readonly string[], CallerVerifier[]>();
 
   return async (request, allowed) => {
-    const candidates = allowed.flatMap((id) => verifiers.get(id) ?? []);
+    let candidates = candidatesOf.get(allowed);
+    if (!candidates) {
+      candidates = allowed.flatMap((id) => verifiers.get(id) ?? []);
+      candidatesOf.set(allowed, candidates);
+    }
     const presented = candidates.filter((v) => v.presents(request));
     if (presented.length === 0) {
       const expected = [...new Set(candidates.map((v) => CREDENTIAL_OF[v.kind]))];

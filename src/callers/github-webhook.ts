@@ -1,5 +1,5 @@
 // GitHub webhook signatures: HMAC-SHA256 over the raw body in `X-Hub-Signature-256: sha256=<hex>`.
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import type { Secret } from "../config/secret.ts";
 import type { Caller } from "../kernel/caller.ts";
 import { constantTimeEqual } from "../kernel/secret.ts";
@@ -10,6 +10,19 @@ const PREFIX = "sha256=";
 export interface GithubWebhookCaller {
   id: string;
   secrets: readonly Secret[];
+}
+
+// Key objects of a secret's values: HMAC with one skips importing the key on every delivery. A
+// rotation replaces the secret's list of values, and with it the keys.
+const keysOf = new WeakMap<Secret, { values: readonly string[]; keys: KeyObject[] }>();
+function keysFor(secret: Secret): KeyObject[] {
+  const values = secret.candidates();
+  let cached = keysOf.get(secret);
+  if (cached?.values !== values) {
+    cached = { values, keys: values.map((v) => createSecretKey(Buffer.from(v, "utf8"))) };
+    keysOf.set(secret, cached);
+  }
+  return cached.keys;
 }
 
 /** True when `signatureHeader` is the HMAC of `body` under any active secret; constant-time per secret. */
@@ -25,9 +38,11 @@ export function verifyGithubSignature(
   let match = false;
   // Every secret (and, during a Key Vault rotation, its previous value) is tried, so timing does not
   // reveal which one (if any) matched.
-  for (const value of secrets.flatMap((s) => s.candidates())) {
-    const expected = createHmac("sha256", value).update(body).digest();
-    if (constantTimeEqual(expected, given)) match = true;
+  for (const secret of secrets) {
+    for (const key of keysFor(secret)) {
+      const expected = createHmac("sha256", key).update(body).digest();
+      if (constantTimeEqual(expected, given)) match = true;
+    }
   }
   return match;
 }

@@ -108,11 +108,14 @@ export function registerDocsRoutes(app: OpenAPIHono): void {
   app.openapi(docsPage, (c) => c.html(PAGE, 200, { "content-security-policy": CSP }));
 
   const assets = new Map<string, Uint8Array<ArrayBuffer>>();
-  app.get("/docs/init.js", (c) =>
-    c.body(INIT_SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8" }),
-  );
+  // One route for the page's own script and swagger-ui's files: a fixed path beside `/docs/:asset`
+  // would leave Hono's fastest router (RegExpRouter) unable to take the app's routes, and every
+  // request would be matched by the slower TrieRouter.
   app.get("/docs/:asset", (c) => {
     const name = c.req.param("asset");
+    if (name === "init.js") {
+      return c.body(INIT_SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8" });
+    }
     const type = ASSETS[name];
     if (!type) return c.notFound();
     let bytes = assets.get(name);

@@ -1,9 +1,12 @@
 // Decodes a webhook body: JSON, or GitHub's form encoding (`payload=<json>`).
 import { AppError } from "../kernel/errors.ts";
 
+// Stateless between calls (no `stream` option), so one decoder serves every request.
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
 export function parseJsonBody(body: Uint8Array, contentType: string | undefined): unknown {
   const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase();
-  let text = new TextDecoder("utf-8", { fatal: false }).decode(body);
+  let text = utf8.decode(body);
   if (type === "application/x-www-form-urlencoded") {
     const payload = new URLSearchParams(text).get("payload");
     if (payload === null) throw new AppError("bad_request", "form body has no 'payload' field");

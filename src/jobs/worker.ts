@@ -62,6 +62,12 @@ export function createWorker({
   const shutdown = new AbortController();
   let stopping = false;
   let wakeUp: (() => void) | undefined;
+  /** Set by a wake that came while the worker was claiming, not sleeping: the next claim follows at once. */
+  let woken = false;
+  const wake = () => {
+    woken = true;
+    wakeUp?.();
+  };
   let loop: Promise<void> | undefined;
 
   const sleep = (ms: number) =>
@@ -185,7 +191,7 @@ export function createWorker({
         .catch((err) => logger.error({ err, jobId: job.id }, "job bookkeeping failed"))
         .finally(() => {
           running.delete(job.id);
-          wakeUp?.();
+          wake();
         });
       running.set(job.id, done);
     }
@@ -197,18 +203,18 @@ export function createWorker({
       if (recovered > 0) logger.info({ recovered }, "resuming jobs left running by a previous process");
       loop = (async () => {
         while (!stopping) {
+          woken = false;
           try {
             await tick();
           } catch (err) {
             logger.error({ err }, "worker could not claim jobs");
           }
-          if (!stopping) await sleep(settings.pollIntervalMs);
+          // Jobs accepted (or slots freed) during the claim would otherwise wait for the next poll.
+          if (!stopping && !woken) await sleep(settings.pollIntervalMs);
         }
       })();
     },
-    wake() {
-      wakeUp?.();
-    },
+    wake,
     async stop(deadlineMs) {
       // Stop claiming first; running jobs get until the deadline, then their calls are aborted and
       // the jobs go back to the store (long-running ones with their poller) for the next start. Every

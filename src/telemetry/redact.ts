@@ -57,20 +57,36 @@ export function redactText(text: string): string {
 }
 
 /**
- * Masks sensitive fields by name and credential shapes in every string of a plain JSON-like value
- * (objects are copied, not changed).
+ * Masks sensitive fields by name and credential shapes in every string of a plain JSON-like value.
+ * The value is never changed: what needs masking is copied. A plain object or array with nothing to
+ * mask is returned as it is (most log lines: no copy); any other object is always copied to its own
+ * enumerable fields, so its toJSON (an SDK's headers object, say) never writes what was not checked.
  */
 export function redactDeep(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactText(value);
   if (depth > 8 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
   if (value instanceof Error) return value;
-  const out: Record<string, unknown> = {};
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const masked = redactDeep(v, depth + 1);
+      if (masked === v) return;
+      out ??= [...value];
+      out[i] = masked;
+    });
+    return out ?? value;
+  }
+  const proto = Object.getPrototypeOf(value);
+  let out: Record<string, unknown> | undefined =
+    proto === Object.prototype || proto === null ? undefined : {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] =
+    const masked =
       SENSITIVE_KEYS.has(k.toLowerCase()) && v !== undefined && v !== null
         ? CENSOR
         : redactDeep(v, depth + 1);
+    if (!out && masked === v) continue;
+    out ??= { ...(value as Record<string, unknown>) };
+    out[k] = masked;
   }
-  return out;
+  return out ?? value;
 }

@@ -219,6 +219,32 @@ describe("redaction of values", () => {
     });
   });
 
+  it("copies only what it masks, and never trusts an object's own toJSON", () => {
+    const clean = { requestId: "r1", scopes: ["/subscriptions/s"], caller: { id: "ci" } };
+    expect(redactDeep(clean)).toBe(clean);
+    const dirty = { requestId: "r1", nested: { list: ["ok", "Bearer abc"] }, caller: { id: "ci" } };
+    const masked = redactDeep(dirty) as typeof dirty;
+    expect(masked).toEqual({
+      requestId: "r1",
+      nested: { list: ["ok", "Bearer [redacted]"] },
+      caller: { id: "ci" },
+    });
+    expect(dirty.nested.list[1]).toBe("Bearer abc");
+    expect(masked.caller).toBe(dirty.caller);
+    // A class whose toJSON would write its hidden state: copied to its own fields, checked.
+    class Headers {
+      #raw = { authorization: "Bearer abc" };
+      name = "h";
+      toJSON() {
+        return this.#raw;
+      }
+    }
+    const headers = new Headers();
+    const copied = redactDeep({ headers }) as { headers: unknown };
+    expect(copied.headers).not.toBe(headers);
+    expect(JSON.stringify(copied)).toBe('{"headers":{"name":"h"}}');
+  });
+
   it("masks credentials nine objects deep, and ends on a value that contains itself", () => {
     const deep: Record<string, unknown> = { password: "p" };
     let outer = deep;

@@ -131,6 +131,8 @@ async function main(): Promise<void> {
   const peer = await startAdnanhWebhook(root, PROCESS_HOOK_SECRET);
   const again = await start("peer");
   const stopRss2 = peakRss(again.rssMb);
+  // Warmed like the armbridge of step 2 (its JIT); adnanh/webhook is Go, compiled ahead of time.
+  await wrk(again.url, "warm-again", 2);
   const againRuns: WrkResult[] = [];
   const peerRuns: WrkResult[] = [];
   for (let r = 0; r < 2; r++) {

@@ -139,9 +139,11 @@ export function registerHookRoutes(app: OpenAPIHono, deps: HookDeps): void {
         ? { ...authed.caller, ...githubPayloadClaims(authed.caller, payload) }
         : authed.caller;
 
-    const headers = Object.fromEntries(
-      FORWARDED_HEADERS.flatMap((h) => (c.req.header(h) ? [[h, c.req.header(h) as string]] : [])),
-    );
+    const headers: Record<string, string> = {};
+    for (const h of FORWARDED_HEADERS) {
+      const value = c.req.header(h);
+      if (value) headers[h] = value;
+    }
     const requests = deps.route(
       `hook:${hookId}`,
       { source: `hook:${hookId}`, id: authed.deliveryId, type, subject: undefined, data: payload, headers },

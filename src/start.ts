@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { openSqliteJobStore } from "./jobs/sqlite/store.ts";
+import { trimHeapWhenIdle } from "./kernel/idle-heap.ts";
 import { operationNames } from "./operations/catalog.ts";
 
 /** Starts armbridge on the config `argv` names; resolves with its URL once it listens. */
@@ -83,6 +84,9 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
       setImmediate(flushCompileCache);
     },
   );
+  // What start-up (the first job's Azure SDK among it) and each burst of work leave committed in the
+  // heap goes back once the process is idle.
+  const idleHeap = trimHeapWhenIdle();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -105,6 +109,7 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
       await settledWithin(closed, timeLeft(until) - telemetryShare);
       await runtime.stop(Math.max(0, timeLeft(until) - telemetryShare));
       keyVaultSecrets?.stop();
+      idleHeap.stop();
       // Flushes the spans and metrics still buffered.
       await settledWithin(telemetry.shutdown(), timeLeft(until));
     } catch (err) {

@@ -54,9 +54,10 @@ export function imageEnv(): Record<string, string> {
 /**
  * As in the image, Node's compile cache is on from the process's start (its NODE_COMPILE_CACHE), kept
  * between starts like the image's data volume: the TypeScript entry and the bench's preload come
- * from it too, and a warm start never loads the type stripper.
+ * from it too, and a warm start never loads the type stripper. `npm run bench` gives each run a cache
+ * of its own (its first start compiles, as the image's first start after an update does).
  */
-const compileCache = join(tmpdir(), "armbridge-bench-compile-cache");
+const sharedCompileCache = join(tmpdir(), "armbridge-bench-compile-cache");
 
 export function rssMb(pid: number | undefined): number {
   try {
@@ -104,12 +105,13 @@ function ask<T>(child: ChildProcess, message: string): Promise<T> {
 export async function startArmbridge(
   dir: string,
   emulator: EmulatorProcess,
-  options: { throttle?: string; jobs?: string } = {},
+  options: { throttle?: string; jobs?: string; compileCache?: string } = {},
 ): Promise<Armbridge> {
+  const { compileCache = sharedCompileCache, ...configOptions } = options;
   mkdirSync(dir, { recursive: true });
   const config = writeArmbridgeConfig(dir, emulator, {
     jobs: "{ concurrency: 32, pollIntervalMs: 200 }",
-    ...options,
+    ...configOptions,
   });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

@@ -30,24 +30,28 @@ export interface IdleHeapOptions {
   idleBelow?: number;
   /** Committed but unused heap worth a collection (the collection takes tens of ms). */
   slackBytes?: number;
+  /** The least time between two collections: under a trickle of work they stay a rare, small cost. */
+  gapMs?: number;
 }
 
 /** Collects the heap with V8's memory-reducing flavour whenever the thread has been idle for a while and holds slack worth it. */
 export function trimHeapWhenIdle(options: IdleHeapOptions = {}): { stop(): void } {
-  const { everyMs = 1000, idleBelow = 0.02, slackBytes = 4 * 1024 * 1024 } = options;
+  const { everyMs = 1000, idleBelow = 0.02, slackBytes = 4 * 1024 * 1024, gapMs = 30_000 } = options;
   // Made when first needed: by then the thread is idle and start-up is over.
   let collect: Collect | undefined;
+  let collected = Number.NEGATIVE_INFINITY;
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, last).utilization;
     last = now;
     // Not a number when no time has passed: not idle then either.
-    if (!(busy < idleBelow)) return;
+    if (!(busy < idleBelow) || performance.now() - collected < gapMs) return;
     const heap = getHeapStatistics();
     if (heap.total_heap_size - heap.used_heap_size < slackBytes) return;
     collect ??= collector();
     collect({ type: "major", execution: "sync", flavor: "last-resort" });
+    collected = performance.now();
     // The collection's own time does not make the next look count the thread as busy.
     last = performance.eventLoopUtilization();
   }, everyMs);

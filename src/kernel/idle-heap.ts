@@ -34,19 +34,22 @@ export interface IdleHeapOptions {
   gapMs?: number;
 }
 
-/** Collects the heap with V8's memory-reducing flavour whenever the thread has been idle for a while and holds slack worth it. */
+/** Collects the heap with V8's memory-reducing flavour once the thread has been idle for two looks in a row and holds slack worth it. */
 export function trimHeapWhenIdle(options: IdleHeapOptions = {}): { stop(): void } {
-  const { everyMs = 1000, idleBelow = 0.02, slackBytes = 4 * 1024 * 1024, gapMs = 30_000 } = options;
+  const { everyMs = 500, idleBelow = 0.02, slackBytes = 4 * 1024 * 1024, gapMs = 30_000 } = options;
   // Made when first needed: by then the thread is idle and start-up is over.
   let collect: Collect | undefined;
   let collected = Number.NEGATIVE_INFINITY;
+  let idleLooks = 0;
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, last).utilization;
     last = now;
-    // Not a number when no time has passed: not idle then either.
-    if (!(busy < idleBelow) || performance.now() - collected < gapMs) return;
+    // Not a number when no time has passed: not idle then either. Two idle looks in a row: a thread
+    // that has just gone quiet (between two rounds of work) is left alone a little longer.
+    idleLooks = busy < idleBelow ? idleLooks + 1 : 0;
+    if (idleLooks < 2 || performance.now() - collected < gapMs) return;
     const heap = getHeapStatistics();
     if (heap.total_heap_size - heap.used_heap_size < slackBytes) return;
     collect ??= collector();

@@ -22,11 +22,16 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && mkdir data
 
 FROM ${RUNTIME_IMAGE}
+# glibc gives each thread that allocates concurrently a malloc arena of its own, up to eight per core;
+# armbridge's threads (the event loop, the SQLite writer, V8's GC helpers, libuv's pool) need no more
+# than two to keep from waiting on each other, and each arena holds on to memory it freed.
+# bench/targets.ts starts armbridge with this same environment.
 ENV NODE_ENV=production \
     ARMBRIDGE_HOST=0.0.0.0 \
     ARMBRIDGE_PORT=8080 \
     ARMBRIDGE_DATA_DIR=/var/lib/armbridge \
-    NODE_COMPILE_CACHE=/var/lib/armbridge/compile-cache
+    NODE_COMPILE_CACHE=/var/lib/armbridge/compile-cache \
+    MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules

@@ -4,7 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execForm, parseDockerfile } from "../test/helpers/dockerfile.ts";
+import { execForm, parseDockerfile, parseEnv, type Stage } from "../test/helpers/dockerfile.ts";
 import {
   type EmulatorProcess,
   PROCESS_HOOK_SECRET,
@@ -32,22 +32,32 @@ export interface Armbridge {
 
 const preload = new URL("./loop-delay.ts", import.meta.url).href;
 
+function runtimeStage(): Stage | undefined {
+  return parseDockerfile(readFileSync("Dockerfile", "utf8")).stages.at(-1);
+}
+
 /** The Node flags the image's ENTRYPOINT gives armbridge (between node and the script), read from the Dockerfile so the bench measures what production runs. */
 export function imageNodeFlags(): string[] {
-  const runtime = parseDockerfile(readFileSync("Dockerfile", "utf8")).stages.at(-1);
-  const entry = runtime?.instructions.find((i) => i.keyword === "ENTRYPOINT");
+  const entry = runtimeStage()?.instructions.find((i) => i.keyword === "ENTRYPOINT");
   const argv = entry ? execForm(entry.args) : [];
   const script = argv.indexOf("src/main.ts");
   if (script < 0) throw new Error("the Dockerfile's ENTRYPOINT does not run src/main.ts");
   return argv.slice(1, script);
 }
 
+/** The environment the image gives armbridge (its runtime stage's ENV lines: MALLOC_ARENA_MAX among them). */
+export function imageEnv(): Record<string, string> {
+  const lines = runtimeStage()?.instructions.filter((i) => i.keyword === "ENV") ?? [];
+  return Object.assign({}, ...lines.map((i) => parseEnv(i.args)));
+}
+
 /**
  * As in the image, Node's compile cache is on from the process's start (its NODE_COMPILE_CACHE), kept
  * between starts like the image's data volume: the TypeScript entry and the bench's preload come
- * from it too, and a warm start never loads the type stripper.
+ * from it too, and a warm start never loads the type stripper. `npm run bench` gives each run a cache
+ * of its own (its first start compiles, as the image's first start after an update does).
  */
-const compileCache = join(tmpdir(), "armbridge-bench-compile-cache");
+const sharedCompileCache = join(tmpdir(), "armbridge-bench-compile-cache");
 
 export function rssMb(pid: number | undefined): number {
   try {
@@ -95,12 +105,13 @@ function ask<T>(child: ChildProcess, message: string): Promise<T> {
 export async function startArmbridge(
   dir: string,
   emulator: EmulatorProcess,
-  options: { throttle?: string; jobs?: string } = {},
+  options: { throttle?: string; jobs?: string; compileCache?: string } = {},
 ): Promise<Armbridge> {
+  const { compileCache = sharedCompileCache, ...configOptions } = options;
   mkdirSync(dir, { recursive: true });
   const config = writeArmbridgeConfig(dir, emulator, {
     jobs: "{ concurrency: 32, pollIntervalMs: 200 }",
-    ...options,
+    ...configOptions,
   });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -109,7 +120,16 @@ export async function startArmbridge(
     process.execPath,
     [...imageNodeFlags(), "--import", preload, "src/main.ts", "--config", config],
     {
-      env: { ...process.env, ...processEnv, ARMBRIDGE_PORT: String(port), NODE_COMPILE_CACHE: compileCache },
+      // The image's environment, but loopback, a port and a data directory of the bench's own.
+      env: {
+        ...process.env,
+        ...imageEnv(),
+        ...processEnv,
+        ARMBRIDGE_HOST: "127.0.0.1",
+        ARMBRIDGE_PORT: String(port),
+        ARMBRIDGE_DATA_DIR: join(dir, "data"),
+        NODE_COMPILE_CACHE: compileCache,
+      },
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     },
   );

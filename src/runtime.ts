@@ -44,20 +44,26 @@ export interface RuntimeOptions {
   /** Started before the runtime (main.ts does); without it spans and metrics go nowhere. */
   telemetry?: Pick<Telemetry, "metrics" | "instanceId"> &
     Partial<Pick<Telemetry, "instrumentAzureSdk" | "scrapeMetrics">>;
+  /** The SQLite store of `config`, opened earlier (start.ts does, so its writer thread boots meanwhile); the runtime closes it. */
+  store?: JobStore;
 }
 
-export function createRuntime(config: Config, { logger, trustedCaPem, telemetry }: RuntimeOptions): Runtime {
+export function createRuntime(
+  config: Config,
+  { logger, trustedCaPem, telemetry, store: opened }: RuntimeOptions,
+): Runtime {
   const metrics = telemetry?.metrics ?? noopMetrics();
   const instanceId = telemetry?.instanceId ?? newId();
   const credential = countTokenRefreshes(createManagedIdentityCredential(config.azure), metrics);
   // The one place that knows which engine runs; everything else sees a JobStore.
   const storeConfig = config.store;
   const store =
-    storeConfig.engine === "azure-storage"
+    opened ??
+    (storeConfig.engine === "azure-storage"
       ? deferredJobStore(async () =>
           (await import("./jobs/azure-storage/store.ts")).openAzureStorageJobStore(storeConfig, credential),
         )
-      : openSqliteJobStore(join(config.dataDir, "armbridge.db"));
+      : openSqliteJobStore(join(config.dataDir, "armbridge.db")));
   let closed = false;
   // Nothing to observe once the store is closed: the last metric export must not read it.
   metrics.observeQueue(() => (closed ? Promise.resolve(undefined) : store.countUnfinished()));

@@ -1,16 +1,15 @@
 // `armbridge serve`: loads the config, serves, and drains on signals.
+// Only the config and the SQLite store load before the config is read: the store's writer thread (an
+// isolate of its own, tens of ms to boot, and the first 202 waits for its first commit) then starts
+// on another core while this thread loads the rest of armbridge.
 import { flushCompileCache } from "node:module";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
-import { createManagedIdentityCredential } from "./azure/credential.ts";
+import { join } from "node:path";
 import { ConfigError, loadProcessConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
-import { secretsIn } from "./config/secret.ts";
-import { settledWithin, timeLeft } from "./kernel/deadline.ts";
+import { openSqliteJobStore } from "./jobs/sqlite/store.ts";
+import { trimHeapWhenIdle } from "./kernel/idle-heap.ts";
 import { operationNames } from "./operations/catalog.ts";
-import { createRuntime } from "./runtime.ts";
-import { createLogger, routeLibraryLogs } from "./telemetry/logger.ts";
-import { startTelemetry } from "./telemetry/setup.ts";
 
 /** Starts armbridge on the config `argv` names; resolves with its URL once it listens. */
 export async function startServer(argv: readonly string[]): Promise<{ url: string }> {
@@ -23,6 +22,25 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
     process.exit(2);
   }
   const { config } = loaded;
+  const store =
+    config.store.engine === "sqlite" ? openSqliteJobStore(join(config.dataDir, "armbridge.db")) : undefined;
+  const [
+    { serve },
+    { createManagedIdentityCredential },
+    { secretsIn },
+    { settledWithin, timeLeft },
+    { createRuntime },
+    { createLogger, routeLibraryLogs },
+    { startTelemetry },
+  ] = await Promise.all([
+    import("@hono/node-server"),
+    import("./azure/credential.ts"),
+    import("./config/secret.ts"),
+    import("./kernel/deadline.ts"),
+    import("./runtime.ts"),
+    import("./telemetry/logger.ts"),
+    import("./telemetry/setup.ts"),
+  ]);
   const exported =
     config.telemetry.connectionString !== undefined || config.telemetry.otlpEndpoint !== undefined;
   const logger = createLogger(config.telemetry.logLevel, undefined, { bridge: exported });
@@ -49,7 +67,7 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
   const telemetry = await startTelemetry(config.telemetry, { dataDir: config.dataDir });
   routeLibraryLogs(logger);
   logger.info({ exporter: telemetry.exporter, instanceId: telemetry.instanceId }, "telemetry started");
-  const runtime = createRuntime(config, { logger, telemetry });
+  const runtime = createRuntime(config, { logger, telemetry, ...(store ? { store } : {}) });
   await runtime.start();
   let listening: (url: string) => void = () => {};
   const url = new Promise<string>((resolve) => {
@@ -66,6 +84,9 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
       setImmediate(flushCompileCache);
     },
   );
+  // What start-up (the first job's Azure SDK among it) and each burst of work leave committed in the
+  // heap goes back once the process is idle.
+  const idleHeap = trimHeapWhenIdle();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -88,6 +109,7 @@ export async function startServer(argv: readonly string[]): Promise<{ url: strin
       await settledWithin(closed, timeLeft(until) - telemetryShare);
       await runtime.stop(Math.max(0, timeLeft(until) - telemetryShare));
       keyVaultSecrets?.stop();
+      idleHeap.stop();
       // Flushes the spans and metrics still buffered.
       await settledWithin(telemetry.shutdown(), timeLeft(until));
     } catch (err) {

@@ -3,6 +3,7 @@
 import { flushCompileCache } from "node:module";
 import { DatabaseSync } from "node:sqlite";
 import { parentPort, workerData } from "node:worker_threads";
+import { trimHeapWhenIdle } from "../../kernel/idle-heap.ts";
 import { SQLITE_PRAGMAS } from "./rows.ts";
 import type { SentError } from "./writer.ts";
 import { commitBatch, type Outcome, sqliteWrites, type WriteOp } from "./writes.ts";
@@ -13,6 +14,8 @@ const apply = sqliteWrites(db);
 // Node writes the compile cache only at a clean exit: written now, a start after a kill finds this
 // thread's modules compiled and does not load the type stripper again.
 flushCompileCache();
+// The thread is idle between bursts of writes: what a burst (or its start) left committed goes back.
+trimHeapWhenIdle();
 
 function sent(err: unknown): SentError {
   if (!(err instanceof Error)) return { name: "Error", message: String(err), props: {} };

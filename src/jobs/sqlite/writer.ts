@@ -98,7 +98,6 @@ export function threadWriter(path: string): SqliteWriter {
   const bootstrap = `${cache ? `require("node:module").enableCompileCache(${JSON.stringify(cache)});` : ""}
     import(${JSON.stringify(new URL("./writer-thread.ts", import.meta.url).href)});`;
   const worker = new Worker(bootstrap, { eval: true, workerData: { path } });
-  worker.unref();
   const waiting = new Map<number, { resolve: (o: Outcome[]) => void; reject: (err: unknown) => void }>();
   let seq = 0;
   let broken: Error | undefined;
@@ -118,6 +117,9 @@ export function threadWriter(path: string): SqliteWriter {
     else
       w.resolve(reply.outcomes.map((o) => (o.ok ? o : { ok: false, error: revive(o.error as SentError) })));
   });
+  // After the listeners: adding a "message" listener refs the worker again. A process that fails to
+  // start after opening the store must still end.
+  worker.unref();
   const write = batching(
     (batch) =>
       new Promise<Outcome[]>((resolve, reject) => {

@@ -17,6 +17,7 @@ import { rememberingDecisions } from "../policy/authorize.ts";
 import type { BridgeEvent } from "../triggers/event.ts";
 import type { Router } from "../triggers/router.ts";
 import { type AcceptDeps, acceptAll, draftCount, type Submission } from "./accept.ts";
+import { batchDecisions } from "./batch-decisions.ts";
 import { parseDelivery } from "./events-parse.ts";
 
 export interface EventDeps extends AcceptDeps {
@@ -245,13 +246,13 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
     );
     const deliveryTrace = parseTraceparent(c.req.header("traceparent"));
     // The events of a batch ask the same few questions: each is decided once for the delivery.
-    const authorize = rememberingDecisions(deps.authorize);
+    const authorize = batchDecisions(rememberingDecisions(deps.authorize));
     const submissions: Submission[] = [];
     const results: { id: string; source: string; outcome: EventOutcome; jobs: string[]; reason?: string }[] =
       [];
     /** Submission index of each result, or -1 for none; data by key, to name a repeated id's difference. */
     const submissionOf: number[] = [];
-    const seen = new Map<string, string>();
+    const seen = new Map<string, unknown>();
     for (const e of delivery.events) {
       const eventCaller = e.onBehalfOf ? { ...caller, onBehalfOf: e.onBehalfOf } : caller;
       const traceparent = parseTraceparent(e.traceparent) ?? deliveryTrace;
@@ -270,11 +271,11 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
       const entry = `source:${source.id}` as const;
       const result: (typeof results)[number] = { id: e.id, source: e.source, outcome: "accepted", jobs: [] };
       results.push(result);
-      const data = JSON.stringify(e.data) ?? "";
-      const earlier = seen.get(idempotencyKey);
-      if (earlier !== undefined) {
-        result.reason = `repeats an earlier event of this batch${earlier === data ? "" : " with other data, which is not used"}`;
-      } else seen.set(idempotencyKey, data);
+      if (seen.has(idempotencyKey)) {
+        // Serialized only for a repeat: comparing is rare, the events of a batch are many.
+        const same = JSON.stringify(seen.get(idempotencyKey)) === JSON.stringify(e.data);
+        result.reason = `repeats an earlier event of this batch${same ? "" : " with other data, which is not used"}`;
+      } else seen.set(idempotencyKey, e.data);
       let requests: OperationRequest[] = [];
       let held: string | undefined;
       try {

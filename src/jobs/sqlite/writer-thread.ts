@@ -3,9 +3,10 @@
 import { flushCompileCache } from "node:module";
 import { DatabaseSync } from "node:sqlite";
 import { parentPort, workerData } from "node:worker_threads";
+import { received } from "./packed.ts";
 import { SQLITE_PRAGMAS } from "./rows.ts";
-import type { SentError } from "./writer.ts";
-import { commitBatch, type Outcome, sqliteWrites, type WriteOp } from "./writes.ts";
+import type { SentBatch, SentError } from "./writer.ts";
+import { commitBatch, type Outcome, sqliteWrites } from "./writes.ts";
 
 const db = new DatabaseSync((workerData as { path: string }).path);
 db.exec(SQLITE_PRAGMAS);
@@ -53,17 +54,13 @@ function sent(err: unknown): SentError {
   return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), props };
 }
 
-type Message = { seq: number; batch: WriteOp[] } | { close: true };
-
-// JSON text, or (a batch of only new jobs and audit records) a structured clone: see writer.ts.
-parentPort?.on("message", (data: string | Message) => {
-  const m = typeof data === "string" ? (JSON.parse(data) as Message) : data;
+parentPort?.on("message", (m: SentBatch) => {
   if ("close" in m) {
     db.close();
     process.exit(0);
   }
   try {
-    const outcomes: Outcome[] = commitBatch(db, apply, m.batch).map((o) =>
+    const outcomes: Outcome[] = commitBatch(db, apply, m.batch.map(received)).map((o) =>
       o.ok ? o : { ok: false, error: sent(o.error) },
     );
     parentPort?.postMessage(JSON.stringify({ seq: m.seq, outcomes }));

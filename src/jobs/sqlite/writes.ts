@@ -107,8 +107,8 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
 
   const accept = (now: number, rows: readonly NewJobRow[]): AcceptWritten => {
     const ids: string[] = [];
-    const existing: (Row | null)[] = [];
-    for (const r of rows) {
+    const held: Record<number, Row> = {};
+    for (const [i, r] of rows.entries()) {
       const after = (r.after ?? []).map((i) => {
         if (!(i >= 0 && i < ids.length)) throw new RangeError("a job can only run after an earlier one");
         return ids[i] as string;
@@ -134,11 +134,11 @@ export function sqliteWrites(db: DatabaseSync): (w: WriteOp) => unknown {
         after.length > 0 ? JSON.stringify(after) : null,
         r.trace,
       );
-      const held = Number(changes) > 0 ? null : (byKey.get(r.idempotencyKey) as Row);
-      ids.push(held ? String(held.id) : r.id);
-      existing.push(held);
+      const existing = Number(changes) > 0 ? undefined : (byKey.get(r.idempotencyKey) as Row);
+      if (existing) held[i] = existing;
+      ids.push(existing ? String(existing.id) : r.id);
     }
-    return { ids, existing };
+    return { held };
   };
 
   return (w) => {

@@ -3,8 +3,8 @@
 import { flushCompileCache } from "node:module";
 import { DatabaseSync } from "node:sqlite";
 import { parentPort, workerData } from "node:worker_threads";
-import { received } from "./packed.ts";
 import { SQLITE_PRAGMAS } from "./rows.ts";
+import { received } from "./sent-writes.ts";
 import type { SentBatch, SentError } from "./writer.ts";
 import { commitBatch, type Outcome, sqliteWrites } from "./writes.ts";
 

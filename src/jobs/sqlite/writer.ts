@@ -5,7 +5,7 @@
 import { getCompileCacheDir } from "node:module";
 import type { DatabaseSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
-import { type SentWrite, sendable } from "./packed.ts";
+import { type SentWrite, sendable } from "./sent-writes.ts";
 import { commitBatch, type Outcome, sqliteWrites, type WriteOp } from "./writes.ts";
 
 export interface SqliteWriter {
@@ -130,8 +130,7 @@ export function threadWriter(path: string): SqliteWriter {
         worker.ref();
         seq += 1;
         waiting.set(seq, { resolve, reject });
-        // Structured clone, each write packed or as JSON text (packed.ts): a 5,000-event batch's rows
-        // carry JSON columns that JSON would escape again, and repeat most of their values.
+        // Structured clone, each write as it is or as JSON text (sent-writes.ts).
         const message: SentBatch = { seq, batch: batch.map(sendable) };
         worker.postMessage(message);
       }),

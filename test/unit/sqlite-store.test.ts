@@ -86,7 +86,7 @@ describe("SQLite job store", () => {
     expect(() => openSqliteJobStore(path)).toThrow(/holds schema version 99; this armbridge knows \d+/);
   });
 
-  it("commits a batch larger than one message to the writer thread with the writes beside it, in order", async () => {
+  it("commits a large batch through the writer thread with the writes beside it, keys and order intact", async () => {
     const store = openSqliteJobStore(newPath());
     try {
       const [done] = (await store.accept([draft("done")])).jobs;
@@ -94,7 +94,7 @@ describe("SQLite job store", () => {
       await store.claim(1, 60_000);
       const drafts = Array.from({ length: 2500 }, (_, i) => ({
         ...draft(`big#${i % 2400}`, i),
-        // Each runs after the one before it, across the writer's pieces of 1,000.
+        // Each runs after the one before it; the last hundred repeat the first hundred's keys.
         ...(i > 0 && i % 2400 !== 0 ? { after: [i - 1] } : {}),
       }));
       const decisions: AuditRecord[] = Array.from({ length: 1500 }, (_, i) => ({

@@ -54,27 +54,15 @@ function sent(err: unknown): SentError {
   return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), props };
 }
 
-/** Records of the next batch, which arrive before it (writer.ts). */
-let pieces: unknown[][] = [];
-
 parentPort?.on("message", (m: SentBatch) => {
   if ("close" in m) {
     db.close();
     process.exit(0);
   }
-  if ("piece" in m) {
-    pieces.push(m.piece);
-    return;
-  }
-  // Every piece so far is this batch's, whatever happens to it.
-  const own = pieces;
-  pieces = [];
   try {
-    const outcomes: Outcome[] = commitBatch(
-      db,
-      apply,
-      m.batch.map((w) => received(w, own)),
-    ).map((o) => (o.ok ? o : { ok: false, error: sent(o.error) }));
+    const outcomes: Outcome[] = commitBatch(db, apply, m.batch.map(received)).map((o) =>
+      o.ok ? o : { ok: false, error: sent(o.error) },
+    );
     parentPort?.postMessage(JSON.stringify({ seq: m.seq, outcomes }));
   } catch (err) {
     parentPort?.postMessage(JSON.stringify({ seq: m.seq, failed: sent(err) }));

@@ -90,8 +90,8 @@ export function revive(e: SentError): Error {
   return Object.assign(err, e.props);
 }
 
-/** What the writer thread is sent: a batch of writes to commit together, a piece of its records, or the end. */
-export type SentBatch = { seq: number; batch: SentWrite[] } | { piece: unknown[] } | { close: true };
+/** What the writer thread is sent: a batch of writes to commit together, or the end. */
+export type SentBatch = { seq: number; batch: SentWrite[] } | { close: true };
 
 type Reply = { seq: number; outcomes: Outcome[] } | { seq: number; failed: SentError };
 
@@ -130,10 +130,8 @@ export function threadWriter(path: string): SqliteWriter {
         worker.ref();
         seq += 1;
         waiting.set(seq, { resolve, reject });
-        // Structured clone: the records of new jobs and audit in pieces first, then the batch (sent-writes.ts).
-        const pieces: unknown[][] = [];
-        const message: SentBatch = { seq, batch: batch.map((w) => sendable(w, pieces)) };
-        for (const piece of pieces) worker.postMessage({ piece } satisfies SentBatch);
+        // Structured clone, each write by column or as JSON text (sent-writes.ts).
+        const message: SentBatch = { seq, batch: batch.map(sendable) };
         worker.postMessage(message);
       }),
     () => worker.unref(),

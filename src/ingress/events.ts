@@ -271,9 +271,9 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
         subject: e.subject,
         data: e.data,
         headers,
-        ...(e.time ? { time: e.time } : {}),
-        ...(traceparent ? { traceparent } : {}),
       };
+      if (e.time) event.time = e.time;
+      if (traceparent) event.traceparent = traceparent;
       // Event Grid delivers at least once: (topic or source, id) is the event, per source and caller.
       const idempotencyKey = `event:${source.id}:${caller.id}:${e.source}:${e.id}`;
       const entry = `source:${source.id}` as const;

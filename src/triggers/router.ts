@@ -41,24 +41,27 @@ function rememberingPrepare(operation: string, origin: { routeId: string; action
 }
 
 /** The caller as templates and filters see it: one object per caller, not one per event. */
-const callerViews = new WeakMap<Caller, Record<string, unknown>>();
-function callerView(caller: Caller): Record<string, unknown> {
-  let view = callerViews.get(caller);
-  if (view === undefined) {
-    view = {
-      id: caller.id,
-      kind: caller.kind,
-      subject: caller.subject,
-      claims: caller.claims,
-      ...(caller.onBehalfOf ? { onBehalfOf: caller.onBehalfOf } : {}),
-    };
-    callerViews.set(caller, view);
-  }
-  return view;
+function callerViews(): (caller: Caller) => Record<string, unknown> {
+  const views = new WeakMap<Caller, Record<string, unknown>>();
+  return (caller) => {
+    let view = views.get(caller);
+    if (view === undefined) {
+      view = {
+        id: caller.id,
+        kind: caller.kind,
+        subject: caller.subject,
+        claims: caller.claims,
+        ...(caller.onBehalfOf ? { onBehalfOf: caller.onBehalfOf } : {}),
+      };
+      views.set(caller, view);
+    }
+    return view;
+  };
 }
 
 export function createRouter(routes: readonly RouteConfig[]): Router {
   const entries = routes.map((r) => entryOf(r.trigger));
+  const callerView = callerViews();
   const actions = routes.map((route) =>
     route.actions.map((action, actionIndex) => {
       const where = `routes.${route.id}.actions[${actionIndex}]`;

@@ -13,9 +13,10 @@ db.exec(SQLITE_PRAGMAS);
 // SQLite checkpoints (copies the WAL into the database file and syncs that) inside the COMMIT that
 // takes the WAL past 1,000 pages: a 5,000-event batch waited for it before its answer. Here the
 // checkpoint runs once the batch is answered (each COMMIT is as durable: `synchronous = FULL` syncs the
-// WAL); SQLite's own stays as a backstop at a larger WAL. A larger page cache keeps a big batch's
-// index pages in memory instead of spilling them to the WAL before its COMMIT.
-db.exec("PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -16384;");
+// WAL); SQLite's own stays as a backstop at a larger WAL. An 8 MB page cache (SQLite's default is
+// 2 MB) keeps more of the indexes a batch's 5,000 rows land in: their insert took a quarter less
+// (16 MB: a third less, for as much more resident memory once the file is that large).
+db.exec("PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -8192;");
 const apply = sqliteWrites(db);
 /** Rows changed since the last checkpoint after which the next idle moment checkpoints. */
 const CHECKPOINT_ROWS = 2000;

@@ -3,9 +3,9 @@
 // heap profiler, garbage included); writes the profile (open it in Chrome DevTools or VS Code) and
 // prints the functions with the most self time, or the most bytes allocated.
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { PROCESS_HOOK_SECRET, startEmulatorProcess } from "../test/helpers/processes.ts";
 import { eventGridBatches } from "./phases.ts";
 import { adoptGroup, ensureDebianPackage, killAll, killGroup } from "./processes.ts";
@@ -116,11 +116,22 @@ async function main(): Promise<void> {
   } else {
     const { ms } = await eventGridBatches(url, 5, 5000);
     console.log(`5,000-event batches: ${ms.map((m) => `${Math.round(m)} ms`).join(", ")}`);
+    const perThread = [...threadCpuMs(child.pid)].map(
+      ([name, ms]) => `${name} ${Math.round((ms - (threadsBefore.get(name) ?? 0)) / 5)} ms`,
+    );
+    console.log(
+      `CPU per batch by thread (the worker's jobs of earlier batches included): ${perThread.join(", ")}`,
+    );
   }
   await ask(child, `${heap ? "heap" : "profile"}-stop:${out}`);
   await killGroup(child, "SIGTERM");
   const profile = JSON.parse(readFileSync(out, "utf8"));
   console.log(`${out}\n${heap ? allocations(profile as HeapProfile) : summary(profile as CpuProfile)}`);
+  // Worker threads' own profiles (the SQLite writer), written beside the main thread's.
+  for (const name of readdirSync(root).filter((f) => f.startsWith(`${basename(out)}.thread-`))) {
+    const thread = JSON.parse(readFileSync(join(root, name), "utf8")) as CpuProfile;
+    console.log(`\n${join(root, name)}\n${summary(thread, 20)}`);
+  }
 }
 
 await main().finally(killAll);

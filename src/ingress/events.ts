@@ -10,6 +10,7 @@ import type { CallerGate } from "../http/caller-gate.ts";
 import { problemResponses } from "../http/problem-docs.ts";
 import { EVENTS_SECURITY } from "../http/security-docs.ts";
 import { ROUTE_EVENT } from "../jobs/job.ts";
+import type { Caller } from "../kernel/caller.ts";
 import { AppError, isAppError } from "../kernel/errors.ts";
 import { parseTraceparent } from "../kernel/traceparent.ts";
 import type { OperationRequest } from "../operations/request.ts";
@@ -17,6 +18,7 @@ import { rememberingDecisions } from "../policy/authorize.ts";
 import type { BridgeEvent } from "../triggers/event.ts";
 import type { Router } from "../triggers/router.ts";
 import { type AcceptDeps, acceptAll, draftCount, type Submission } from "./accept.ts";
+import { batchDecisions } from "./batch-decisions.ts";
 import { parseDelivery } from "./events-parse.ts";
 
 export interface EventDeps extends AcceptDeps {
@@ -245,15 +247,22 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
     );
     const deliveryTrace = parseTraceparent(c.req.header("traceparent"));
     // The events of a batch ask the same few questions: each is decided once for the delivery.
-    const authorize = rememberingDecisions(deps.authorize);
+    const authorize = batchDecisions(rememberingDecisions(deps.authorize));
     const submissions: Submission[] = [];
     const results: { id: string; source: string; outcome: EventOutcome; jobs: string[]; reason?: string }[] =
       [];
     /** Submission index of each result, or -1 for none; data by key, to name a repeated id's difference. */
     const submissionOf: number[] = [];
-    const seen = new Map<string, string>();
+    const seen = new Map<string, unknown>();
+    // One caller per distinct original actor: its jobs serialize it once, the router reads it once.
+    const actingFor = new Map<string, Caller>();
     for (const e of delivery.events) {
-      const eventCaller = e.onBehalfOf ? { ...caller, onBehalfOf: e.onBehalfOf } : caller;
+      let eventCaller = caller;
+      if (e.onBehalfOf) {
+        const actor = JSON.stringify(e.onBehalfOf);
+        eventCaller = actingFor.get(actor) ?? { ...caller, onBehalfOf: e.onBehalfOf };
+        actingFor.set(actor, eventCaller);
+      }
       const traceparent = parseTraceparent(e.traceparent) ?? deliveryTrace;
       const event: BridgeEvent = {
         source: e.source,
@@ -262,27 +271,30 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
         subject: e.subject,
         data: e.data,
         headers,
-        ...(e.time ? { time: e.time } : {}),
-        ...(traceparent ? { traceparent } : {}),
       };
+      if (e.time) event.time = e.time;
+      if (traceparent) event.traceparent = traceparent;
       // Event Grid delivers at least once: (topic or source, id) is the event, per source and caller.
       const idempotencyKey = `event:${source.id}:${caller.id}:${e.source}:${e.id}`;
       const entry = `source:${source.id}` as const;
       const result: (typeof results)[number] = { id: e.id, source: e.source, outcome: "accepted", jobs: [] };
       results.push(result);
-      const data = JSON.stringify(e.data) ?? "";
-      const earlier = seen.get(idempotencyKey);
-      if (earlier !== undefined) {
-        result.reason = `repeats an earlier event of this batch${earlier === data ? "" : " with other data, which is not used"}`;
-      } else seen.set(idempotencyKey, data);
+      if (seen.has(idempotencyKey)) {
+        // Serialized only for a repeat: comparing is rare, the events of a batch are many.
+        const same = JSON.stringify(seen.get(idempotencyKey)) === JSON.stringify(e.data);
+        result.reason = `repeats an earlier event of this batch${same ? "" : " with other data, which is not used"}`;
+      } else seen.set(idempotencyKey, e.data);
       let requests: OperationRequest[] = [];
       let held: string | undefined;
       try {
         requests = deps.route(entry, event, eventCaller);
-        const denied = requests
-          .map((r) => authorize(eventCaller.id, r.operation, r.scope, r.action))
-          .find((d) => !d.allowed);
-        if (denied && !denied.allowed) held = denied.reason;
+        for (const r of requests) {
+          const decision = authorize(eventCaller.id, r.operation, r.scope, r.action);
+          if (!decision.allowed) {
+            held = decision.reason;
+            break;
+          }
+        }
       } catch (err) {
         if (!isAppError(err) || err.code !== "invalid_parameters") throw err;
         const errors = err.extensions.errors;
@@ -294,22 +306,21 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
         continue;
       }
       submissionOf.push(submissions.length);
-      submissions.push({
+      const submission: Submission = {
         caller: eventCaller,
         requests: held ? [] : requests,
         requestId,
         idempotencyKey,
-        ...(traceparent ? { traceparent } : {}),
-        ...(held
-          ? {
-              held: {
-                reason: held,
-                params: { entry, event, idempotencyKey },
-                scope: `${ROUTE_EVENT}:${entry}`,
-              },
-            }
-          : {}),
-      });
+      };
+      if (traceparent) submission.traceparent = traceparent;
+      if (held) {
+        submission.held = {
+          reason: held,
+          params: { entry, event, idempotencyKey },
+          scope: `${ROUTE_EVENT}:${entry}`,
+        };
+      }
+      submissions.push(submission);
     }
     const result =
       submissions.length > 0
@@ -327,8 +338,11 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
       const s = submissions[index];
       if (!s) return;
       const from = starts[index] ?? 0;
-      r.jobs = result.jobs.slice(from, from + draftCount(s)).map((j) => j.id);
-      const fresh = result.created.slice(from, from + draftCount(s)).some(Boolean);
+      let fresh = false;
+      for (let j = from; j < from + draftCount(s); j++) {
+        r.jobs.push((result.jobs[j] as { id: string }).id);
+        fresh ||= result.created[j] === true;
+      }
       if (s.held) {
         r.outcome = "held";
         r.reason = s.held.reason;
@@ -338,17 +352,25 @@ export function registerEventRoutes(app: OpenAPIHono, deps: EventDeps): void {
     for (const v of delivery.validationEvents) {
       results.push({ id: v.id, source: v.source, outcome: "validation", jobs: [] });
     }
-    const count = (outcome: EventOutcome) => results.filter((r) => r.outcome === outcome).length;
-    const created = result.created.filter(Boolean).length;
+    const counts: Record<EventOutcome, number> = {
+      accepted: 0,
+      duplicate: 0,
+      held: 0,
+      unmatched: 0,
+      validation: 0,
+    };
+    for (const r of results) counts[r.outcome]++;
+    const jobIds = new Set<string>();
+    for (const job of result.jobs) jobIds.add(job.id);
     const answer = {
       events: delivery.events.length,
-      jobs: new Set(result.jobs.map((j) => j.id)).size,
-      created,
-      accepted: count("accepted"),
-      duplicates: count("duplicate"),
-      held: count("held"),
-      unmatched: count("unmatched"),
-      validation: count("validation"),
+      jobs: jobIds.size,
+      created: result.created.filter(Boolean).length,
+      accepted: counts.accepted,
+      duplicates: counts.duplicate,
+      held: counts.held,
+      unmatched: counts.unmatched,
+      validation: counts.validation,
       results,
     };
     deps.logger.info(

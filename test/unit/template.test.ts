@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderTemplate, TemplateError } from "../../src/triggers/template.ts";
+import { compileTemplate, renderTemplate, TemplateError } from "../../src/triggers/template.ts";
 
 const ctx = {
   event: { data: { repository: { name: "app", id: 42 }, list: ["a", "b"] } },
@@ -26,6 +26,30 @@ describe("renderTemplate", () => {
     expect(renderTemplate("{{ caller.claims.repository }}", ctx)).toBe("org/app");
     expect(renderTemplate("{{ event.data.list[1] }}", ctx)).toBe("b");
     expect(renderTemplate('{{ event.data.missing ?? "none" }}', ctx)).toBe("none");
+  });
+
+  it("renders arrays and keeps literals that are not strings", () => {
+    expect(renderTemplate({ tags: ["a-{{ event.data.list[0] }}", 3, true, null] }, ctx)).toEqual({
+      tags: ["a-a", 3, true, null],
+    });
+  });
+
+  it("compiles once and renders each context on its own, defaults included", () => {
+    const compiled = compileTemplate({
+      name: "{{ event.data.repository.name }}",
+      extra: "{{ event.x ?? {} }}",
+    });
+    const first = compiled(ctx) as { name: string; extra: object };
+    const second = compiled({ ...ctx, event: { data: { repository: { name: "web" } } } }) as typeof first;
+    expect([first.name, second.name]).toEqual(["app", "web"]);
+    expect(first.extra).toEqual({});
+    expect(first.extra).not.toBe(second.extra);
+  });
+
+  it("refuses a default that is not JSON, naming where", () => {
+    expect(() => renderTemplate({ a: "{{ event.data.missing ?? nope }}" }, ctx)).toThrow(
+      /parameters\.a: the default of 'event\.data\.missing \?\? nope' must be a JSON value/,
+    );
   });
 
   it("refuses a missing value without a default, naming where", () => {

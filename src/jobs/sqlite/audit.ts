@@ -18,11 +18,21 @@ export function sqliteAudit(db: DatabaseSync): SqliteAudit {
     db.prepare(`INSERT INTO audit (time, request_id, caller_id, on_behalf_of, route_id, operation,
     scope, kind, decision, reason, outcome, job_id, correlation_id, arm_request_id, status)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // The records of one append mostly share their time (a batch's decisions): parsed once per run.
+  let lastTime = "";
+  let lastMs = 0;
+  const msOf = (time: string) => {
+    if (time !== lastTime) {
+      lastMs = Date.parse(time);
+      lastTime = time;
+    }
+    return lastMs;
+  };
   return {
     append(records) {
       for (const r of records) {
         insert.run(
-          Date.parse(r.time),
+          msOf(r.time),
           r.requestId,
           r.callerId,
           r.onBehalfOf ?? null,

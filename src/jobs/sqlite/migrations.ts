@@ -61,6 +61,17 @@ const migrations: readonly string[] = [
   // Telemetry: the accepting request's trace context, and audit look-ups by ARM correlation id.
   `ALTER TABLE jobs ADD COLUMN trace_context TEXT;
   CREATE INDEX audit_by_correlation ON audit (correlation_id, seq);`,
+  // Partial indexes, cheaper to keep up: the claim's only over the unfinished jobs (a queue's rows mostly
+  // end done), and the audit's by job and by correlation id without the decisions, which have neither.
+  // Each query that reads one names the same condition (or `= ?`, which implies NOT NULL). The index
+  // by scope goes: only serializing by scope reads it, and its first claim makes it again (writes.ts).
+  `DROP INDEX jobs_runnable;
+  CREATE INDEX jobs_runnable ON jobs (state, not_before, created_at) WHERE state = 'accepted';
+  DROP INDEX jobs_by_scope;
+  DROP INDEX audit_by_job;
+  CREATE INDEX audit_by_job ON audit (job_id, seq) WHERE job_id IS NOT NULL;
+  DROP INDEX audit_by_correlation;
+  CREATE INDEX audit_by_correlation ON audit (correlation_id, seq) WHERE correlation_id IS NOT NULL;`,
 ];
 
 export function migrate(db: DatabaseSync): void {

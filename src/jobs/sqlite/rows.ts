@@ -27,12 +27,11 @@ export interface NewJobRow {
 }
 
 /**
- * What an accept wrote: the id each row stands for, and for a row whose idempotency key was taken,
- * the job that holds it (else null, the row was inserted as sent).
+ * What an accept wrote: for each row whose idempotency key was taken (by its index), the job that
+ * holds it; every other row was inserted as sent (its answer crosses back from the writer small).
  */
 export interface AcceptWritten {
-  ids: string[];
-  existing: (Row | null)[];
+  held: Record<number, Row>;
 }
 
 // A row's timestamps, and those of the rows of one commit, are mostly the same instant: the last
@@ -97,7 +96,8 @@ export function newJobRows(drafts: readonly JobDraft[]): NewJobRow[] {
     correlationId: newId(),
     idempotencyKey: d.idempotencyKey ?? null,
     operation: d.operation,
-    params: JSON.stringify(d.params),
+    // Alike events share their parameters (the router validates each distinct rendering once).
+    params: d.params !== null && typeof d.params === "object" ? once(d.params) : JSON.stringify(d.params),
     scope: d.scope,
     callerId: d.caller.id,
     caller: once(d.caller),
@@ -120,14 +120,18 @@ export function acceptedJobs(
   now: number,
 ): Job[] {
   const at = new Date(now).toISOString();
+  const idOf = (i: number) => {
+    const held = written.held[i];
+    return held ? String(held.id) : (rows[i] as NewJobRow).id;
+  };
   return drafts.map((d, i) => {
-    const held = written.existing[i];
+    const held = written.held[i];
     if (held) return toJob(held);
     const row = rows[i] as NewJobRow;
     return {
       id: row.id,
       idempotencyKey: d.idempotencyKey,
-      after: (d.after ?? []).map((j) => written.ids[j] as string),
+      after: (d.after ?? []).map(idOf),
       state: "accepted",
       operation: d.operation,
       params: d.params,

@@ -29,7 +29,7 @@ export function openSqliteJobStore(path: string): JobStore {
       const written = (await writer.write({ op: "accept", now, rows })) as AcceptWritten;
       return {
         jobs: acceptedJobs(drafts, rows, written, now),
-        created: written.existing.map((held) => held === null),
+        created: drafts.map((_, i) => written.held[i] === undefined),
       };
     },
 

@@ -5,6 +5,7 @@
 import { getCompileCacheDir } from "node:module";
 import type { DatabaseSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
+import { type SentWrite, sendable } from "./sent-writes.ts";
 import { commitBatch, type Outcome, sqliteWrites, type WriteOp } from "./writes.ts";
 
 export interface SqliteWriter {
@@ -89,6 +90,9 @@ export function revive(e: SentError): Error {
   return Object.assign(err, e.props);
 }
 
+/** What the writer thread is sent: a batch of writes to commit together, or the end. */
+export type SentBatch = { seq: number; batch: SentWrite[] } | { close: true };
+
 type Reply = { seq: number; outcomes: Outcome[] } | { seq: number; failed: SentError };
 
 export function threadWriter(path: string): SqliteWriter {
@@ -128,12 +132,9 @@ export function threadWriter(path: string): SqliteWriter {
         worker.ref();
         seq += 1;
         waiting.set(seq, { resolve, reject });
-        // New jobs' rows and audit records hold only strings, numbers and null, which structured
-        // clone copies in a fraction of JSON's time (a 5,000-event batch's rows carry JSON columns
-        // JSON would escape again). Other writes go as JSON text: an ARM result may hold values
-        // structured clone refuses, and JSON is what the store keeps anyway.
-        const flat = batch.every((w) => w.op === "accept" || w.op === "audit");
-        worker.postMessage(flat ? { seq, batch } : JSON.stringify({ seq, batch }));
+        // Structured clone, each write by column or as JSON text (sent-writes.ts).
+        const message: SentBatch = { seq, batch: batch.map(sendable) };
+        worker.postMessage(message);
       }),
     () => worker.unref(),
   );
@@ -148,7 +149,7 @@ export function threadWriter(path: string): SqliteWriter {
       const exited = new Promise((resolve) => worker.once("exit", resolve));
       // Held until the thread has closed the file: an unreferenced worker would let the process end first.
       worker.ref();
-      worker.postMessage(JSON.stringify({ close: true }));
+      worker.postMessage({ close: true });
       await exited;
     },
   };

@@ -51,13 +51,22 @@ export function accept(deps: AcceptDeps, s: Submission): Promise<AcceptResult> {
 export async function acceptAll(deps: AcceptDeps, submissions: readonly Submission[]): Promise<AcceptResult> {
   const first = submissions[0];
   if (first) {
-    const all = submissions.flatMap((s) => s.requests);
+    const routeIds = new Set<string>();
+    const operations = new Set<string>();
+    const scopes = new Set<string>();
+    for (const s of submissions) {
+      for (const r of s.requests) {
+        routeIds.add(r.routeId);
+        operations.add(r.operation);
+        scopes.add(r.scope.path);
+      }
+    }
     annotateRequest({
       // The caller again: an adapter may have learned more of it from the payload (a repository's name).
       ...callerAttribution(first.caller),
-      routeIds: [...new Set(all.map((r) => r.routeId))],
-      operations: [...new Set(all.map((r) => r.operation))],
-      scopes: [...new Set(all.map((r) => r.scope.path))],
+      routeIds: [...routeIds],
+      operations: [...operations],
+      scopes: [...scopes],
     });
   }
   const refusals = new Set<string>();
@@ -180,11 +189,17 @@ export async function acceptAll(deps: AcceptDeps, submissions: readonly Submissi
     });
   }
   // An event is a duplicate when none of its jobs is new; its drafts follow each other in the list.
+  // Counted per outcome, one metric call each (a batch is thousands of events).
+  const outcomes = { accepted: 0, duplicate: 0, refused: 0 };
   let at = 0;
   for (const s of submissions) {
-    const fresh = result.created.slice(at, at + draftCount(s)).some(Boolean);
-    deps.metrics.events(s.held ? "refused" : fresh ? "accepted" : "duplicate", 1);
-    at += draftCount(s);
+    const end = at + draftCount(s);
+    let fresh = false;
+    for (; at < end; at++) fresh ||= result.created[at] === true;
+    outcomes[s.held ? "refused" : fresh ? "accepted" : "duplicate"]++;
+  }
+  for (const [outcome, count] of Object.entries(outcomes) as [keyof typeof outcomes, number][]) {
+    if (count > 0) deps.metrics.events(outcome, count);
   }
   const created = result.jobs.filter((_, i) => result.created[i]);
   for (const job of created) deps.metrics.job("accepted", job.operation);

@@ -18,8 +18,11 @@ const keysOf = new WeakMap<Secret, { values: readonly string[]; keys: KeyObject[
 function keysFor(secret: Secret): KeyObject[] {
   const values = secret.candidates();
   let cached = keysOf.get(secret);
+  // Stryker disable next-line ConditionalExpression: a cache; keys made afresh every time verify the same
   if (cached?.values !== values) {
+    // Stryker disable next-line StringLiteral: a string key is UTF-8 to createSecretKey as to createHmac
     cached = { values, keys: values.map((v) => createSecretKey(Buffer.from(v, "utf8"))) };
+    // Stryker disable next-line CallExpression: a cache; without it the keys are made afresh, the same
     keysOf.set(secret, cached);
   }
   return cached.keys;

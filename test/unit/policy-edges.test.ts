@@ -222,6 +222,8 @@ describe("redaction of values", () => {
   it("copies only what it masks, and never trusts an object's own toJSON", () => {
     const clean = { requestId: "r1", scopes: ["/subscriptions/s"], caller: { id: "ci" } };
     expect(redactDeep(clean)).toBe(clean);
+    const bare: Record<string, unknown> = Object.assign(Object.create(null), { requestId: "r1" });
+    expect(redactDeep(bare)).toBe(bare);
     const dirty = { requestId: "r1", nested: { list: ["ok", "Bearer abc"] }, caller: { id: "ci" } };
     const masked = redactDeep(dirty) as typeof dirty;
     expect(masked).toEqual({

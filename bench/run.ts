@@ -112,8 +112,10 @@ async function main(): Promise<void> {
   // 2. Accepted webhooks against bare Hono, alternating rounds; memory and event-loop delay meanwhile.
   const hooks = await start("webhooks");
   const stopRss = peakRss(hooks.rssMb);
-  await wrk(bare.url, "warm-bare", 2);
-  await wrk(hooks.url, "warm-armbridge", 2);
+  // Warm-up rounds as long as the measured ones: V8 keeps optimizing a server's hot path for seconds
+  // (the first measured round ran at about two thirds of the later ones after 2 s of warm-up).
+  await wrk(bare.url, "warm-bare", ROUND_SECONDS);
+  await wrk(hooks.url, "warm-armbridge", ROUND_SECONDS);
   const bareRuns: WrkResult[] = [];
   const hookRuns: WrkResult[] = [];
   const delays: LoopDelay[] = [];
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
   const again = await start("peer");
   const stopRss2 = peakRss(again.rssMb);
   // Warmed like the armbridge of step 2 (its JIT); adnanh/webhook is Go, compiled ahead of time.
-  await wrk(again.url, "warm-again", 2);
+  await wrk(again.url, "warm-again", ROUND_SECONDS);
   const againRuns: WrkResult[] = [];
   const peerRuns: WrkResult[] = [];
   for (let r = 0; r < 2; r++) {

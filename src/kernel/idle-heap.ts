@@ -1,6 +1,6 @@
 // Gives back the heap a thread's busiest moment left committed, once the thread is idle. Loading a
-// thousand modules at start fills V8's young generation until it grows to its maximum (16 MB under the
-// image's --max-semi-space-size=8), and V8 keeps it, and its freed pages, at that size until it is
+// thousand modules at start fills V8's young generation until it grows to its maximum (32 MB under the
+// image's --max-semi-space-size=16), and V8 keeps it, and its freed pages, at that size until it is
 // told that memory matters: a "last resort" full collection is how Node lets a program say so.
 import { performance } from "node:perf_hooks";
 import { getHeapStatistics, setFlagsFromString } from "node:v8";

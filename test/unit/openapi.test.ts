@@ -4,14 +4,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { generateTypes } from "../../examples/client/generate.ts";
-import { createApp } from "../../src/app.ts";
-import { parseConfig } from "../../src/config/load.ts";
 import { openSqliteJobStore } from "../../src/jobs/sqlite/store.ts";
-import { createJobWaiter } from "../../src/jobs/waiter.ts";
 import { ERROR_CODES } from "../../src/kernel/errors.ts";
-import { generateDocument, OPENAPI_PATH } from "../../src/openapi/generate.ts";
-import { catalog, operationNames } from "../../src/operations/catalog.ts";
-import { createLogger } from "../../src/telemetry/logger.ts";
+import { generateDocument, OPENAPI_PATH, unconfiguredApp } from "../../src/openapi/generate.ts";
+import { catalog } from "../../src/operations/catalog.ts";
 import { loadContract } from "../helpers/openapi.ts";
 
 const committed = readFileSync(OPENAPI_PATH, "utf8");
@@ -114,12 +110,7 @@ describe("the app's routes", () => {
   it("are all taken by Hono's RegExpRouter, not the slower TrieRouter it falls back to", async () => {
     const store = openSqliteJobStore(":memory:");
     try {
-      const app = createApp({
-        config: parseConfig("{}", {}, operationNames),
-        store,
-        waiter: createJobWaiter(store),
-        logger: createLogger("silent"),
-      });
+      const app = unconfiguredApp(store);
       // SmartRouter picks its router on the first match: the first that takes every route.
       expect((await app.request("/docs/init.js")).status).toBe(200);
       expect(app.router.name).toBe("SmartRouter + RegExpRouter");
